@@ -1,0 +1,102 @@
+/**
+ * Small helpers for the safetensors JSON header: the error type, dtype table, name ordering and a scanner
+ * that lists the top-level keys of a (valid) JSON object in file order.
+ */
+
+/** Element types of the safetensors format that frod-ts reads and writes. */
+export type SafeDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+/** Bytes per element of each supported dtype. */
+export const SAFE_DTYPE_SIZES: Readonly<Record<SafeDType, number>> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+
+/** The supported dtype names, in the order the format lists them (widest first). */
+export const SAFE_DTYPES: readonly SafeDType[] = Object.keys(SAFE_DTYPE_SIZES) as SafeDType[];
+
+export function isSafeDType(value: unknown): value is SafeDType {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(SAFE_DTYPE_SIZES, value);
+}
+
+/** A safetensors problem; `source` names the file (or '<bytes>') it was found in. */
+export class SafetensorsError extends Error {
+  readonly source: string;
+
+  constructor(source: string, problem: string) {
+    super(`safetensors: ${source}: ${problem}`);
+    this.name = 'SafetensorsError';
+    this.source = source;
+  }
+}
+
+/** Maps a UTF-16 code unit so that comparing mapped units orders strings by Unicode code point. */
+function codePointOrderUnit(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
+}
+
+/**
+ * Orders strings by Unicode code point (= UTF-8 byte order), as Python's `sorted` and Rust's `String`
+ * ordering do; plain JS `<` compares UTF-16 code units, which differs above U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const ua = a.charCodeAt(i);
+    const ub = b.charCodeAt(i);
+    if (ua !== ub) return codePointOrderUnit(ua) - codePointOrderUnit(ub);
+  }
+  return a.length - b.length;
+}
+
+function skipWhitespace(text: string, pos: number): number {
+  while (pos < text.length && ' \t\n\r'.includes(text[pos])) pos++;
+  return pos;
+}
+
+/** Returns the index just past the JSON string literal starting at `pos` (text[pos] === '"'). */
+function skipString(text: string, pos: number): number {
+  let i = pos + 1;
+  while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+  return i + 1;
+}
+
+/** Returns the index just past the JSON value starting at `pos`. */
+function skipValue(text: string, pos: number): number {
+  const first = text[pos];
+  if (first === '"') return skipString(text, pos);
+  if (first !== '{' && first !== '[') {
+    while (pos < text.length && !',}] \t\n\r'.includes(text[pos])) pos++;
+    return pos;
+  }
+  let depth = 0;
+  let i = pos;
+  do {
+    const c = text[i];
+    if (c === '"') { i = skipString(text, i); continue; }
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    i++;
+  } while (depth > 0);
+  return i;
+}
+
+/**
+ * The top-level keys of a JSON object text in the order they are written, duplicates included.
+ * (`JSON.parse` would hide duplicates and move integer-like keys such as "0" to the front.)
+ * The text must already be known to be a valid JSON object.
+ */
+export function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let pos = skipWhitespace(text, 0) + 1; // past '{'
+  for (;;) {
+    pos = skipWhitespace(text, pos);
+    if (text[pos] === '}') return keys;
+    if (text[pos] === ',') { pos++; continue; }
+    const end = skipString(text, pos);
+    keys.push(JSON.parse(text.slice(pos, end)) as string);
+    pos = skipWhitespace(text, end) + 1; // past ':'
+    pos = skipValue(text, skipWhitespace(text, pos));
+  }
+}
