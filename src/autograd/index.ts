@@ -1,0 +1,2 @@
+export { noGrad, isGradEnabled, setGradEnabled, record, type GradFn } from './graph';
+export { gradcheck, type GradcheckOptions } from './gradcheck';

@@ -1,0 +1,182 @@
+/**
+ * CPU elementwise kernels. Strided inputs are walked row by row (the innermost axis with its own stride);
+ * the op is chosen once per row, never per element, so the inner loops are plain arithmetic.
+ */
+import type { BinaryOp, UnaryOp } from '../backend';
+import { allocArray, type DType, type TypedArray } from '../dtype';
+import { numelOf } from '../shape';
+import { CpuStorage, type View } from '../storage';
+
+export function dataOf(view: View | CpuStorage): TypedArray {
+  const storage = view instanceof CpuStorage ? view : view.storage;
+  if (!(storage instanceof CpuStorage)) throw new Error(`cpu kernel: storage is on '${storage.device}', expected 'cpu'`);
+  return storage.data;
+}
+
+/**
+ * Calls `row(offsetA, offsetB, offsetOut, length)` for every innermost row of `shape`, with the offsets of
+ * up to two strided inputs. Scalars and empty shapes are handled.
+ */
+export function forEachRow(
+  shape: readonly number[],
+  stridesA: readonly number[], offsetA: number,
+  stridesB: readonly number[], offsetB: number,
+  row: (ia: number, ib: number, io: number, n: number) => void,
+): void {
+  const nd = shape.length;
+  const total = numelOf(shape);
+  if (total === 0) return;
+  if (nd === 0) { row(offsetA, offsetB, 0, 1); return; }
+  const n = shape[nd - 1];
+  const rows = total / n;
+  const counter = new Array<number>(nd - 1).fill(0);
+  let ia = offsetA;
+  let ib = offsetB;
+  for (let r = 0; r < rows; r++) {
+    row(ia, ib, r * n, n);
+    for (let d = nd - 2; d >= 0; d--) {
+      counter[d]++;
+      ia += stridesA[d];
+      ib += stridesB[d];
+      if (counter[d] < shape[d]) break;
+      ia -= stridesA[d] * shape[d];
+      ib -= stridesB[d] * shape[d];
+      counter[d] = 0;
+    }
+  }
+}
+
+/** Row-major copy of a view, converting to `dtype` (int32 truncates toward zero, as a cast does). */
+export function copyView(view: View, dtype: DType): TypedArray {
+  const src = dataOf(view);
+  const out = allocArray(dtype, numelOf(view.shape));
+  const inner = view.strides[view.strides.length - 1] ?? 1;
+  const toInt = dtype === 'int32';
+  forEachRow(view.shape, view.strides, view.offset, view.strides, 0, (ia, _ib, io, n) => {
+    if (inner === 1 && !toInt) {
+      out.set(src.subarray(ia, ia + n), io);
+    } else {
+      for (let j = 0; j < n; j++) out[io + j] = src[ia + j * inner];
+    }
+  });
+  return out;
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** erf with |error| < 1.2e-7 relative to float64 (Numerical Recipes' erfc Chebyshev fit). */
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+/** Applies a unary op in place over a contiguous array. */
+export function unaryInPlace(op: UnaryOp, a: TypedArray): void {
+  const n = a.length;
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) a[i] = -a[i]; return;
+    case 'abs': for (let i = 0; i < n; i++) a[i] = Math.abs(a[i]); return;
+    case 'sign': for (let i = 0; i < n; i++) a[i] = Math.sign(a[i]); return;
+    case 'exp': for (let i = 0; i < n; i++) a[i] = Math.exp(a[i]); return;
+    case 'log': for (let i = 0; i < n; i++) a[i] = Math.log(a[i]); return;
+    case 'sqrt': for (let i = 0; i < n; i++) a[i] = Math.sqrt(a[i]); return;
+    case 'rsqrt': for (let i = 0; i < n; i++) a[i] = 1 / Math.sqrt(a[i]); return;
+    case 'sin': for (let i = 0; i < n; i++) a[i] = Math.sin(a[i]); return;
+    case 'cos': for (let i = 0; i < n; i++) a[i] = Math.cos(a[i]); return;
+    case 'tanh': for (let i = 0; i < n; i++) a[i] = Math.tanh(a[i]); return;
+    case 'sigmoid': for (let i = 0; i < n; i++) a[i] = 1 / (1 + Math.exp(-a[i])); return;
+    case 'relu': for (let i = 0; i < n; i++) a[i] = a[i] > 0 ? a[i] : 0; return;
+    case 'step': for (let i = 0; i < n; i++) a[i] = a[i] > 0 ? 1 : 0; return;
+    case 'erf': for (let i = 0; i < n; i++) a[i] = erf(a[i]); return;
+    case 'gelu': for (let i = 0; i < n; i++) { const x = a[i]; a[i] = 0.5 * x * (1 + erf(x * Math.SQRT1_2)); } return;
+    case 'geluGrad': // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+      for (let i = 0; i < n; i++) {
+        const x = a[i];
+        a[i] = 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+      }
+      return;
+    case 'geluTanh':
+      for (let i = 0; i < n; i++) {
+        const x = a[i];
+        a[i] = 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+      }
+      return;
+    case 'geluTanhGrad':
+      for (let i = 0; i < n; i++) {
+        const x = a[i];
+        const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+        a[i] = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
+      }
+      return;
+    case 'reciprocal': for (let i = 0; i < n; i++) a[i] = 1 / a[i]; return;
+    case 'square': for (let i = 0; i < n; i++) a[i] = a[i] * a[i]; return;
+    case 'floor': for (let i = 0; i < n; i++) a[i] = Math.floor(a[i]); return;
+    case 'ceil': for (let i = 0; i < n; i++) a[i] = Math.ceil(a[i]); return;
+    case 'round': for (let i = 0; i < n; i++) a[i] = roundHalfEven(a[i]); return;
+    case 'log1p': for (let i = 0; i < n; i++) a[i] = Math.log1p(a[i]); return;
+    case 'expm1': for (let i = 0; i < n; i++) a[i] = Math.expm1(a[i]); return;
+  }
+}
+
+/** Rounds half to even, as torch.round. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** out[io + j] = a[ia + j·sa] ∘ b[ib + j·sb] for j < n. */
+function binaryRow(
+  op: BinaryOp, out: TypedArray, io: number,
+  a: TypedArray, ia: number, sa: number, b: TypedArray, ib: number, sb: number, n: number,
+): void {
+  switch (op) {
+    case 'add': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] + b[ib + j * sb]; return;
+    case 'sub': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] - b[ib + j * sb]; return;
+    case 'mul': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] * b[ib + j * sb]; return;
+    case 'div': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] / b[ib + j * sb]; return;
+    case 'pow': for (let j = 0; j < n; j++) out[io + j] = Math.pow(a[ia + j * sa], b[ib + j * sb]); return;
+    case 'maximum': for (let j = 0; j < n; j++) out[io + j] = maxNaN(a[ia + j * sa], b[ib + j * sb]); return;
+    case 'minimum': for (let j = 0; j < n; j++) out[io + j] = minNaN(a[ia + j * sa], b[ib + j * sb]); return;
+    case 'eq': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] === b[ib + j * sb] ? 1 : 0; return;
+    case 'ne': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] !== b[ib + j * sb] ? 1 : 0; return;
+    case 'lt': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] < b[ib + j * sb] ? 1 : 0; return;
+    case 'le': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] <= b[ib + j * sb] ? 1 : 0; return;
+    case 'gt': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] > b[ib + j * sb] ? 1 : 0; return;
+    case 'ge': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] >= b[ib + j * sb] ? 1 : 0; return;
+  }
+}
+
+function maxNaN(x: number, y: number): number {
+  return x !== x || y !== y ? NaN : x > y ? x : y;
+}
+function minNaN(x: number, y: number): number {
+  return x !== x || y !== y ? NaN : x < y ? x : y;
+}
+
+/** a ∘ b over views of the same (broadcast) shape, stored as `dtype` (comparisons give 0/1). */
+export function binaryKernel(op: BinaryOp, a: View, b: View, dtype: DType): TypedArray {
+  const out = allocArray(dtype, numelOf(a.shape));
+  const da = dataOf(a);
+  const db = dataOf(b);
+  const nd = a.shape.length;
+  const sa = nd ? a.strides[nd - 1] : 0;
+  const sb = nd ? b.strides[nd - 1] : 0;
+  if (dtype === 'int32' && op === 'div') throw new Error('div: integer division is not supported; convert to float first');
+  forEachRow(a.shape, a.strides, a.offset, b.strides, b.offset, (ia, ib, io, n) => {
+    binaryRow(op, out, io, da, ia, sa, db, ib, sb, n);
+  });
+  return out;
+}
+
+/** cond ? a : b over three views of one shape. */
+export function whereKernel(cond: View, a: View, b: View, dtype: DType): TypedArray {
+  const c = copyView(cond, cond.dtype);
+  const x = copyView(a, dtype);
+  const y = copyView(b, dtype);
+  for (let i = 0; i < x.length; i++) if (c[i] === 0) x[i] = y[i];
+  return x;
+}

@@ -1,0 +1,162 @@
+/** Creating tensors: from data, filled, ranges, identity, and seeded random draws. */
+import { backendFor } from './backend';
+import { allocArray, checkDType, dtypeOfArray, type Device, type DType, type TypedArray } from './dtype';
+import { defaultGenerator, type Generator } from './random';
+import { checkShape, contiguousStrides, formatShape, numelOf } from './shape';
+import { Tensor, type NestedArray } from './tensor';
+
+export interface TensorOptions {
+  dtype?: DType;
+  device?: Device;
+  requiresGrad?: boolean;
+}
+
+export interface CreateOptions extends TensorOptions {
+  /** The shape to give a flat TypedArray (default: 1-D). */
+  shape?: readonly number[];
+}
+
+export interface RandomOptions extends TensorOptions {
+  generator?: Generator;
+}
+
+/** Wraps a typed array of the right dtype as a tensor (the array is copied onto the device). */
+export function fromTypedArray(data: TypedArray, shape: readonly number[], options: TensorOptions = {}): Tensor {
+  const dtype = options.dtype ?? dtypeOfArray(data);
+  const device = options.device ?? 'cpu';
+  if (numelOf(shape) !== data.length) {
+    throw new Error(`tensor: shape ${formatShape(shape)} needs ${numelOf(shape)} values, got ${data.length}`);
+  }
+  const storage = backendFor(device).fromArray(data, checkDType(dtype, 'tensor'));
+  const t = new Tensor(storage, [...shape], contiguousStrides(shape), 0);
+  if (options.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+/** Shape of nested arrays, checking that they are rectangular. */
+function nestedShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  return shape;
+}
+
+function flattenNested(data: NestedArray, shape: readonly number[], out: number[], dim = 0): void {
+  if (dim === shape.length) {
+    if (typeof data !== 'number') throw new Error('tensor: nested data is not rectangular (found an array where a number was expected)');
+    out.push(data);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[dim]) {
+    throw new Error(`tensor: nested data is not rectangular (expected ${shape[dim]} entries at depth ${dim})`);
+  }
+  for (const item of data) flattenNested(item, shape, out, dim + 1);
+}
+
+/**
+ * A tensor from a number, nested arrays, or a typed array (with `shape`), as torch.tensor. The dtype defaults
+ * to float32 (float64 for a Float64Array, int32 for an Int32Array).
+ */
+export function tensor(data: NestedArray | TypedArray, options: CreateOptions = {}): Tensor {
+  if (ArrayBuffer.isView(data)) {
+    const typed = data as TypedArray;
+    const shape = options.shape ?? [typed.length];
+    const dtype = options.dtype ?? dtypeOfArray(typed);
+    const converted = dtype === dtypeOfArray(typed) ? typed : allocArray(dtype, typed.length);
+    if (converted !== typed) converted.set(typed);
+    return fromTypedArray(converted, shape, { ...options, dtype });
+  }
+  const shape = nestedShape(data);
+  const flat: number[] = [];
+  flattenNested(data, shape, flat);
+  const dtype = options.dtype ?? 'float32';
+  const typed = allocArray(dtype, flat.length);
+  typed.set(flat);
+  return fromTypedArray(typed, options.shape ?? shape, { ...options, dtype });
+}
+
+export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+  const dims = checkShape(shape, 'full');
+  const dtype = options.dtype ?? 'float32';
+  const storage = backendFor(options.device ?? 'cpu').full(numelOf(dims), value, dtype);
+  const t = new Tensor(storage, dims, contiguousStrides(dims), 0);
+  if (options.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+export const zeros = (shape: readonly number[], options: TensorOptions = {}): Tensor => full(shape, 0, options);
+export const ones = (shape: readonly number[], options: TensorOptions = {}): Tensor => full(shape, 1, options);
+
+/** Values start, start+step, … below end (torch.arange); arange(n) counts 0..n−1. int32 when all integral. */
+export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  const [lo, hi] = end === undefined ? [0, start] : [start, end];
+  if (step === 0) throw new Error('arange: step must be nonzero');
+  const count = Math.max(0, Math.ceil((hi - lo) / step));
+  const integral = [lo, hi, step].every(Number.isInteger);
+  const dtype = options.dtype ?? (integral ? 'int32' : 'float32');
+  const data = allocArray(dtype, count);
+  for (let i = 0; i < count; i++) data[i] = lo + i * step;
+  return fromTypedArray(data, [count], { ...options, dtype });
+}
+
+/** count evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, count: number, options: TensorOptions = {}): Tensor {
+  const dtype = options.dtype ?? 'float32';
+  const data = allocArray(dtype, count);
+  for (let i = 0; i < count; i++) data[i] = count === 1 ? start : start + ((end - start) * i) / (count - 1);
+  return fromTypedArray(data, [count], { ...options, dtype });
+}
+
+/** The n×m identity (m defaults to n). */
+export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
+  const dtype = options.dtype ?? 'float32';
+  const data = allocArray(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return fromTypedArray(data, checkShape([n, m], 'eye'), { ...options, dtype });
+}
+
+function randomTensor(shape: readonly number[], options: RandomOptions, draw: (g: Generator) => number, what: string): Tensor {
+  const dims = checkShape(shape, what);
+  const dtype = options.dtype ?? 'float32';
+  const generator = options.generator ?? defaultGenerator;
+  const data = allocArray(dtype, numelOf(dims));
+  for (let i = 0; i < data.length; i++) data[i] = draw(generator);
+  return fromTypedArray(data, dims, { ...options, dtype });
+}
+
+/** Uniform on [0, 1). */
+export const rand = (shape: readonly number[], options: RandomOptions = {}): Tensor =>
+  randomTensor(shape, options, (g) => g.random(), 'rand');
+
+/** Standard normal. */
+export const randn = (shape: readonly number[], options: RandomOptions = {}): Tensor =>
+  randomTensor(shape, options, (g) => g.normal(), 'randn');
+
+/** Uniform integers in [low, high) (int32 by default). */
+export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
+  if (!(high > low)) throw new Error(`randint: expected low < high, got low=${low}, high=${high}`);
+  return randomTensor(shape, { dtype: 'int32', ...options }, (g) => g.randint(low, high), 'randint');
+}
+
+/** A random permutation of 0..n−1 (int32), as torch.randperm. */
+export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  const generator = options.generator ?? defaultGenerator;
+  const data = new Int32Array(n);
+  for (let i = 0; i < n; i++) data[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = generator.randint(0, i + 1);
+    const tmp = data[i]; data[i] = data[j]; data[j] = tmp;
+  }
+  return fromTypedArray(data, [n], { ...options, dtype: options.dtype ?? 'int32' });
+}
+
+const like = (t: Tensor, options: TensorOptions): TensorOptions => ({ dtype: t.dtype, device: t.device, ...options });
+export const zerosLike = (t: Tensor, options: TensorOptions = {}) => zeros(t.shape, like(t, options));
+export const onesLike = (t: Tensor, options: TensorOptions = {}) => ones(t.shape, like(t, options));
+export const fullLike = (t: Tensor, value: number, options: TensorOptions = {}) => full(t.shape, value, like(t, options));
+export const randLike = (t: Tensor, options: RandomOptions = {}) => rand(t.shape, { ...like(t, options), ...options });
+export const randnLike = (t: Tensor, options: RandomOptions = {}) => randn(t.shape, { ...like(t, options), ...options });

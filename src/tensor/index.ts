@@ -1,0 +1,23 @@
+/** The tensor engine's public surface. Importing it registers the cpu device and attaches Tensor's methods. */
+import './cpu';
+import './methods';
+
+export { Tensor, type NestedArray } from './tensor';
+export type { Device, DType, TypedArray } from './dtype';
+export { promoteTypes } from './dtype';
+export { Generator, manualSeed, defaultGenerator } from './random';
+export {
+  tensor, fromTypedArray, zeros, ones, full, arange, linspace, eye, rand, randn, randint, randperm,
+  zerosLike, onesLike, fullLike, randLike, randnLike,
+  type TensorOptions, type CreateOptions, type RandomOptions,
+} from './create';
+export { cat, stack, split, chunk, diag, diagEmbed, tril, triu } from './ops/view';
+export { where, maximum, minimum, clamp } from './ops/elementwise';
+export { softmax, logSoftmax, dropout, oneHot, type DropoutOptions } from './ops/activation';
+export { sparseMm } from './ops/sparse';
+export { matmul } from './ops/matmul';
+export type { TensorLike } from './ops/util';
+export type { Dims, VarOptions } from './ops/reduce';
+export { registerBackend, backendFor, type Backend, type UnaryOp, type BinaryOp, type ReduceOp, type MatmulArgs } from './backend';
+export { CpuStorage, type Storage, type View, ndarrayOf } from './storage';
+export { broadcastShapes, formatShape } from './shape';

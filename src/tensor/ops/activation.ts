@@ -1,0 +1,57 @@
+/** softmax / logSoftmax (one graph node each, with their closed-form gradients), dropout, oneHot. */
+import { noGrad, record } from '../../autograd/graph';
+import { defaultGenerator, type Generator } from '../random';
+import { normalizeDim } from '../shape';
+import type { Tensor } from '../tensor';
+
+/** log softmax along `dim`: x − max − log Σ exp(x − max). Gradient: g − softmax·Σg. */
+export function logSoftmax(x: Tensor, dim = -1): Tensor {
+  const d = normalizeDim(dim, x.ndim, 'logSoftmax');
+  const input = x.dtype === 'int32' ? x.to('float32') : x;
+  const out = noGrad(() => {
+    const shifted = input.sub(input.amax(d, true));
+    return shifted.sub(shifted.exp().sum(d, true).log());
+  });
+  return record(out, 'LogSoftmaxBackward', [x], (g) => [g.sub(out.exp().mul(g.sum(d, true)))]);
+}
+
+/** softmax along `dim`. Gradient: s·(g − Σ g·s). */
+export function softmax(x: Tensor, dim = -1): Tensor {
+  const d = normalizeDim(dim, x.ndim, 'softmax');
+  const input = x.dtype === 'int32' ? x.to('float32') : x;
+  const out = noGrad(() => {
+    const e = input.sub(input.amax(d, true)).exp();
+    return e.div(e.sum(d, true));
+  });
+  return record(out, 'SoftmaxBackward', [x], (g) => [out.mul(g.sub(g.mul(out).sum(d, true)))]);
+}
+
+export interface DropoutOptions {
+  /** Dropout is the identity when false (eval mode). Default true, as F.dropout. */
+  training?: boolean;
+  generator?: Generator;
+}
+
+/** Zeroes each element with probability p (seeded) and scales the rest by 1/(1−p). */
+export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+  const { training = true, generator = defaultGenerator } = options;
+  if (p < 0 || p > 1) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
+  if (!training || p === 0) return x;
+  if (p === 1) return x.mul(0);
+  const keep = Float32Array.from({ length: x.numel() }, () => (generator.random() >= p ? 1 / (1 - p) : 0));
+  const mask = x.newTensor(keep).reshape([...x.shape]);
+  return x.mul(mask);
+}
+
+/** One-hot rows (int32) of length numClasses (−1: max index + 1) for an int32 index tensor. */
+export function oneHot(indices: Tensor, numClasses = -1): Tensor {
+  if (indices.dtype !== 'int32') throw new Error(`oneHot: expected an int32 index tensor, got ${indices.dtype}`);
+  const values = indices.data();
+  let classes = numClasses;
+  if (classes < 0) classes = values.length ? Math.max(...values) + 1 : 0;
+  for (const v of values) {
+    if (v < 0 || v >= classes) throw new Error(`oneHot: class values must be in [0, ${classes}), got ${v}`);
+  }
+  const classIds = indices.newTensor(Array.from({ length: classes }, (_, i) => i), 'int32');
+  return indices.unsqueeze(-1).eq(classIds);
+}
