@@ -8,7 +8,7 @@ import type { Device, DType, TypedArray } from './dtype';
 import { formatTensor } from './format';
 import { fromTypedArray, full } from './create';
 import * as act from './ops/activation';
-import { toDevice, toDType } from './ops/convert';
+import { copyInPlace, toDevice, toDType } from './ops/convert';
 import * as ew from './ops/elementwise';
 import * as ix from './ops/indexing';
 import { matmul } from './ops/matmul';
@@ -114,6 +114,15 @@ declare module './tensor' {
     newFull(shape: readonly number[], value: number): Tensor;
     zerosLike(): Tensor;
     onesLike(): Tensor;
+    // in-place updates (outside the graph: optimizers, loadStateDict, initialisation)
+    /**
+     * Overwrites this tensor's values with `src` (broadcast, cast to this dtype), as torch's copy_. Not
+     * recorded by autograd: call it on leaves or under noGrad. A tensor that owns all of its storage gets a
+     * fresh storage (other views of the old values keep them); a view writes through on the cpu device.
+     */
+    copy_(src: Tensor | number): Tensor;
+    zero_(): Tensor;
+    fill_(value: number): Tensor;
     // autograd
     backward(gradient?: Tensor): void;
     toString(): string;
@@ -227,6 +236,9 @@ const methods: Partial<Record<keyof Tensor, unknown>> & ThisType<Tensor> = {
   newFull(shape: readonly number[], value: number) { return full(shape, value, { dtype: this.dtype, device: this.device }); },
   zerosLike() { return full(this.shape, 0, { dtype: this.dtype, device: this.device }); },
   onesLike() { return full(this.shape, 1, { dtype: this.dtype, device: this.device }); },
+  copy_(src: Tensor | number) { return copyInPlace(this, src); },
+  zero_() { return copyInPlace(this, 0); },
+  fill_(value: number) { return copyInPlace(this, value); },
   backward(gradient?: Tensor) { runBackward(this, gradient); },
   toString() { return formatTensor(this); },
 };

@@ -23,7 +23,8 @@ export class Tensor implements View {
   retainsGrad = false;
 
   constructor(
-    readonly storage: Storage,
+    /** Replaced (never mutated) by in-place updates such as `copy_` on a tensor that owns its storage. */
+    public storage: Storage,
     readonly shape: readonly number[],
     readonly strides: readonly number[] = contiguousStrides(shape),
     readonly offset = 0,

@@ -3,7 +3,9 @@ import { record } from '../../autograd/graph';
 import { backendFor } from '../backend';
 import { checkDType, isFloating, type Device, type DType } from '../dtype';
 import type { Tensor } from '../tensor';
-import { fromStorage } from './util';
+import { broadcastView, checkSameDevice, fromStorage, scalarTensor } from './util';
+import { CpuStorage } from '../storage';
+import { forEachRow } from '../cpu/elementwise';
 
 /** A copy in another dtype (same device); the gradient is cast back. No copy when the dtype is the same. */
 export function toDType(x: Tensor, dtype: DType): Tensor {
@@ -21,4 +23,27 @@ export function toDevice(x: Tensor, device: Device): Tensor {
   const host = backendFor(x.device).toArray(x);
   const out = fromStorage(backendFor(device).fromArray(host, x.dtype), x.shape);
   return record(out, 'ToCopyBackward', [x], (g) => [g.to(x.device)]);
+}
+
+/** torch's copy_: writes `src` (broadcast and cast) into `target` outside the graph; returns `target`. */
+export function copyInPlace(target: Tensor, src: Tensor | number): Tensor {
+  const source = typeof src === 'number' ? scalarTensor(src, target.dtype, target.device) : src;
+  checkSameDevice('copy_', target, source);
+  const view = broadcastView(source, target.shape, 'copy_');
+  const backend = backendFor(target.device);
+  const ownsStorage = target.isContiguous() && target.offset === 0 && target.storage.length === target.numel();
+  if (ownsStorage) {
+    target.storage = backend.copy(view, target.dtype);
+    return target;
+  }
+  if (!(target.storage instanceof CpuStorage)) {
+    throw new Error(`copy_: writing into a non-contiguous view is only supported on the cpu device (got ${target.device})`);
+  }
+  const values = backend.toArray(fromStorage(backend.copy(view, target.dtype), target.shape));
+  const dest = target.storage.data;
+  const inner = target.strides[target.ndim - 1] ?? 1;
+  forEachRow(target.shape, target.strides, target.offset, target.strides, 0, (io, _ib, pos, n) => {
+    for (let j = 0; j < n; j++) dest[io + j * inner] = values[pos + j];
+  });
+  return target;
 }
