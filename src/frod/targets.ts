@@ -1,0 +1,188 @@
+/**
+ * Which modules FRoD adapts (spec §4), decided from dotted module paths alone.
+ *
+ * This file knows nothing about Module types: the model code checks that every selected path is a Linear or
+ * Conv1D and reports a configuration that selects nothing with {@link noTargetsMessage}.
+ */
+import type { FrodConfig } from './config';
+
+/**
+ * Translates the few Python `re` spellings that JavaScript writes differently: `(?P<name>…)` → `(?<name>…)`,
+ * `(?P=name)` → `\k<name>`, `\A` → `^`, `\Z` → `$`, and leading global flags `(?i)`, `(?m)`, `(?s)` →
+ * RegExp flags. Escaped characters and character classes are copied untouched.
+ */
+function translatePythonRegex(source: string): { body: string; flags: string } {
+  let flags = '';
+  let rest = source;
+  const leading = /^\(\?([a-zA-Z]+)\)/.exec(rest);
+  if (leading) {
+    for (const flag of leading[1]) {
+      if (flag !== 'i' && flag !== 'm' && flag !== 's') throw new Error(`inline flag (?${flag}) is not supported`);
+      if (!flags.includes(flag)) flags += flag;
+    }
+    rest = rest.slice(leading[0].length);
+  }
+  let body = '';
+  let inClass = false;
+  for (let i = 0; i < rest.length; i++) {
+    const ch = rest[i];
+    if (ch === '\\' && i + 1 < rest.length) {
+      const next = rest[i + 1];
+      if (!inClass && next === 'A') body += '^';
+      else if (!inClass && next === 'Z') body += '$';
+      else body += ch + next;
+      i++;
+    } else if (inClass) {
+      if (ch === ']') inClass = false;
+      body += ch;
+    } else if (ch === '[') {
+      inClass = true;
+      body += ch;
+      if (rest[i + 1] === '^') body += rest[++i];
+      if (rest[i + 1] === ']') { body += '\\]'; i++; } // Python reads a leading ']' as a literal; JS needs '\]'
+    } else if (rest.startsWith('(?P<', i)) {
+      body += '(?<';
+      i += 3;
+    } else if (rest.startsWith('(?P=', i)) {
+      const close = rest.indexOf(')', i);
+      if (close < 0) throw new Error('missing ) after (?P=');
+      body += `\\k<${rest.slice(i + 4, close)}>`;
+      i = close;
+    } else {
+      body += ch;
+    }
+  }
+  return { body, flags };
+}
+
+/**
+ * Compiles a Python regular expression (as written in adapter_config.json) into a RegExp that must match a
+ * whole string, like Python's `re.fullmatch`. Throws a one-line error naming `what` for an invalid pattern.
+ */
+export function compileFullMatch(pattern: string, what = 'targetModules'): RegExp {
+  try {
+    const { body, flags } = translatePythonRegex(pattern);
+    return new RegExp(`^(?:${body})$`, flags);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err);
+    throw new Error(`${what}: invalid regular expression ${JSON.stringify(pattern)}: ${reason}`);
+  }
+}
+
+/**
+ * Compiles the regex that finds a layer index in a path: `….<pattern>.<n>.…` (first occurrence), or without
+ * a pattern the first `….<name>.<n>.…` — the index must be followed by another part, and at least one part
+ * must precede `<name>`, as in PEFT. A pattern is a Python regex fragment (PEFT inserts it unescaped); we
+ * wrap it in a group so `a|b` means "a or b" rather than splitting the whole expression.
+ */
+export function compileLayerRegex(pattern: string | null, what = 'layersPattern'): RegExp {
+  if (pattern === null) return /^.*?\.[^.]*\.(\d+)\./;
+  try {
+    const { body, flags } = translatePythonRegex(pattern);
+    return new RegExp(`^.*?\\.(?:${body})\\.(\\d+)\\.`, flags);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err);
+    throw new Error(`${what}: invalid regular expression ${JSON.stringify(pattern)}: ${reason}`);
+  }
+}
+
+/** The subset of {@link FrodConfig} that target matching reads. */
+export type TargetSelection = Pick<FrodConfig, 'targetModules' | 'layersToTransform' | 'layersPattern' | 'modulesToSave'>;
+
+/** True when `path` equals an entry of `names` or ends in `.entry`. */
+function matchesNameList(path: string, names: readonly string[]): boolean {
+  return names.some((name) => path === name || path.endsWith(`.${name}`));
+}
+
+/** The layer indices to keep, or null when `layersToTransform` does not filter (null or an empty list). */
+function layerFilter(layersToTransform: TargetSelection['layersToTransform']): readonly number[] | null {
+  if (layersToTransform === null) return null;
+  if (typeof layersToTransform === 'number') return [layersToTransform];
+  return layersToTransform.length === 0 ? null : layersToTransform;
+}
+
+/**
+ * The layer index that `layersToTransform` is compared with: found with each `layersPattern` in turn (the
+ * first that matches wins), or with the generic `….<name>.<n>.…` rule when there is no pattern. Null when
+ * the path has no such index (the module is then not adapted).
+ */
+export function layerIndexForFilter(path: string, layersPattern: TargetSelection['layersPattern']): number | null {
+  const patterns = layersPattern === null ? [] : typeof layersPattern === 'string' ? [layersPattern] : layersPattern;
+  const usable = patterns.filter((p) => p.length > 0);
+  const regexes = usable.length === 0 ? [compileLayerRegex(null)] : usable.map((p) => compileLayerRegex(p));
+  for (const regex of regexes) {
+    const found = regex.exec(path);
+    if (found) return Number(found[1]);
+  }
+  return null;
+}
+
+/**
+ * True when `path` is (or ends like) a module named in `modulesToSave`. PEFT tests this with a plain
+ * `endsWith(name)` (no dot), so `classifier` also covers `pre_classifier`; we keep that rule so the same
+ * modules get trainable copies here as in PEFT.
+ */
+export function isModuleToSave(path: string, modulesToSave: readonly string[] | null): boolean {
+  return modulesToSave !== null && modulesToSave.some((name) => path.endsWith(name));
+}
+
+/**
+ * True when the config's `targetModules` (and `layersToTransform`) select `path`, ignoring `modulesToSave`.
+ *
+ * - a string is a Python regex that must match the whole path; `layersToTransform` does not apply to it
+ *   (as in PEFT and the reference);
+ * - a list matches a path equal to an entry or ending in `.entry`; with `layersToTransform` only paths whose
+ *   layer index ({@link layerIndexForFilter}) is listed stay selected.
+ */
+export function matchesTarget(path: string, config: TargetSelection): boolean {
+  const targets = config.targetModules;
+  if (targets === null) throw new Error(noTargetModulesMessage());
+  if (typeof targets === 'string') return compileFullMatch(targets).test(path);
+  if (!matchesNameList(path, targets)) return false;
+  const keep = layerFilter(config.layersToTransform);
+  if (keep === null) return true;
+  const index = layerIndexForFilter(path, config.layersPattern);
+  return index !== null && keep.includes(index);
+}
+
+/**
+ * The paths FRoD adapts, in the order given: those selected by `targetModules` / `layersToTransform` that
+ * are neither a `modulesToSave` module nor inside one. The empty path (the root module) is never a target.
+ * May return an empty list: callers report that with {@link noTargetsMessage}.
+ */
+export function selectTargets(paths: readonly string[], config: TargetSelection): string[] {
+  if (config.targetModules === null) throw new Error(noTargetModulesMessage());
+  const regex = typeof config.targetModules === 'string' ? compileFullMatch(config.targetModules) : null;
+  const saved = paths.filter((path) => path !== '' && isModuleToSave(path, config.modulesToSave));
+  const insideSaved = (path: string) => saved.some((root) => path === root || path.startsWith(`${root}.`));
+  return paths.filter((path) => {
+    if (path === '' || insideSaved(path)) return false;
+    return regex ? regex.test(path) : matchesTarget(path, config);
+  });
+}
+
+/** Error text for a config without `targetModules` (PEFT would look up a default per model type; we cannot). */
+export function noTargetModulesMessage(): string {
+  return 'FrodConfig.targetModules: expected a regular expression or a list of module names, got null';
+}
+
+/** Describes `targetModules` (and the layer filter) for error messages. */
+function describeSelection(config: TargetSelection): string {
+  const targets = config.targetModules;
+  let text = typeof targets === 'string' ? `target_modules regex ${JSON.stringify(targets)}`
+    : `target_modules ${JSON.stringify(targets)}`;
+  if (typeof targets !== 'string' && layerFilter(config.layersToTransform) !== null) {
+    text += ` with layers_to_transform ${JSON.stringify(config.layersToTransform)}`;
+    if (config.layersPattern !== null) text += ` and layers_pattern ${JSON.stringify(config.layersPattern)}`;
+  }
+  return text;
+}
+
+/**
+ * The one-line error for a configuration that selects no module, listing `target_modules` (and the layer
+ * filter) and, when given, how many module paths were searched.
+ */
+export function noTargetsMessage(config: TargetSelection, searchedPaths?: number): string {
+  const searched = searchedPaths === undefined ? '' : ` among ${searchedPaths} module path${searchedPaths === 1 ? '' : 's'}`;
+  return `FRoD: ${describeSelection(config)} matched no module${searched}; check target_modules against the model's module names`;
+}
