@@ -1,0 +1,299 @@
+/**
+ * Module, as torch.nn.Module: parameters, buffers and submodules registered by name, with dotted-path
+ * traversal, surgery (getSubmodule / setSubmodule — what FRoD uses to swap a Linear for its adapted twin),
+ * state dicts, train/eval, and a PyTorch-like printout.
+ *
+ * Registered entries are also reachable as properties (`linear.weight`, `block.attention`): subclasses
+ * declare them with `declare weight: Tensor;` and register them in the constructor.
+ */
+import { noGrad } from '../autograd/graph';
+import type { Device, DType } from '../tensor/dtype';
+import { formatShape } from '../tensor/shape';
+import type { Tensor } from '../tensor/tensor';
+
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/** Marks a tensor as a trainable parameter: a detached leaf with requiresGrad (as nn.Parameter). */
+export function parameter(t: Tensor, requiresGrad = true): Tensor {
+  const leaf = t.detach();
+  leaf.requiresGrad_(requiresGrad);
+  return leaf;
+}
+
+export class Module {
+  /** Whether the module is in training mode (dropout active); see train()/eval(). */
+  training = true;
+  private readonly parameterMap = new Map<string, Tensor | null>();
+  private readonly bufferMap = new Map<string, Tensor | null>();
+  private readonly nonPersistent = new Set<string>();
+  private readonly moduleMap = new Map<string, Module | null>();
+
+  /** The computation; subclasses override it with their own signature. */
+  forward(...inputs: never[]): unknown {
+    void inputs;
+    throw new Error(`${this.constructor.name}: forward() is not implemented`);
+  }
+
+  /** Short description shown in the printout, e.g. `in_features=4, out_features=2, bias=True`. */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** A property that reads and writes one of the registries. */
+  private defineEntry<T>(name: string, map: Map<string, T | null>): void {
+    if (Object.prototype.hasOwnProperty.call(this, name)) return;
+    Object.defineProperty(this, name, {
+      get: () => map.get(name) ?? null,
+      set: (value: T | null) => { map.set(name, value); },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+
+  private checkName(name: string, kind: string): void {
+    if (name === '' || name.includes('.')) {
+      throw new Error(`${kind} name must be a non-empty string without '.', got '${name}'`);
+    }
+  }
+
+  /** Registers (or replaces) a parameter; null keeps the name with no tensor (e.g. bias=False). */
+  registerParameter(name: string, value: Tensor | null): void {
+    this.checkName(name, 'parameter');
+    this.parameterMap.set(name, value);
+    this.defineEntry(name, this.parameterMap);
+  }
+
+  /** Registers a buffer: state that is not trained; saved in the state dict unless persistent is false. */
+  registerBuffer(name: string, value: Tensor | null, persistent = true): void {
+    this.checkName(name, 'buffer');
+    this.bufferMap.set(name, value);
+    if (persistent) this.nonPersistent.delete(name);
+    else this.nonPersistent.add(name);
+    this.defineEntry(name, this.bufferMap);
+  }
+
+  /** Registers a child module under `name` (as add_module). */
+  registerModule(name: string, module: Module | null): void {
+    this.checkName(name, 'module');
+    this.moduleMap.set(name, module);
+    this.defineEntry(name, this.moduleMap);
+  }
+
+  /** Direct children with their names. */
+  namedChildren(): [string, Module][] {
+    return [...this.moduleMap].filter((e): e is [string, Module] => e[1] !== null);
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** Every module in the tree (this one first, as ''), with dotted paths, depth first in registration order. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [];
+    const seen = new Set<Module>();
+    const walk = (module: Module, path: string) => {
+      if (seen.has(module)) return;
+      seen.add(module);
+      out.push([path, module]);
+      for (const [name, child] of module.namedChildren()) walk(child, path ? `${path}.${name}` : name);
+    };
+    walk(this, prefix);
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Own parameters (no recursion), skipping null entries. */
+  ownParameters(): [string, Tensor][] {
+    return [...this.parameterMap].filter((e): e is [string, Tensor] => e[1] !== null);
+  }
+
+  ownBuffers(): [string, Tensor][] {
+    return [...this.bufferMap].filter((e): e is [string, Tensor] => e[1] !== null);
+  }
+
+  /** Every parameter with its dotted name; a tensor shared by two modules is listed once. */
+  namedParameters(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
+    for (const [path, module] of this.namedModules()) {
+      for (const [name, p] of module.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([path ? `${path}.${name}` : name, p]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [path, module] of this.namedModules()) {
+      for (const [name, b] of module.ownBuffers()) out.push([path ? `${path}.${name}` : name, b]);
+    }
+    return out;
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /** The module at a dotted path ('' is this module); throws naming the missing part. */
+  getSubmodule(path: string): Module {
+    if (path === '') return this;
+    let module: Module = this;
+    let walked = '';
+    for (const part of path.split('.')) {
+      const child = module.moduleMap.get(part);
+      if (!child) {
+        throw new Error(`getSubmodule: ${module.constructor.name}${walked ? ` at '${walked}'` : ''} has no attribute '${part}'`);
+      }
+      module = child;
+      walked = walked ? `${walked}.${part}` : part;
+    }
+    return module;
+  }
+
+  /** Replaces (or adds) the module at a dotted path; its parent must exist. */
+  setSubmodule(path: string, module: Module): void {
+    if (path === '') throw new Error('setSubmodule: cannot replace the root module');
+    const cut = path.lastIndexOf('.');
+    const parent = cut < 0 ? this : this.getSubmodule(path.slice(0, cut));
+    parent.registerModule(path.slice(cut + 1), module);
+  }
+
+  /** The parameter at a dotted path. */
+  getParameter(path: string): Tensor {
+    const cut = path.lastIndexOf('.');
+    const owner = cut < 0 ? this : this.getSubmodule(path.slice(0, cut));
+    const p = owner.parameterMap.get(path.slice(cut + 1));
+    if (!p) throw new Error(`getParameter: ${owner.constructor.name} has no parameter '${path.slice(cut + 1)}'`);
+    return p;
+  }
+
+  /** Parameters and persistent buffers by dotted name (detached, sharing storage), as state_dict(). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [path, module] of this.namedModules()) {
+      const at = (name: string) => (path ? `${path}.${name}` : name);
+      for (const [name, p] of module.ownParameters()) out[at(name)] = p.detach();
+      for (const [name, b] of module.ownBuffers()) if (!module.nonPersistent.has(name)) out[at(name)] = b.detach();
+    }
+    return out;
+  }
+
+  /**
+   * Copies values from a state dict into this module's parameters and buffers (shapes must match).
+   * Strict mode (default) throws naming every missing and unexpected key.
+   */
+  loadStateDict(stateDict: Record<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
+    const { strict = true } = options;
+    const own = this.stateDict();
+    const missingKeys = Object.keys(own).filter((k) => !(k in stateDict));
+    const unexpectedKeys = Object.keys(stateDict).filter((k) => !(k in own));
+    if (strict && (missingKeys.length || unexpectedKeys.length)) {
+      const parts: string[] = [];
+      if (missingKeys.length) parts.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
+      if (unexpectedKeys.length) parts.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
+      throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}: ${parts.join(' ')}`);
+    }
+    for (const [key, target] of Object.entries(own)) {
+      const value = stateDict[key];
+      if (value === undefined) continue;
+      if (value.ndim !== target.ndim || value.shape.some((d, i) => d !== target.shape[i])) {
+        throw new Error(`loadStateDict: size mismatch for ${key}: copying a param with shape ${formatShape(value.shape)}, the shape in current model is ${formatShape(target.shape)}`);
+      }
+    }
+    noGrad(() => {
+      for (const [path, module] of this.namedModules()) {
+        const at = (name: string) => (path ? `${path}.${name}` : name);
+        for (const [name, p] of module.ownParameters()) {
+          const value = stateDict[at(name)];
+          if (value !== undefined) p.copy_(value.to(p.device));
+        }
+        for (const [name, b] of module.ownBuffers()) {
+          const value = stateDict[at(name)];
+          if (value !== undefined && !module.nonPersistent.has(name)) b.copy_(value.to(b.device));
+        }
+      }
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Sets training mode here and below (dropout on); returns this. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Evaluation mode (dropout off). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Sets requiresGrad on every parameter (freezing with false). */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** Clears every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Calls fn on every module (children first, then this one), as Module.apply. */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /**
+   * Moves or casts every parameter and buffer in place: the tensor objects keep their identity (their
+   * storage is swapped), so optimizers built earlier stay valid. Integer buffers are not cast to float dtypes.
+   */
+  to(target: Device | DType): this {
+    const isDevice = target === 'cpu' || target === 'gpu';
+    noGrad(() => {
+      for (const m of this.modules()) {
+        for (const map of [m.parameterMap, m.bufferMap]) {
+          for (const [name, t] of map) {
+            if (!t || (!isDevice && t.dtype === 'int32')) continue;
+            const moved = t.to(target).contiguous();
+            if (moved === t) continue;
+            if (t.isContiguous() && t.offset === 0 && t.storage.length === t.numel()) {
+              t.storage = moved.storage;
+              t.grad = null;
+            } else {
+              const replacement = moved.detach();
+              replacement.requiresGrad = t.requiresGrad;
+              map.set(name, replacement);
+            }
+          }
+        }
+      }
+    });
+    return this;
+  }
+
+  /** The module tree as PyTorch prints it. */
+  toString(): string {
+    const children = this.namedChildren();
+    const extra = this.extraRepr();
+    if (children.length === 0) return `${this.constructor.name}(${extra})`;
+    const lines = children.map(([name, child]) => `  (${name}): ${child.toString().split('\n').join('\n  ')}`);
+    if (extra) lines.unshift(`  ${extra}`);
+    return `${this.constructor.name}(\n${lines.join('\n')}\n)`;
+  }
+}
