@@ -2,10 +2,11 @@
 // `N passed, N failed` that CI reads (uvu prints its own Total/Passed/Skipped block, not that line).
 // Usage: node scripts/run-tests.mjs [dir] [pattern]   (defaults: test, \.test\.ts$)
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const uvuBin = require.resolve('uvu/bin.js');
+// uvu's package.json `exports` hides bin.js from require.resolve: find it beside this script.
+const uvuBin = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'uvu', 'bin.js');
 const [dir = 'test', pattern = '\\.test\\.ts$'] = process.argv.slice(2);
 
 const child = spawn(process.execPath, [uvuBin, '-r', 'tsx', dir, pattern], {
