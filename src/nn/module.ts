@@ -42,9 +42,13 @@ export class Module {
     return '';
   }
 
-  /** A property that reads and writes one of the registries. */
+  /**
+   * A property that reads and writes one of the registries. Names that already mean something on the
+   * object (a method such as `keys`, a field such as `training`) get no property: reach them through
+   * getSubmodule / getParameter instead.
+   */
   private defineEntry<T>(name: string, map: Map<string, T | null>): void {
-    if (Object.prototype.hasOwnProperty.call(this, name)) return;
+    if (name in this) return;
     Object.defineProperty(this, name, {
       get: () => map.get(name) ?? null,
       set: (value: T | null) => { map.set(name, value); },

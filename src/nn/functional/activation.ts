@@ -1,0 +1,51 @@
+/** nn.functional: linear, activations, softmax and dropout (thin, documented wrappers over Tensor ops). */
+import { dropout as dropoutOp, logSoftmax as logSoftmaxOp, softmax as softmaxOp, type DropoutOptions } from '../../tensor/ops/activation';
+import type { Tensor } from '../../tensor/tensor';
+
+/** y = x·Wᵀ + b with x (..., in), weight (out, in), bias (out) → (..., out), as F.linear. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D (out, in), got ${weight.ndim}-D`);
+  const y = x.matmul(weight.t());
+  return bias ? y.add(bias) : y;
+}
+
+export const relu = (x: Tensor): Tensor => x.relu();
+export const tanh = (x: Tensor): Tensor => x.tanh();
+export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+
+/** GELU: exact x·Φ(x) by default; 'tanh' is the approximation GPT-2 calls gelu_new. */
+export function gelu(x: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  return x.gelu(options.approximate ?? 'none');
+}
+
+/** softmax along dim (default the last). */
+export const softmax = (x: Tensor, dim = -1): Tensor => softmaxOp(x, dim);
+
+/** log softmax along dim (default the last), computed stably in one node. */
+export const logSoftmax = (x: Tensor, dim = -1): Tensor => logSoftmaxOp(x, dim);
+
+/**
+ * Zeroes each element with probability p and scales the survivors by 1/(1−p); the identity when
+ * `training` is false. Draws come from `generator` (the global seeded one by default).
+ */
+export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+  return dropoutOp(x, p, options);
+}
+
+/** Activation functions by their Hugging Face `hidden_act` names. */
+export const ACT2FN: Readonly<Record<string, (x: Tensor) => Tensor>> = {
+  gelu: (x) => x.gelu('none'),
+  gelu_new: (x) => x.gelu('tanh'),
+  gelu_pytorch_tanh: (x) => x.gelu('tanh'),
+  relu: (x) => x.relu(),
+  tanh: (x) => x.tanh(),
+  sigmoid: (x) => x.sigmoid(),
+  silu: (x) => x.mul(x.sigmoid()),
+};
+
+/** The activation for a Hugging Face `hidden_act` name; throws listing the known names. */
+export function activationByName(name: string): (x: Tensor) => Tensor {
+  const fn = ACT2FN[name];
+  if (!fn) throw new Error(`activation '${name}' is not supported (expected one of ${Object.keys(ACT2FN).join(', ')})`);
+  return fn;
+}
