@@ -7,4 +7,6 @@ export * from './layers';
 export * from './models';
 export * as functional from './functional';
 export * as init from './init';
+export * as optim from './optim';
+export { clipGradNorm, clipGradValue } from './optim';
 export { loadSafetensors, saveSafetensors, type LoadedSafetensors, type SafetensorsValue } from './io';
