@@ -1,0 +1,71 @@
+/**
+ * `frod merge --base model.safetensors --adapter DIR --out merged.safetensors [--safe]`: the base file with
+ * every adapted weight replaced by W' = U (S + diag λ) Vᵀ (spec §1) — same dtype and orientation as in the
+ * base file — and the adapter's other tensors (modules_to_save copies, trained biases) put in place; every
+ * other tensor is copied byte for byte and the metadata is kept. The output is a deterministic function of
+ * the inputs.
+ */
+import { Command } from 'commander';
+import { mergeWeightsWithAdapter, weightsFromStateDict } from '../../frod/functional';
+import { readAdapterLayout } from '../adapterLayout';
+import { checkOutputFile, readAdapterDir, readSafetensorsFile, writeOutputFile } from '../files';
+import { formatBytes } from '../format';
+import { CliError, about } from '../io';
+import type { CliCommand, CliContext } from '../program';
+import { lazyStateDict, replaceTensors } from '../tensors';
+
+interface MergeOptions {
+  base: string;
+  adapter: string;
+  out: string;
+  safe?: boolean;
+  adapterName: string;
+}
+
+function merge(options: MergeOptions, context: CliContext): void {
+  const adapter = readAdapterDir(options.adapter);
+  const layout = readAdapterLayout(adapter.model, adapter.modelFile);
+  checkOutputFile(options.out, [options.base, adapter.modelFile, adapter.configFile]);
+  const base = readSafetensorsFile(options.base);
+  const stateDict = lazyStateDict(base, options.base);
+  const weights = about(options.base, () => weightsFromStateDict(stateDict, adapter.config));
+  for (const { path } of layout.modules) {
+    if (weights.has(path)) continue;
+    const problem = Object.hasOwn(stateDict, `${path}.weight`)
+      ? `adapts module '${path}', which the target_modules of ${adapter.configFile} do not select in ${options.base}`
+      : `adapts module '${path}', but ${options.base} has no tensor '${path}.weight'`;
+    throw new CliError(adapter.modelFile, problem);
+  }
+  const adapterTensors = lazyStateDict(adapter.model, adapter.modelFile);
+  const warn = (message: string) => context.io.stderr(`frod merge: warning: ${message}\n`);
+  const merged = about(options.adapter, () => mergeWeightsWithAdapter(weights, adapterTensors, adapter.config, {
+    safe: options.safe === true, adapterName: options.adapterName, warn,
+  }));
+  const bytes = replaceTensors(base, merged, options.base);
+  writeOutputFile(options.out, bytes);
+  const others = merged.size - layout.modules.length;
+  context.io.stdout(`frod merge: wrote ${options.out} (${formatBytes(bytes.length)}): ${layout.modules.length} adapted weights `
+    + `in ${layout.categories.length} categories merged${others > 0 ? `, ${others} other tensors from the adapter` : ''}, `
+    + `${base.entries.size - merged.size} tensors copied unchanged\n`);
+}
+
+const mergeCommand: CliCommand = {
+  create(context) {
+    return new Command('merge')
+      .summary('merge an adapter into the base weights (a new safetensors file)')
+      .description('Write a copy of the base safetensors file in which every weight the adapter adapts is replaced by '
+        + 'the merged weight W\' = U (S + diag(lambda)) V^T, in the dtype and orientation of the base file, and the '
+        + 'adapter\'s modules_to_save copies and trained biases are put in place. Every other tensor is copied byte '
+        + 'for byte and the metadata is kept; the output is deterministic. An existing output file is replaced '
+        + 'atomically; nothing is written when anything fails.')
+      .requiredOption('--base <file>', 'the base model weights (.safetensors) the adapter was made for')
+      .requiredOption('--adapter <dir>', 'the adapter directory (adapter_config.json + adapter_model.safetensors)')
+      .requiredOption('--out <file>', 'the merged .safetensors file to write')
+      .option('--safe', 'refuse to write weights that are NaN or infinite (names the module)')
+      .option('--adapter-name <name>', 'the adapter\'s name, used in messages', 'default')
+      .addHelpText('after', '\nExample:\n  frod merge --base model.safetensors --adapter my-adapter --out merged.safetensors --safe\n')
+      .action((options: MergeOptions) => merge(options, context));
+  },
+};
+
+export default mergeCommand;

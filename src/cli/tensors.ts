@@ -1,0 +1,75 @@
+/**
+ * Between raw safetensors entries (the file's exact bytes) and Tensors. The CLI reads files with the raw
+ * layer so that every tensor it does not change is written back byte for byte; only the tensors FRoD needs
+ * are decoded, on first access.
+ */
+import { decodeEntry, encodeEntry } from '../nn/io/convert';
+import { serializeSafetensors, type ParsedSafetensors, type RawEntry } from '../nn/io/format';
+import { Tensor, tensor } from '../tensor';
+import { CliError } from './io';
+
+/** Element count of a shape (1 for a scalar). */
+export function numelOf(shape: readonly number[]): number {
+  return shape.reduce((product, dim) => product * dim, 1);
+}
+
+/** A `(a, b, c)` rendering of a shape, as in PyTorch's messages. */
+export function shapeText(shape: readonly number[]): string {
+  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
+
+/** Decodes one raw entry into a fresh Tensor (see src/nn/io/convert for the dtype mapping). */
+export function decodeTensor(entry: RawEntry, name: string, file: string): Tensor {
+  const { dtype, data } = decodeEntry(entry, name, file);
+  return tensor(data, { dtype, shape: entry.shape });
+}
+
+/**
+ * A state dict over a parsed file whose tensors are decoded when first read (and then kept), so a large
+ * model only pays for the tensors FRoD touches. Keys are the file's tensor names in header order.
+ */
+export function lazyStateDict(parsed: ParsedSafetensors, file: string): Readonly<Record<string, Tensor>> {
+  const stateDict: Record<string, Tensor> = {};
+  for (const name of parsed.headerOrder) {
+    let decoded: Tensor | null = null;
+    Object.defineProperty(stateDict, name, {
+      enumerable: true,
+      get: () => {
+        decoded ??= decodeTensor(parsed.entries.get(name) as RawEntry, name, file);
+        return decoded;
+      },
+    });
+  }
+  return Object.freeze(stateDict);
+}
+
+/** True when two shapes are equal. */
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((dim, i) => dim === b[i]);
+}
+
+/**
+ * The bytes of `base` with some tensors replaced: each replacement must name a tensor of `base` and have its
+ * shape, and is stored in that tensor's dtype of the file (F32 stays F32, F16 stays F16; floats round to
+ * nearest even). Every other tensor keeps its exact bytes, and the metadata is kept.
+ */
+export function replaceTensors(
+  base: ParsedSafetensors, replacements: ReadonlyMap<string, Tensor>, file: string,
+): Uint8Array {
+  for (const name of replacements.keys()) {
+    if (!base.entries.has(name)) throw new CliError(file, `has no tensor '${name}' for the adapter to replace`);
+  }
+  const entries = new Map<string, RawEntry>();
+  for (const [name, entry] of base.entries) {
+    const replacement = replacements.get(name);
+    if (replacement === undefined) {
+      entries.set(name, entry);
+      continue;
+    }
+    if (!sameShape(replacement.shape, entry.shape)) {
+      throw new CliError(file, `tensor '${name}' has shape ${shapeText(entry.shape)} but the merged tensor has shape ${shapeText(replacement.shape)}`);
+    }
+    entries.set(name, encodeEntry(replacement.contiguous().data(), entry.shape, entry.dtype, name));
+  }
+  return serializeSafetensors(entries, base.metadata);
+}
