@@ -5,8 +5,22 @@ import type { Tensor } from '../../tensor/tensor';
 /** y = x·Wᵀ + b with x (..., in), weight (out, in), bias (out) → (..., out), as F.linear. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D (out, in), got ${weight.ndim}-D`);
-  const y = x.matmul(weight.t());
-  return bias ? y.add(bias) : y;
+  return affine(x, weight.t(), bias);
+}
+
+/**
+ * x (..., in) · w (in, out) + b → (..., out). Leading dims are flattened into one so the product is a single
+ * (rows × in)·(in × out) matmul rather than a batch of small ones that would each repack w.
+ */
+export function affine(x: Tensor, w: Tensor, bias?: Tensor | null): Tensor {
+  const [inFeatures, outFeatures] = w.shape;
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inFeatures) {
+    throw new Error(`linear: input of shape (${x.shape.join(', ')}) cannot be multiplied with a (${inFeatures}, ${outFeatures}) weight`);
+  }
+  const flat = x.ndim > 2 ? x.reshape(-1, inFeatures) : x;
+  const product = flat.matmul(w);
+  const y = bias ? product.add(bias) : product;
+  return x.ndim > 2 ? y.reshape(...x.shape.slice(0, -1), outFeatures) : y;
 }
 
 export const relu = (x: Tensor): Tensor => x.relu();

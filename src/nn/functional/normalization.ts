@@ -1,6 +1,8 @@
 /** Layer normalisation as one graph node with its closed-form gradients. */
 import { noGrad, record } from '../../autograd/graph';
-import { formatShape } from '../../tensor/shape';
+import { fromTypedArray } from '../../tensor/create';
+import { formatShape, numelOf } from '../../tensor/shape';
+import { layerNormBackward, layerNormForward } from './layerNormKernel';
 import type { Tensor } from '../../tensor/tensor';
 
 /**
@@ -24,6 +26,33 @@ export function layerNorm(
     }
   }
   if (x.dtype === 'int32') throw new Error('layerNorm: expected a floating point input, got int32');
+  if (x.device === 'cpu' && (!weight || weight.device === 'cpu') && (!bias || bias.device === 'cpu')) {
+    return fusedLayerNorm(x, normalizedShape, weight ?? null, bias ?? null, eps);
+  }
+  return composedLayerNorm(x, normalizedShape, weight ?? null, bias ?? null, eps);
+}
+
+/** The cpu path: one fused kernel each way (see ./layerNormKernel). */
+function fusedLayerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  const width = numelOf(normalizedShape);
+  const rows = width === 0 ? 0 : x.numel() / width;
+  const dtype = x.dtype;
+  const w = weight ? weight.to(dtype).data() : null;
+  const { y, saved } = layerNormForward(x.data(), rows, width, w, bias ? bias.to(dtype).data() : null, eps, dtype);
+  const out = fromTypedArray(y, x.shape, { dtype });
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record(out, 'NativeLayerNormBackward', inputs, (g) => {
+    const { gx, gw, gb } = layerNormBackward(g.to(dtype).data(), saved, rows, width, w, dtype);
+    const grads: (Tensor | null)[] = [x.requiresGrad ? fromTypedArray(gx, x.shape, { dtype }) : null];
+    if (weight) grads.push(weight.requiresGrad ? fromTypedArray(gw, normalizedShape, { dtype }).to(weight.dtype) : null);
+    if (bias) grads.push(bias.requiresGrad ? fromTypedArray(gb, normalizedShape, { dtype }).to(bias.dtype) : null);
+    return grads;
+  });
+}
+
+/** Any device (and the reference for the cpu kernel): the same math from tensor ops. */
+export function composedLayerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  const k = normalizedShape.length;
   const normDims = normalizedShape.map((_, i) => x.ndim - k + i);
   const batchDims = x.shape.slice(0, x.ndim - k).map((_, i) => i);
   const { xhat, rstd, out } = noGrad(() => {

@@ -6,6 +6,7 @@ import { randn, rand, zeros } from '../../tensor/create';
 import type { DType } from '../../tensor/dtype';
 import type { Generator } from '../../tensor/random';
 import type { Tensor } from '../../tensor/tensor';
+import { affine } from '../functional/activation';
 import { Module, parameter } from '../module';
 
 export interface LinearOptions {
@@ -33,8 +34,7 @@ export class Linear extends Module {
 
   /** x (..., in) → (..., out). */
   override forward(x: Tensor): Tensor {
-    const y = x.matmul(this.weight.t());
-    return this.bias ? y.add(this.bias) : y;
+    return affine(x, this.weight.t(), this.bias);
   }
 
   override extraRepr(): string {
@@ -66,7 +66,7 @@ export class Conv1D extends Module {
 
   /** x (..., nx) → (..., nf). */
   override forward(x: Tensor): Tensor {
-    return x.matmul(this.weight).add(this.bias);
+    return affine(x, this.weight, this.bias);
   }
 
   override extraRepr(): string {

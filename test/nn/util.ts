@@ -1,0 +1,52 @@
+/** Shared helpers for the nn tests (not a test file itself). */
+import * as fc from 'fast-check';
+import * as assert from 'uvu/assert';
+import '../../src/tensor';
+import { tensor } from '../../src/tensor/create';
+import type { Tensor } from '../../src/tensor/tensor';
+
+/** Runs a fast-check property with a fixed seed, so every run draws the same cases. */
+export function check<T>(property: fc.IProperty<T>, numRuns = 20, seed = 20260704): void {
+  fc.assert(property, { numRuns, seed });
+}
+
+/** Asserts that `fn` throws a one-line Error whose message matches every pattern. */
+export function throwsMatching(fn: () => unknown, ...patterns: RegExp[]): void {
+  let message: string | null = null;
+  try {
+    fn();
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  assert.ok(message !== null, `expected an error matching ${patterns.join(' and ')}`);
+  for (const pattern of patterns) assert.ok(pattern.test(message as string), `error '${message}' does not match ${pattern}`);
+  assert.not.ok((message as string).includes('\n'), `error message is not one line: ${message}`);
+}
+
+/** Asserts |a − b| ≤ atol + rtol·|b| elementwise, naming the first offending index. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-10, rtol = 1e-8, what = ''): void {
+  assert.is(actual.length, expected.length, `${what} length`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e)) && !(Number.isNaN(a) && Number.isNaN(e))) {
+      assert.unreachable(`${what} element ${i}: ${a} vs ${e}`);
+    }
+  }
+}
+
+/** Asserts two tensors have the same shape and close values. */
+export function assertTensorClose(actual: Tensor, expected: Tensor, atol = 1e-10, rtol = 1e-8, what = ''): void {
+  assert.equal([...actual.shape], [...expected.shape], `${what} shape`);
+  assertClose(actual.data(), expected.data(), atol, rtol, what);
+}
+
+/** A float64 tensor of a shape from a flat list of numbers. */
+export function f64(values: readonly number[], shape: readonly number[]): Tensor {
+  return tensor(Float64Array.from(values), { shape, dtype: 'float64' });
+}
+
+/** Arbitrary flat float64 values in [−3, 3] of a given length. */
+export function values(length: number, range = 3): fc.Arbitrary<number[]> {
+  return fc.array(fc.double({ min: -range, max: range, noNaN: true, noDefaultInfinity: true }), { minLength: length, maxLength: length });
+}
