@@ -141,6 +141,40 @@ test('merge keeps F16 and BF16 weights in their dtype, rounding the merged value
   }
 });
 
+test('modules_to_save copies and trained biases go into the adapter, and merge puts them in place', async () => {
+  const dir = copyGolden('stack');
+  const base = readSafetensors(path.join(dir, 'base.safetensors'));
+  const entries = new Map<string, RawEntry>(base.entries);
+  entries.set('score.weight', encodeEntry(Array.from({ length: 32 }, (_, i) => i / 7), [2, 16], 'F32', 'score.weight'));
+  entries.set('score.bias', encodeEntry([0.25, -0.5], [2], 'F32', 'score.bias'));
+  const baseFile = path.join(dir, 'with-head.safetensors');
+  fs.writeFileSync(baseFile, serializeSafetensors(entries, base.metadata));
+  const config = path.join(dir, 'config.json');
+  fs.writeFileSync(config, JSON.stringify({ target_modules: ['q_proj', 'score'], modules_to_save: ['score'], bias: 'frod_only', sparse_rate: 0.05 }));
+  const init = await frod(['init', '--base', baseFile, '--config', config, '--out', path.join(dir, 'fresh')]);
+  assert.is(init.code, 0, init.stderr);
+  const adapterFile = path.join(dir, 'fresh', 'adapter_model.safetensors');
+  const adapter = readSafetensors(adapterFile);
+  assert.ok(bytesEqual(adapter.entries.get('base_model.model.score.weight')!.bytes, entries.get('score.weight')!.bytes), 'score.weight copied');
+  assert.ok(adapter.entries.has('base_model.model.score.bias'), 'score.bias copied');
+  assert.not.ok([...adapter.entries.keys()].some((k) => k.includes('score.frod_')), 'a module to save is never adapted');
+  assert.not.ok([...adapter.entries.keys()].some((k) => k.includes('v_proj')), 'v_proj is not targeted');
+  const report = JSON.parse((await frod(['inspect', path.join(dir, 'fresh'), '--json'])).stdout);
+  assert.is(report.categories.length, 1);
+  assert.ok(report.otherTensors.some((t: { name: string }) => t.name === 'score.weight'));
+  // "Train" the copy: the merged file must carry the adapter's values, not the base ones.
+  const trained = new Map(adapter.entries);
+  trained.set('base_model.model.score.weight', encodeEntry(Array.from({ length: 32 }, (_, i) => -i), [2, 16], 'F32', 'w'));
+  fs.writeFileSync(adapterFile, serializeSafetensors(trained, adapter.metadata));
+  const out = path.join(dir, 'merged.safetensors');
+  const merge = await frod(['merge', '--base', baseFile, '--adapter', path.join(dir, 'fresh'), '--out', out]);
+  assert.is(merge.code, 0, merge.stderr);
+  const merged = readSafetensors(out);
+  assert.equal(Array.from(values(merged, 'score.weight').data), Array.from({ length: 32 }, (_, i) => -i));
+  assert.ok(bytesEqual(merged.entries.get('score.bias')!.bytes, entries.get('score.bias')!.bytes));
+  assert.ok(bytesEqual(merged.entries.get('model.layers.0.self_attn.v_proj.weight')!.bytes, entries.get('model.layers.0.self_attn.v_proj.weight')!.bytes));
+});
+
 test('FROD_DEBUG=1 adds the stack trace after the one-line message', async () => {
   const result = await frod(['inspect', '/definitely/not/here'], { FROD_DEBUG: '1' });
   assert.is(result.code, 1);

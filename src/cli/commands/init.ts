@@ -9,7 +9,9 @@ import { categoryOf } from '../../frod/categories';
 import { adapterFiles } from '../../frod/checkpoint';
 import type { FrodConfig } from '../../frod/config';
 import { initAdapterFromWeights, weightsFromStateDict } from '../../frod/functional';
+import { isModuleToSave } from '../../frod/targets';
 import type { BaseWeights } from '../../frod/weights';
+import type { Tensor } from '../../tensor';
 import { parseSafetensors, type ParsedSafetensors } from '../../nn/io/format';
 import { addedParameters, readAdapterLayout, type AdapterLayout } from '../adapterLayout';
 import {
@@ -51,6 +53,23 @@ function printSummary(options: InitOptions, config: FrodConfig, layout: AdapterL
   write(trainableLine(layout.trainableParameters, baseParameters + addedParameters(layout, config)));
 }
 
+/**
+ * The part of the state dict that can add tensors to a fresh adapter: biases (when `bias` trains any) and
+ * tensors under a `modules_to_save` module. Passing only these keeps init from decoding the whole model.
+ */
+function extraTensorSource(stateDict: Readonly<Record<string, Tensor>>, config: FrodConfig): Readonly<Record<string, Tensor>> | undefined {
+  const wantsBiases = config.bias !== 'none';
+  if (!wantsBiases && config.modulesToSave === null) return undefined;
+  const selected = Object.keys(stateDict).filter((name) => {
+    const parts = name.split('.');
+    if (wantsBiases && parts[parts.length - 1] === 'bias') return true;
+    return parts.slice(0, -1).some((_, i) => isModuleToSave(parts.slice(0, i + 1).join('.'), config.modulesToSave));
+  });
+  const subset: Record<string, Tensor> = {};
+  for (const name of selected) Object.defineProperty(subset, name, { enumerable: true, get: () => stateDict[name] });
+  return subset;
+}
+
 function init(options: InitOptions, context: CliContext): void {
   const config = readConfigFile(options.config);
   checkOutputDir(options.out);
@@ -58,7 +77,7 @@ function init(options: InitOptions, context: CliContext): void {
   const stateDict = lazyStateDict(base, options.base);
   const weights = about(options.base, () => weightsFromStateDict(stateDict, config));
   const tensors = about(options.base, () => initAdapterFromWeights(weights, config, {
-    stateDict, progress: context.progressEnabled(),
+    stateDict: extraTensorSource(stateDict, config), progress: context.progressEnabled(),
   }));
   const files = about(options.out, () => adapterFiles(config, tensors));
   const layout = readAdapterLayout(parseSafetensors(files.safetensors, ADAPTER_MODEL_FILE), ADAPTER_MODEL_FILE);
