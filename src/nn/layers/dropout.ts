@@ -3,6 +3,7 @@ import { Generator } from '../../tensor/random';
 import type { Tensor } from '../../tensor/tensor';
 import { dropout } from '../functional/activation';
 import { Module } from '../module';
+import { pyFloat } from '../repr';
 
 export interface DropoutLayerOptions {
   /** The random stream (share one across a model's Dropouts); default a new Generator(seed). */
@@ -26,6 +27,6 @@ export class Dropout extends Module {
   }
 
   override extraRepr(): string {
-    return `p=${Number.isInteger(this.p) ? this.p.toFixed(1) : this.p}, inplace=False`;
+    return `p=${pyFloat(this.p)}, inplace=False`;
   }
 }

@@ -4,6 +4,7 @@ import type { DType } from '../../tensor/dtype';
 import type { Tensor } from '../../tensor/tensor';
 import { layerNorm } from '../functional/normalization';
 import { Module, parameter } from '../module';
+import { pyBool, pyFloat } from '../repr';
 
 export interface LayerNormOptions {
   eps?: number;
@@ -38,6 +39,6 @@ export class LayerNorm extends Module {
   }
 
   override extraRepr(): string {
-    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${this.eps}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`;
+    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pyFloat(this.eps)}, elementwise_affine=${pyBool(this.elementwiseAffine)}`;
   }
 }
