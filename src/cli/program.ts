@@ -6,10 +6,9 @@
  * Exit status: 0 success (and --help, --version), 1 a failure on the inputs or while working,
  * 2 a command line that does not parse (unknown option, missing required option, unknown command).
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import packageJson from '../../package.json';
-import { CliError, EXIT_FAILURE, EXIT_USAGE, firstLine, processIO, type CliIO } from './io';
-import { withProgressBars } from './progress';
+import { EXIT_FAILURE, EXIT_USAGE, firstLine, processIO, type CliIO } from './io';
 
 /** What a command gets when it is built. */
 export interface CliContext {
@@ -52,11 +51,25 @@ function reportFailure(err: unknown, command: string, io: CliIO): number {
   const label = command === '' ? 'frod' : `frod ${command}`;
   io.stderr(`${label}: ${firstLine(err)}\n`);
   if (io.env.FROD_DEBUG === '1' && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
-  return err instanceof CliError ? err.exitCode : EXIT_FAILURE;
+  // Duck-typed rather than `instanceof CliError`: command modules are loaded with import(), which a
+  // CommonJS test runner may resolve to a second copy of ./io.
+  const status = (err as { exitCode?: unknown } | null)?.exitCode;
+  return typeof status === 'number' && Number.isInteger(status) && status > 0 ? status : EXIT_FAILURE;
 }
 
 /** The exit status for an error that commander raised (its message is already on stderr). */
-function commanderStatus(err: CommanderError): number {
+/** A commander parse error or help/version exit (duck-typed, see {@link reportFailure}). */
+interface CommanderExit {
+  code: string;
+  exitCode: number;
+}
+
+function isCommanderExit(err: unknown): err is CommanderExit {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('commander.');
+}
+
+function commanderStatus(err: CommanderExit): number {
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
   if (err.code === 'commander.help') return err.exitCode; // bare `frod`: help on stderr, status 1
   return EXIT_USAGE;
@@ -91,11 +104,10 @@ export async function runCli(argv: readonly string[], commands: readonly Command
   let running = '';
   program.hook('preAction', (_root, action) => { running = action.name(); });
   try {
-    const stream = io.progressStream;
-    await withProgressBars(stream, () => program.parseAsync([...argv], { from: 'user' }));
+    await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return commanderStatus(err);
+    if (isCommanderExit(err)) return commanderStatus(err);
     return reportFailure(err, running, io);
   }
 }

@@ -36,14 +36,15 @@ export function cliProgressReporter(stream: NodeJS.WriteStream): ProgressReporte
 
 /**
  * Installs cli-progress bars drawing on `stream` (a terminal) for the duration of `fn`, then restores the
- * previous state. With `stream` null the core's reporter is left as it is (silent off a terminal).
+ * core's built-in reporter. With `stream` null nothing is installed (the core stays silent off a terminal).
+ * Call it from the module that calls the core, so both see the same instance of src/util/progress.
  */
-export async function withProgressBars<T>(stream: NodeJS.WriteStream | null, fn: () => Promise<T>): Promise<T> {
+export function withProgressBars<T>(stream: NodeJS.WriteStream | null, fn: () => T): T {
   if (stream === null) return fn();
   const factory: ProgressFactory = () => cliProgressReporter(stream);
   setProgressFactory(factory);
   try {
-    return await fn();
+    return fn();
   } finally {
     setProgressFactory(null);
   }

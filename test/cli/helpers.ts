@@ -10,8 +10,13 @@ import { parseSafetensors, type ParsedSafetensors } from '../../src/nn/io/format
 import { decodeEntry } from '../../src/nn/io/convert';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const GOLDEN = path.join(ROOT, 'test', 'fixtures', 'golden');
-export const GOLDEN_CASES = ['stack', 'wide', 'gpt2', 'bert'] as const;
+/**
+ * The golden cases: test/fixtures/golden, or the directory named by FROD_GOLDEN_DIR (e.g. cases freshly
+ * made with `make_golden.py OUT --seed N`, which adds the `subset` and `regex` cases).
+ */
+export const GOLDEN = process.env.FROD_GOLDEN_DIR ?? path.join(ROOT, 'test', 'fixtures', 'golden');
+export const GOLDEN_CASES: readonly string[] = fs.readdirSync(GOLDEN)
+  .filter((name) => fs.existsSync(path.join(GOLDEN, name, 'case.json'))).sort();
 
 /** What one run of `frod` printed and returned. */
 export interface RunResult {

@@ -20,6 +20,7 @@ import {
 import { formatBytes, formatTable, trainableLine } from '../format';
 import { about } from '../io';
 import type { CliCommand, CliContext } from '../program';
+import { withProgressBars } from '../progress';
 import { lazyStateDict, numelOf } from '../tensors';
 
 interface InitOptions {
@@ -76,9 +77,9 @@ function init(options: InitOptions, context: CliContext): void {
   const base = readSafetensorsFile(options.base);
   const stateDict = lazyStateDict(base, options.base);
   const weights = about(options.base, () => weightsFromStateDict(stateDict, config));
-  const tensors = about(options.base, () => initAdapterFromWeights(weights, config, {
-    stateDict: extraTensorSource(stateDict, config), progress: context.progressEnabled(),
-  }));
+  const progress = context.progressEnabled();
+  const tensors = about(options.base, () => withProgressBars(progress ? context.io.progressStream : null,
+    () => initAdapterFromWeights(weights, config, { stateDict: extraTensorSource(stateDict, config), progress })));
   const files = about(options.out, () => adapterFiles(config, tensors));
   const layout = readAdapterLayout(parseSafetensors(files.safetensors, ADAPTER_MODEL_FILE), ADAPTER_MODEL_FILE);
   writeOutputDir(options.out, { [ADAPTER_CONFIG_FILE]: files.configJson, [ADAPTER_MODEL_FILE]: files.safetensors });
