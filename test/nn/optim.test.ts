@@ -131,7 +131,7 @@ test('parameter groups: per-group hyper-parameters, defaults fill the rest; maxi
 
 test('zeroGrad clears gradients; stateDict → loadStateDict resumes exactly (property)', () => {
   check(fc.property(problem, adamHyper, fc.boolean(), ([start, grads], h, useSgd) => {
-    const make = (p: Tensor) => (useSgd ? new SGD([p], { lr: h.lr, momentum: 0.9 }) : new AdamW([p], h));
+    const make = (p: Tensor): optim.Optimizer<object> => (useSgd ? new SGD([p], { lr: h.lr, momentum: 0.9 }) : new AdamW([p], h));
     const p = f64(start, [start.length]).requiresGrad_(true);
     const opt = make(p);
     const steps = [...grads, grads[0]];
