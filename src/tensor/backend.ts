@@ -43,6 +43,11 @@ export interface Backend {
   where(cond: View, a: View, b: View, dtype: DType): Storage;
   /** Reduces a contiguous (outer, inner) storage over `inner`: outer results (argmax/argmin give int32). */
   reduceRows(op: ReduceOp, x: Storage, outer: number, inner: number): Storage;
+  /**
+   * Optional: reduceRows over a strided view laid out as (kept dims..., `reducedDims` reduced dims), for
+   * devices that can do it without first copying the view to rows (the cpu device does).
+   */
+  reduceView?(op: ReduceOp, x: View, reducedDims: number): Storage;
   /** Batched (batch, m, k) × (batch, k, n) → contiguous (batch, m, n). */
   matmul(a: View, b: View, args: MatmulArgs, dtype: DType): Storage;
   /**

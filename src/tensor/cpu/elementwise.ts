@@ -4,7 +4,7 @@
  */
 import type { BinaryOp, UnaryOp } from '../backend';
 import { allocArray, type DType, type TypedArray } from '../dtype';
-import { numelOf } from '../shape';
+import { contiguousStrides, numelOf } from '../shape';
 import { CpuStorage, type View } from '../storage';
 
 export function dataOf(view: View | CpuStorage): TypedArray {
@@ -14,8 +14,29 @@ export function dataOf(view: View | CpuStorage): TypedArray {
 }
 
 /**
+ * Merges adjacent dims that every operand walks as one (stride[i] = stride[i+1]·size[i+1]) and drops size-1
+ * dims, so a contiguous (1000, 3) walk becomes one row of 3000. Returns the shape and each operand's strides.
+ */
+export function coalesce(shape: readonly number[], ...strides: (readonly number[])[]): [number[], number[][]] {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[i] * shape[i])) {
+      outShape[last] *= shape[i];
+      strides.forEach((s, k) => { outStrides[k][last] = s[i]; });
+    } else {
+      outShape.push(shape[i]);
+      strides.forEach((s, k) => outStrides[k].push(s[i]));
+    }
+  }
+  return [outShape, outStrides];
+}
+
+/**
  * Calls `row(offsetA, offsetB, offsetOut, length)` for every innermost row of `shape`, with the offsets of
- * up to two strided inputs. Scalars and empty shapes are handled.
+ * up to two strided inputs (the output is row-major). Scalars and empty shapes are handled.
  */
 export function forEachRow(
   shape: readonly number[],
@@ -46,18 +67,29 @@ export function forEachRow(
   }
 }
 
-/** Row-major copy of a view, converting to `dtype` (int32 truncates toward zero, as a cast does). */
+/** forEachRow after coalescing: the fewest, longest rows (the row stride of each input is returned too). */
+function forEachLongRow(
+  shape: readonly number[], a: View, b: View,
+  row: (ia: number, sa: number, ib: number, sb: number, io: number, n: number) => void,
+): void {
+  const contiguous = contiguousStrides(shape);
+  const [merged, [sa, sb]] = coalesce(shape, a.strides, b.strides, contiguous);
+  const nd = merged.length;
+  const innerA = nd ? sa[nd - 1] : 0;
+  const innerB = nd ? sb[nd - 1] : 0;
+  forEachRow(merged, sa, a.offset, sb, b.offset, (ia, ib, io, n) => row(ia, innerA, ib, innerB, io, n));
+}
+
+/**
+ * Row-major copy of a view, converting to `dtype` (to int32 truncates toward zero and wraps, as a typed-array
+ * store does).
+ */
 export function copyView(view: View, dtype: DType): TypedArray {
   const src = dataOf(view);
   const out = allocArray(dtype, numelOf(view.shape));
-  const inner = view.strides[view.strides.length - 1] ?? 1;
-  const toInt = dtype === 'int32';
-  forEachRow(view.shape, view.strides, view.offset, view.strides, 0, (ia, _ib, io, n) => {
-    if (inner === 1 && !toInt) {
-      out.set(src.subarray(ia, ia + n), io);
-    } else {
-      for (let j = 0; j < n; j++) out[io + j] = src[ia + j * inner];
-    }
+  forEachLongRow(view.shape, view, view, (ia, sa, _ib, _sb, io, n) => {
+    if (sa === 1) out.set(src.subarray(ia, ia + n), io);
+    else for (let j = 0; j < n; j++) out[io + j] = src[ia + j * sa];
   });
   return out;
 }
@@ -159,24 +191,21 @@ function minNaN(x: number, y: number): number {
 
 /** a ∘ b over views of the same (broadcast) shape, stored as `dtype` (comparisons give 0/1). */
 export function binaryKernel(op: BinaryOp, a: View, b: View, dtype: DType): TypedArray {
+  if (dtype === 'int32' && op === 'div') throw new Error('div: integer division is not supported; convert to float first');
   const out = allocArray(dtype, numelOf(a.shape));
   const da = dataOf(a);
   const db = dataOf(b);
-  const nd = a.shape.length;
-  const sa = nd ? a.strides[nd - 1] : 0;
-  const sb = nd ? b.strides[nd - 1] : 0;
-  if (dtype === 'int32' && op === 'div') throw new Error('div: integer division is not supported; convert to float first');
-  forEachRow(a.shape, a.strides, a.offset, b.strides, b.offset, (ia, ib, io, n) => {
-    binaryRow(op, out, io, da, ia, sa, db, ib, sb, n);
-  });
+  forEachLongRow(a.shape, a, b, (ia, sa, ib, sb, io, n) => binaryRow(op, out, io, da, ia, sa, db, ib, sb, n));
   return out;
 }
 
-/** cond ? a : b over three views of one shape. */
+/** cond ? a : b over three views of one shape, in one pass. */
 export function whereKernel(cond: View, a: View, b: View, dtype: DType): TypedArray {
-  const c = copyView(cond, cond.dtype);
-  const x = copyView(a, dtype);
-  const y = copyView(b, dtype);
-  for (let i = 0; i < x.length; i++) if (c[i] === 0) x[i] = y[i];
-  return x;
+  const out = copyView(a, dtype);
+  const dc = dataOf(cond);
+  const db = dataOf(b);
+  forEachLongRow(cond.shape, cond, b, (ic, sc, ib, sb, io, n) => {
+    for (let j = 0; j < n; j++) if (dc[ic + j * sc] === 0) out[io + j] = db[ib + j * sb];
+  });
+  return out;
 }

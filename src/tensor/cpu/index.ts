@@ -5,8 +5,8 @@ import { allocArray, type DType, type TypedArray } from '../dtype';
 import { isContiguousView, CpuStorage, type Storage, type View } from '../storage';
 import { binaryKernel, copyView, dataOf, unaryInPlace, whereKernel } from './elementwise';
 import { gatherRowsKernel, indexAddKernel, indexSelectKernel, sampledDotKernel, scatterAddRowsKernel, sparseMmKernel } from './gather';
-import { gemm, GemmScratch } from './matmul';
-import { reduceRowsKernel } from './reduce';
+import { gemm } from './matmul';
+import { reduceRowsKernel, reduceViewKernel } from './reduce';
 
 const wrap = (data: TypedArray, dtype: DType): CpuStorage => new CpuStorage(data, dtype);
 
@@ -18,8 +18,6 @@ function contiguousData(view: View): TypedArray {
   if (isContiguousView(view.shape, view.strides)) return data.subarray(view.offset, view.offset + n);
   return copyView(view, view.dtype);
 }
-
-const scratch = new GemmScratch();
 
 export const cpuBackend: Backend = {
   device: 'cpu',
@@ -42,6 +40,8 @@ export const cpuBackend: Backend = {
     const out = reduceRowsKernel(op, dataOf(x as CpuStorage), x.dtype, outer, inner);
     return wrap(out, op === 'argmax' || op === 'argmin' ? 'int32' : x.dtype);
   },
+  reduceView: (op: ReduceOp, x: View, reducedDims: number) =>
+    wrap(reduceViewKernel(op, x, reducedDims), op === 'argmax' || op === 'argmin' ? 'int32' : x.dtype),
   matmul: (a, b, { batch, m, k, n }: MatmulArgs, dtype) => {
     const out = allocArray(dtype, batch * m * n);
     const da = dataOf(a);
@@ -50,7 +50,7 @@ export const cpuBackend: Backend = {
       gemm(
         { data: da, offset: a.offset + t * a.strides[0], rowStride: a.strides[1], colStride: a.strides[2] },
         { data: db, offset: b.offset + t * b.strides[0], rowStride: b.strides[1], colStride: b.strides[2] },
-        m, k, n, out, t * m * n, scratch,
+        m, k, n, out, t * m * n, dtype,
       );
     }
     return wrap(out, dtype);

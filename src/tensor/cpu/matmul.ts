@@ -1,95 +1,22 @@
 /**
- * CPU matrix multiply, cache-blocked with a 4×4 register tile.
+ * CPU matrix multiply, blocked GotoBLAS-style around a small register-tile kernel.
  *
- * C (m×n) = A (m×k) · B (k×n). B is packed once per k-block into column panels of width 4 (each panel
- * walks k contiguously); A's rows are read in place when A is row-major. The inner tile keeps 16
- * accumulators in locals, doing 16 multiply-adds per 8 loads.
+ * C (m×n) = A (m×k) · B (k×n). For each k-block of KC steps, B's rows are packed into column panels of NR
+ * (each panel walks k contiguously, so it sits in L1 while the tiles use it), and for each block of MC rows,
+ * A is packed into row panels of MR. A tile kernel then updates every MR×NR tile of C. The tile kernels are
+ * WebAssembly SIMD where available (./wasm/gemmKernel.ts, packing into wasm memory) and JavaScript otherwise
+ * (./matmulTiles.ts). Each C element is the naive loop `s = s + a·b` in k order: with wasm, float32 in
+ * float32 arithmetic (as BLAS does) and float64 in float64; in JavaScript everything in float64, rounded once
+ * to the dtype. float64 and int32 (exact in float64, then wrapped like a cast) give the same bits on both
+ * paths; float32 from the JavaScript path is the more accurate of the two.
  */
-import { allocArray, type DType, type TypedArray } from '../dtype';
+import type { DType, TypedArray } from '../dtype';
+import { JS_TILE, tileF64 } from './matmulTiles';
+import { F32_TILE, F64_TILE, loadTileKernels, type TileKernels } from './wasm/gemmKernel';
 
-const KC = 256; // k-block: a packed B panel of KC×4 doubles (8 KiB) stays in L1
-const NR = 4;
-
-/** Packs B[k0:k1, :] into panels of 4 columns: panel p holds rows k0..k1 of columns 4p..4p+3. */
-function packB(b: TypedArray, bo: number, rsb: number, csb: number, k0: number, k1: number, n: number, packed: Float64Array): void {
-  const kc = k1 - k0;
-  const panels = Math.ceil(n / NR);
-  for (let p = 0; p < panels; p++) {
-    const base = p * kc * NR;
-    const j0 = p * NR;
-    const width = Math.min(NR, n - j0);
-    for (let kk = 0; kk < kc; kk++) {
-      const src = bo + (k0 + kk) * rsb + j0 * csb;
-      const dst = base + kk * NR;
-      for (let jj = 0; jj < width; jj++) packed[dst + jj] = b[src + jj * csb];
-      for (let jj = width; jj < NR; jj++) packed[dst + jj] = 0;
-    }
-  }
-}
-
-/** Packs A[:, k0:k1] row-major (m × kc) so the tile reads four rows contiguously. */
-function packA(a: TypedArray, ao: number, rsa: number, csa: number, m: number, k0: number, k1: number, packed: Float64Array): void {
-  const kc = k1 - k0;
-  for (let i = 0; i < m; i++) {
-    const src = ao + i * rsa + k0 * csa;
-    const dst = i * kc;
-    for (let kk = 0; kk < kc; kk++) packed[dst + kk] = a[src + kk * csa];
-  }
-}
-
-/** C[m×n] += Apacked[m×kc] · Bpanels[kc×n] (C is a row-major float64 accumulator). */
-function kernelBlock(ap: Float64Array, bp: Float64Array, c: Float64Array, m: number, n: number, kc: number): void {
-  const panels = Math.ceil(n / NR);
-  let i = 0;
-  for (; i + 4 <= m; i += 4) {
-    const a0 = i * kc, a1 = a0 + kc, a2 = a1 + kc, a3 = a2 + kc;
-    for (let p = 0; p < panels; p++) {
-      const bBase = p * kc * NR;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let kk = 0; kk < kc; kk++) {
-        const bo = bBase + kk * NR;
-        const b0 = bp[bo], b1 = bp[bo + 1], b2 = bp[bo + 2], b3 = bp[bo + 3];
-        const x0 = ap[a0 + kk], x1 = ap[a1 + kk], x2 = ap[a2 + kk], x3 = ap[a3 + kk];
-        c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
-        c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
-        c20 += x2 * b0; c21 += x2 * b1; c22 += x2 * b2; c23 += x2 * b3;
-        c30 += x3 * b0; c31 += x3 * b1; c32 += x3 * b2; c33 += x3 * b3;
-      }
-      const j0 = p * NR;
-      const w = Math.min(NR, n - j0);
-      const r0 = i * n + j0, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
-      if (w === NR) {
-        c[r0] += c00; c[r0 + 1] += c01; c[r0 + 2] += c02; c[r0 + 3] += c03;
-        c[r1] += c10; c[r1 + 1] += c11; c[r1 + 2] += c12; c[r1 + 3] += c13;
-        c[r2] += c20; c[r2 + 1] += c21; c[r2 + 2] += c22; c[r2 + 3] += c23;
-        c[r3] += c30; c[r3 + 1] += c31; c[r3 + 2] += c32; c[r3 + 3] += c33;
-      } else {
-        const t = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
-        for (let r = 0; r < 4; r++) for (let jj = 0; jj < w; jj++) c[r0 + r * n + jj] += t[r * 4 + jj];
-      }
-    }
-  }
-  for (; i < m; i++) { // leftover rows, one at a time
-    const a0 = i * kc;
-    for (let p = 0; p < panels; p++) {
-      const bBase = p * kc * NR;
-      let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-      for (let kk = 0; kk < kc; kk++) {
-        const bo = bBase + kk * NR;
-        const x = ap[a0 + kk];
-        c0 += x * bp[bo]; c1 += x * bp[bo + 1]; c2 += x * bp[bo + 2]; c3 += x * bp[bo + 3];
-      }
-      const j0 = p * NR;
-      const w = Math.min(NR, n - j0);
-      const r0 = i * n + j0;
-      if (w > 0) c[r0] += c0;
-      if (w > 1) c[r0 + 1] += c1;
-      if (w > 2) c[r0 + 2] += c2;
-      if (w > 3) c[r0 + 3] += c3;
-    }
-  }
-}
+const KC = 256; // k-steps per block: a packed B panel (KC × NR) stays in L1
+const MC = 64; // rows of A per packed block (MC × KC stays in L2)
+const MAX_C = 1 << 22; // elements of the padded C buffer; taller products run in row chunks
 
 export interface StridedMatrix {
   data: TypedArray;
@@ -98,48 +25,168 @@ export interface StridedMatrix {
   colStride: number;
 }
 
+type FloatArray = Float32Array | Float64Array;
+
+/** Packed buffers for one product and the tile kernel that reads them (offsets in elements). */
+interface Workspace {
+  ap: FloatArray;
+  bp: FloatArray;
+  c: FloatArray;
+  /** Updates `tiles` MR×NR tiles down one column of C from consecutive A panels and the B panel at `bo`. */
+  column(ao: number, bo: number, co: number, kc: number, ldc: number, load: boolean, tiles: number): void;
+}
+
+interface Engine {
+  name: 'wasm-simd' | 'js';
+  mr: number;
+  nr: number;
+  /** Buffers of at least the given sizes (reused between calls; contents undefined). */
+  workspace(apSize: number, bpSize: number, cSize: number): Workspace;
+}
+
+const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
+
+/** JavaScript engine: float64 typed arrays (whatever the dtype), grown on demand. */
+function jsEngine(): Engine {
+  const ws: Workspace = {
+    ap: new Float64Array(0), bp: new Float64Array(0), c: new Float64Array(0),
+    column(ao, bo, co, kc, ldc, load, tiles) {
+      const { mr } = JS_TILE;
+      for (let t = 0; t < tiles; t++) {
+        tileF64(ws.ap as Float64Array, ao + t * kc * mr, ws.bp as Float64Array, bo, ws.c as Float64Array, co + t * mr * ldc, kc, ldc, load);
+      }
+    },
+  };
+  return {
+    name: 'js', ...JS_TILE,
+    workspace(apSize, bpSize, cSize) {
+      if (ws.ap.length < apSize) ws.ap = new Float64Array(apSize);
+      if (ws.bp.length < bpSize) ws.bp = new Float64Array(bpSize);
+      if (ws.c.length < cSize) ws.c = new Float64Array(cSize);
+      return ws;
+    },
+  };
+}
+
+/** WebAssembly engine: the three buffers are consecutive regions of the kernels' memory. */
+function wasmEngine(kernels: TileKernels, float32: boolean): Engine {
+  const shape = float32 ? F32_TILE : F64_TILE;
+  const bytes = shape.bytes;
+  const run = float32 ? kernels.f32 : kernels.f64;
+  const Alloc = float32 ? Float32Array : Float64Array;
+  let ws: Workspace | null = null;
+  let sizes = [0, 0, 0];
+  return {
+    name: 'wasm-simd', mr: shape.mr, nr: shape.nr,
+    workspace(apSize, bpSize, cSize) {
+      if (ws && ws.ap.buffer === kernels.memory.buffer && apSize <= sizes[0] && bpSize <= sizes[1] && cSize <= sizes[2]) return ws;
+      sizes = [Math.max(apSize, sizes[0]), Math.max(bpSize, sizes[1]), Math.max(cSize, sizes[2])];
+      const total = (sizes[0] + sizes[1] + sizes[2]) * bytes;
+      const have = kernels.memory.buffer.byteLength;
+      if (total > have) kernels.memory.grow(Math.ceil((total - have) / 65536));
+      const buffer = kernels.memory.buffer;
+      const [a0, b0, c0] = [0, sizes[0] * bytes, (sizes[0] + sizes[1]) * bytes];
+      const view: Workspace = {
+        ap: new Alloc(buffer, a0, sizes[0]),
+        bp: new Alloc(buffer, b0, sizes[1]),
+        c: new Alloc(buffer, c0, sizes[2]),
+        column: (ao, bo, co, kc, ldc, load, tiles) => run(
+          a0 + ao * bytes, b0 + bo * bytes, c0 + co * bytes, kc, ldc * bytes, load ? 1 : 0,
+          tiles, kc * shape.mr * bytes, shape.mr * ldc * bytes,
+        ),
+      };
+      ws = view;
+      return view;
+    },
+  };
+}
+
+const kernels = loadTileKernels();
+const engines = {
+  wasm: kernels ? { f32: wasmEngine(kernels, true), f64: wasmEngine(kernels, false) } : null,
+  js: { f32: jsEngine(), f64: jsEngine() },
+};
+let useWasm = kernels !== null;
+
+/** Chooses the tile kernels: WebAssembly SIMD (when available) or JavaScript. Returns whether wasm is now used. */
+export function useWasmMatmul(enabled: boolean): boolean {
+  useWasm = enabled && engines.wasm !== null;
+  return useWasm;
+}
+
+function engineFor(dtype: DType): Engine {
+  const set = useWasm && engines.wasm ? engines.wasm : engines.js;
+  return dtype === 'float32' ? set.f32 : set.f64;
+}
+
+/** Which kernel a product of `dtype` runs on now: 'wasm-simd' or 'js'. */
+export function matmulKernelName(dtype: DType = 'float32'): 'wasm-simd' | 'js' {
+  return engineFor(dtype).name;
+}
+
+/** Packs B[k0:k0+kc, 0:n] into panels of nr columns, zero-padded: panel q holds kc rows of nr values. */
+function packB(b: StridedMatrix, k0: number, kc: number, n: number, nr: number, bp: FloatArray): void {
+  const { data, offset, rowStride, colStride } = b;
+  for (let q = 0, j0 = 0; j0 < n; q++, j0 += nr) {
+    const width = Math.min(nr, n - j0);
+    let dst = q * kc * nr;
+    for (let kk = 0; kk < kc; kk++, dst += nr) {
+      const src = offset + (k0 + kk) * rowStride + j0 * colStride;
+      for (let jj = 0; jj < width; jj++) bp[dst + jj] = data[src + jj * colStride];
+      for (let jj = width; jj < nr; jj++) bp[dst + jj] = 0;
+    }
+  }
+}
+
+/** Packs A[i0:i0+mc, k0:k0+kc] into panels of mr rows, k-major, zero-padded to a multiple of mr rows. */
+function packA(a: StridedMatrix, i0: number, mc: number, k0: number, kc: number, mr: number, ap: FloatArray): void {
+  const { data, offset, rowStride, colStride } = a;
+  for (let p = 0, r0 = 0; r0 < mc; p++, r0 += mr) {
+    const base = p * kc * mr;
+    for (let r = 0; r < mr; r++) {
+      if (r0 + r >= mc) {
+        for (let kk = 0; kk < kc; kk++) ap[base + kk * mr + r] = 0;
+        continue;
+      }
+      const src = offset + (i0 + r0 + r) * rowStride + k0 * colStride;
+      for (let kk = 0; kk < kc; kk++) ap[base + kk * mr + r] = data[src + kk * colStride];
+    }
+  }
+}
+
 /**
- * One (m×k)·(k×n) product into `out` at `outOffset` (row-major), accumulating in float64 and rounding once
- * to the output dtype. Scratch buffers are reused across calls of one batch.
+ * One (m×k)·(k×n) product written row-major into `out` at `outOffset`, computed in `dtype` arithmetic
+ * (float32, float64; int32 runs in float64).
  */
 export function gemm(
   a: StridedMatrix, b: StridedMatrix, m: number, k: number, n: number,
-  out: TypedArray, outOffset: number, scratch: GemmScratch,
+  out: TypedArray, outOffset: number, dtype: DType,
 ): void {
-  const c = scratch.accumulator(m * n);
-  c.fill(0);
-  for (let k0 = 0; k0 < k; k0 += KC) {
-    const k1 = Math.min(k, k0 + KC);
-    const kc = k1 - k0;
-    const ap = scratch.packedA(m * kc);
-    const bp = scratch.packedB(Math.ceil(n / NR) * NR * kc);
-    packA(a.data, a.offset, a.rowStride, a.colStride, m, k0, k1, ap);
-    packB(b.data, b.offset, b.rowStride, b.colStride, k0, k1, n, bp);
-    kernelBlock(ap, bp, c, m, n, kc);
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    out.fill(0, outOffset, outOffset + m * n);
+    return;
   }
-  for (let i = 0; i < m * n; i++) out[outOffset + i] = c[i];
-}
-
-/** Reusable float64 work buffers for gemm. */
-export class GemmScratch {
-  private a = new Float64Array(0);
-  private b = new Float64Array(0);
-  private c = new Float64Array(0);
-  packedA(size: number): Float64Array {
-    if (this.a.length < size) this.a = new Float64Array(size);
-    return this.a;
+  const engine = engineFor(dtype);
+  const { mr, nr } = engine;
+  const nPad = roundUp(n, nr);
+  const kcMax = Math.min(KC, k);
+  const rowsPerChunk = Math.max(MC, roundUp(Math.floor(MAX_C / nPad), MC));
+  for (let i0 = 0; i0 < m; i0 += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, m - i0);
+    const ws = engine.workspace(roundUp(Math.min(MC, rows), mr) * kcMax, nPad * kcMax, roundUp(rows, mr) * nPad);
+    for (let k0 = 0; k0 < k; k0 += KC) {
+      const kc = Math.min(KC, k - k0);
+      packB(b, k0, kc, n, nr, ws.bp);
+      for (let ic = 0; ic < rows; ic += MC) {
+        const mc = Math.min(MC, rows - ic);
+        packA(a, i0 + ic, mc, k0, kc, mr, ws.ap);
+        const tiles = Math.ceil(mc / mr);
+        for (let q = 0, j0 = 0; j0 < n; q++, j0 += nr) ws.column(0, q * kc * nr, ic * nPad + j0, kc, nPad, k0 > 0, tiles);
+      }
+    }
+    for (let i = 0; i < rows; i++) {
+      out.set(ws.c.subarray(i * nPad, i * nPad + n), outOffset + (i0 + i) * n);
+    }
   }
-  packedB(size: number): Float64Array {
-    if (this.b.length < size) this.b = new Float64Array(size);
-    return this.b;
-  }
-  accumulator(size: number): Float64Array {
-    if (this.c.length < size) this.c = new Float64Array(size);
-    return this.c.length === size ? this.c : this.c.subarray(0, size);
-  }
-}
-
-/** Allocates the output of a batched product. */
-export function allocProduct(dtype: DType, batch: number, m: number, n: number): TypedArray {
-  return allocArray(dtype, batch * m * n);
 }
