@@ -111,8 +111,9 @@ export function linspace(start: number, end: number, count: number, options: Ten
   return fromTypedArray(data, [count], { ...options, dtype });
 }
 
-/** The n×m identity (m defaults to n). */
-export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
+/** The n×m identity (m defaults to n); `eye(n, options)` works too. */
+export function eye(n: number, m: number | TensorOptions = n, options: TensorOptions = {}): Tensor {
+  if (typeof m !== 'number') return eye(n, n, m);
   const dtype = options.dtype ?? 'float32';
   const data = allocArray(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
@@ -128,9 +129,13 @@ function randomTensor(shape: readonly number[], options: RandomOptions, draw: (g
   return fromTypedArray(data, dims, { ...options, dtype });
 }
 
-/** Uniform on [0, 1). */
-export const rand = (shape: readonly number[], options: RandomOptions = {}): Tensor =>
-  randomTensor(shape, options, (g) => g.random(), 'rand');
+const BELOW_ONE_F32 = 1 - 2 ** -24;
+
+/** Uniform on [0, 1) (float32 draws that would round up to 1 are kept just below it). */
+export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  const below = options.dtype === undefined || options.dtype === 'float32' ? BELOW_ONE_F32 : 1;
+  return randomTensor(shape, options, (g) => Math.min(g.random(), below), 'rand');
+}
 
 /** Standard normal. */
 export const randn = (shape: readonly number[], options: RandomOptions = {}): Tensor =>

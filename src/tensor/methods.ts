@@ -6,7 +6,7 @@ import { runBackward } from '../autograd/backward';
 import { isGradEnabled } from '../autograd/graph';
 import type { Device, DType, TypedArray } from './dtype';
 import { formatTensor } from './format';
-import { fromTypedArray, full } from './create';
+import { full, tensor } from './create';
 import * as act from './ops/activation';
 import { copyInPlace, toDevice, toDType } from './ops/convert';
 import * as ew from './ops/elementwise';
@@ -18,7 +18,6 @@ import type { TensorLike } from './ops/util';
 import * as vw from './ops/view';
 import { shapeArgs } from './shape';
 import { Tensor, type NestedArray } from './tensor';
-import { allocArray } from './dtype';
 
 type ShapeArgs = (number | readonly number[])[];
 
@@ -219,18 +218,7 @@ const methods: Partial<Record<keyof Tensor, unknown>> & ThisType<Tensor> = {
   double() { return toDType(this, 'float64'); },
   int() { return toDType(this, 'int32'); },
   cpu() { return toDevice(this, 'cpu'); },
-  newTensor(data: NestedArray | TypedArray, dtype?: DType) {
-    const target = dtype ?? this.dtype;
-    if (ArrayBuffer.isView(data)) {
-      const typed = allocArray(target, data.length);
-      typed.set(data);
-      return fromTypedArray(typed, [typed.length], { device: this.device });
-    }
-    const flat = typeof data === 'number' ? [data] : (data as number[]).flat(Infinity as 1) as number[];
-    const typed = allocArray(target, flat.length);
-    typed.set(flat);
-    return fromTypedArray(typed, typeof data === 'number' ? [] : [flat.length], { device: this.device });
-  },
+  newTensor(data: NestedArray | TypedArray, dtype?: DType) { return tensor(data, { dtype: dtype ?? this.dtype, device: this.device }); },
   newZeros(shape: readonly number[]) { return full(shape, 0, { dtype: this.dtype, device: this.device }); },
   newOnes(shape: readonly number[]) { return full(shape, 1, { dtype: this.dtype, device: this.device }); },
   newFull(shape: readonly number[], value: number) { return full(shape, value, { dtype: this.dtype, device: this.device }); },
@@ -245,6 +233,8 @@ const methods: Partial<Record<keyof Tensor, unknown>> & ThisType<Tensor> = {
 
 for (const [name, fn] of Object.entries(methods)) P[name] = fn;
 Object.defineProperty(Tensor.prototype, 'T', { get(this: Tensor) { return vw.t(this); } });
+// console.log / util.inspect in Node print the tensor as toString does (a plain symbol: no Node import).
+Object.defineProperty(Tensor.prototype, Symbol.for('nodejs.util.inspect.custom'), { value(this: Tensor) { return formatTensor(this); } });
 
 /** Whether ops record the graph now (exported for modules that branch on it). */
 export { isGradEnabled };

@@ -97,6 +97,7 @@ export class Tensor implements View {
 
   /** Marks a non-leaf tensor so that `backward()` keeps its gradient in `grad`. */
   retainGrad(): this {
+    if (!this.requiresGrad) throw new Error("retainGrad: can't retain_grad on Tensor that has requires_grad=False");
     if (this.gradFn !== null) this.retainsGrad = true;
     return this;
   }

@@ -38,8 +38,9 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   if (p < 0 || p > 1) throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
-  const keep = Float32Array.from({ length: x.numel() }, () => (generator.random() >= p ? 1 / (1 - p) : 0));
-  const mask = x.newTensor(keep).reshape([...x.shape]);
+  // The scale 1/(1−p) is computed in float64 and rounded once to x's dtype.
+  const scale = Float64Array.from({ length: x.numel() }, () => (generator.random() >= p ? 1 / (1 - p) : 0));
+  const mask = x.newTensor(scale, x.dtype === 'int32' ? 'float32' : x.dtype).reshape([...x.shape]);
   return x.mul(mask);
 }
 

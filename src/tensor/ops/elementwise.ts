@@ -6,7 +6,7 @@ import { record } from '../../autograd/graph';
 import { backendFor, type BinaryOp, type UnaryOp } from '../backend';
 import { isFloating, type DType } from '../dtype';
 import type { Tensor } from '../tensor';
-import { broadcastAll, broadcastView, castTo, fromStorage, operands, sumToShape, type TensorLike } from './util';
+import { broadcastAll, broadcastView, castTo, checkSameDevice, fromStorage, operands, scalarTensor, sumToShape, type TensorLike } from './util';
 
 /** Applies a binary kernel to broadcast views of a and b; no graph. */
 export function binaryRaw(op: BinaryOp, a: TensorLike, b: TensorLike, outDtype?: DType): Tensor {
@@ -134,7 +134,12 @@ export const round = (x: Tensor) => unaryWithGrad('RoundBackward', 'round', x, (
 
 /** cond ? a : b with broadcasting; gradients flow to the chosen side. `cond` is any mask (nonzero = true). */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  if (typeof a === 'number' && typeof b === 'number') {
+    // Two plain numbers: int32 when both are integers, else float32 (torch gives int64 / the default dtype).
+    a = scalarTensor(a, Number.isInteger(a) && Number.isInteger(b) ? 'int32' : 'float32', cond.device);
+  }
   const [ta, tb, dtype] = operands('where', a, b);
+  checkSameDevice('where', cond, ta);
   const shape = broadcastAll('where', cond, ta, tb);
   const out = fromStorage(
     backendFor(ta.device).where(

@@ -4,25 +4,30 @@
  */
 import { record } from '../../autograd/graph';
 import { backendFor } from '../backend';
-import { promoteTypes } from '../dtype';
 import { broadcastShapes, formatShape, numelOf } from '../shape';
 import type { Tensor } from '../tensor';
-import { broadcastView, castTo, checkSameDevice, fromStorage, sumToShape } from './util';
+import { broadcastView, checkSameDevice, fromStorage, sumToShape } from './util';
 
-/** Raw batched product of ≥2-D operands (no graph). */
+/** Raw batched product of ≥2-D operands of one dtype (no graph). */
 function matmulRaw(a: Tensor, b: Tensor): Tensor {
   const m = a.shape[a.ndim - 2];
   const k = a.shape[a.ndim - 1];
   const k2 = b.shape[b.ndim - 2];
   const n = b.shape[b.ndim - 1];
   if (k !== k2) throw new Error(`matmul: ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be multiplied`);
+  const backend = backendFor(a.device);
+  if (b.ndim === 2) {
+    // (..., m, k) · (k, n) is one (rows × k) · (k × n) product: B is packed once for all the rows.
+    const rows = numelOf(a.shape.slice(0, -1));
+    const storage = backend.matmul(a.reshape([1, rows, k]), b.reshape([1, k, n]), { batch: 1, m: rows, k, n }, a.dtype);
+    return fromStorage(storage, [...a.shape.slice(0, -1), n]);
+  }
   const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
   const batch = numelOf(batchShape);
-  const dtype = promoteTypes(a.dtype, b.dtype);
-  // Flatten the (broadcast) batch dims into one; expand keeps zero strides, so reshape must copy only if needed.
-  const va = broadcastView(castTo(a, dtype), [...batchShape, m, k]).reshape([batch, m, k]);
-  const vb = broadcastView(castTo(b, dtype), [...batchShape, k, n]).reshape([batch, k, n]);
-  const storage = backendFor(a.device).matmul(va, vb, { batch, m, k, n }, dtype);
+  // Flatten the (broadcast) batch dims into one; expand keeps zero strides, so reshape copies only if needed.
+  const va = broadcastView(a, [...batchShape, m, k]).reshape([batch, m, k]);
+  const vb = broadcastView(b, [...batchShape, k, n]).reshape([batch, k, n]);
+  const storage = backend.matmul(va, vb, { batch, m, k, n }, a.dtype);
   return fromStorage(storage, [...batchShape, m, n]);
 }
 
@@ -34,6 +39,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   if (a.shape[a.ndim - 1] !== b.shape[b.ndim === 1 ? 0 : b.ndim - 2]) {
     throw new Error(`matmul: ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be multiplied`);
+  }
+  if (a.dtype !== b.dtype) {
+    // As torch: no silent promotion (a float32 activation times float64 weights is usually a mistake).
+    throw new Error(`matmul: expected both operands to have the same dtype, but got ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}`);
   }
   const a2 = a.ndim === 1 ? a.detach().unsqueeze(0) : a.detach();
   const b2 = b.ndim === 1 ? b.detach().unsqueeze(1) : b.detach();

@@ -27,8 +27,10 @@ export function reduceRaw(op: ReduceOp, x: Tensor, dims: readonly number[], keep
   const moved = order.every((d, i) => d === i) ? x : x.detach().permute(order);
   const inner = numelOf(dims.map((d) => x.shape[d]));
   const outer = numelOf(kept.map((d) => x.shape[d]));
-  const flat = denseStorage(moved);
-  const storage = backendFor(x.device).reduceRows(op, flat, outer, inner);
+  const backend = backendFor(x.device);
+  const storage = backend.reduceView
+    ? backend.reduceView(op, moved, dims.length)
+    : backend.reduceRows(op, denseStorage(moved), outer, inner);
   return fromStorage(storage, reducedShape(x.shape, dims, keepdim));
 }
 

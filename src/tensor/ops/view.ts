@@ -292,31 +292,34 @@ export function diag(x: Tensor, offset = 0): Tensor {
   throw new Error(`diag: expected a 1-D or 2-D tensor, got ${formatShape(x.shape)}`);
 }
 
-/** torch.diag_embed: the last dim becomes the diagonal of new (n×n) trailing matrices. */
+/** torch.diag_embed: the last dim (n) becomes the diagonal of new (n×n) trailing matrices. */
 export function diagEmbed(x: Tensor): Tensor {
+  if (x.ndim === 0) throw new Error('diagEmbed: expected a tensor with at least 1 dimension');
   const n = x.shape[x.ndim - 1];
-  const eye = x.newZeros([n, n]).add(diagEmbedTo(x.newOnes([n]), 0, n, n));
-  return x.unsqueeze(-1).mul(eye);
+  return x.unsqueeze(-1).where(triangleMask(x, n, n, 0, 'diagonal'), 0);
 }
 
-/** Lower (tril) / upper (triu) triangle, zeros elsewhere, over the last two dims. */
+/** Lower (tril) / upper (triu) triangle over the last two dims, zeros elsewhere (inf and NaN included). */
 export function tril(x: Tensor, diagonal = 0): Tensor {
-  return x.mul(triangleMask(x, diagonal, true));
+  if (x.ndim < 2) throw new Error('tril: input tensor must have at least 2 dimensions');
+  return x.where(triangleMask(x, x.shape[x.ndim - 2], x.shape[x.ndim - 1], diagonal, 'lower'), 0);
 }
 
 export function triu(x: Tensor, diagonal = 0): Tensor {
-  return x.mul(triangleMask(x, diagonal, false));
+  if (x.ndim < 2) throw new Error('triu: input tensor must have at least 2 dimensions');
+  return x.where(triangleMask(x, x.shape[x.ndim - 2], x.shape[x.ndim - 1], diagonal, 'upper'), 0);
 }
 
-function triangleMask(x: Tensor, diagonal: number, lower: boolean): Tensor {
-  if (x.ndim < 2) throw new Error(`${lower ? 'tril' : 'triu'}: input tensor must have at least 2 dimensions`);
-  const rows = x.shape[x.ndim - 2];
-  const cols = x.shape[x.ndim - 1];
-  const mask = new Float64Array(rows * cols);
+/** A (rows×cols) int32 mask, on x's device, of j − i ≤ d (lower), ≥ d (upper) or = d (diagonal). */
+function triangleMask(x: Tensor, rows: number, cols: number, d: number, part: 'lower' | 'upper' | 'diagonal'): Tensor {
+  const mask = new Int32Array(rows * cols);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) mask[i * cols + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
+    for (let j = 0; j < cols; j++) {
+      const k = j - i;
+      mask[i * cols + j] = (part === 'lower' ? k <= d : part === 'upper' ? k >= d : k === d) ? 1 : 0;
+    }
   }
-  return fromStorage(backendFor(x.device).fromArray(mask, x.dtype), [rows, cols]);
+  return fromStorage(backendFor(x.device).fromArray(mask, 'int32'), [rows, cols]);
 }
 
 export { Tensor };
