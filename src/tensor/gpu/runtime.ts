@@ -7,7 +7,7 @@
  * Nothing here touches gpu.js until the first kernel runs, so importing the device never fails on a
  * machine without `gl` or a GPU.
  */
-import { GPU, type IKernelRunShortcut, type Texture } from 'gpu.js';
+import { CPUKernel, GPU, HeadlessGLKernel, WebAssemblyKernel, WebGL2Kernel, WebGLKernel, type IKernelRunShortcut, type Texture } from 'gpu.js';
 
 /** The synchronous gpu.js backends the device runs on (the tensor API is synchronous). */
 export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
@@ -164,7 +164,8 @@ class Runtime {
     handle.checked = true;
     const inner = (handle.run as unknown as { kernel: { fallbackReason?: string | null; constructor: { mode?: string } } }).kernel;
     const ranOn = inner.constructor.mode;
-    if (inner.fallbackReason || (ranOn !== undefined && ranOn !== this.resolvedMode)) {
+    const expected = this.usesTextures() ? 'gpu' : this.resolvedMode; // GL kernels report 'gpu'
+    if (inner.fallbackReason || (ranOn !== undefined && ranOn !== expected)) {
       this.stats.fallbacks++;
       this.fallbackReasons.push(`${key.split('|')[0]}: ${inner.fallbackReason ?? `ran on ${ranOn}`}`);
     }
@@ -206,9 +207,15 @@ class Runtime {
   }
 }
 
+/** The backend a GPU instance chose (its kernel class: the GL kernels all call their mode 'gpu'). */
 function modeOf(instance: GPU): GpuMode {
-  const withKernel = instance as unknown as { Kernel: { mode: string } | null; mode: string };
-  return (withKernel.Kernel?.mode ?? withKernel.mode) as GpuMode;
+  const chosen = (instance as unknown as { Kernel: unknown }).Kernel;
+  const classes: [unknown, GpuMode][] = [
+    [HeadlessGLKernel, 'headlessgl'], [WebGL2Kernel, 'webgl2'], [WebGLKernel, 'webgl'], [WebAssemblyKernel, 'webasm'], [CPUKernel, 'cpu'],
+  ];
+  const found = classes.find(([kernelClass]) => kernelClass === chosen);
+  if (!found) throw new Error('gpu: gpu.js chose a backend this device does not know');
+  return found[1];
 }
 
 /** The one runtime of the process. */
