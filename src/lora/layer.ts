@@ -1,0 +1,208 @@
+/**
+ * LoraLinear: a Linear or GPT-2 Conv1D with LoRA adapters. Per adapter `a` of rank r:
+ *   y = base(x) + s_a · B_a A_a drop_a(x),   s_a = alpha / r  (alpha / √r with rsLoRA)
+ * with A_a `(r, in)` and B_a `(out, r)` stored as bias-free Linears, so parameter paths read like PEFT's
+ * (`…query.lora_A.default.weight`, base weight `…query.base_layer.weight`). Merging adds s_a · B_a A_a to the
+ * base weight (transposed for Conv1D); unmerging restores the weight kept at the first merge, exactly.
+ */
+import { noGrad } from '../autograd';
+import { kaimingUniform_, normal_, zeros_ } from '../nn/init';
+import { Conv1D, Linear } from '../nn/layers/linear';
+import { Module } from '../nn/module';
+import { ModuleMap } from '../peft/dicts';
+import type { TunerLayer } from '../peft/tuner';
+import { dropout, Generator, type Tensor } from '../tensor';
+import type { LoraConfig } from './config';
+
+/** The base layers LoRA adapts. */
+export type LoraBaseLayer = Linear | Conv1D;
+
+interface AdapterEntry {
+  readonly rank: number;
+  readonly scaling: number;
+  readonly dropout: number;
+  readonly generator: Generator;
+}
+
+export class LoraLinear extends Module implements TunerLayer {
+  readonly isTunerLayer = true as const;
+  readonly baseLayer: LoraBaseLayer;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly loraA = new ModuleMap<Linear>();
+  readonly loraB = new ModuleMap<Linear>();
+  private readonly adapters = new Map<string, AdapterEntry>();
+  private active: string[] = [];
+  private disabled = false;
+  private merged: string[] = [];
+  private originalWeight: Tensor | null = null;
+
+  /**
+   * @param baseLayer the Linear or Conv1D to adapt
+   * @param modulePath its dotted path in the model (named in errors)
+   * @param fanInFanOut true when the weight is stored (in, out) — forced by the layer type
+   */
+  constructor(baseLayer: LoraBaseLayer, readonly modulePath: string, readonly fanInFanOut: boolean) {
+    super();
+    if (!(baseLayer instanceof Linear || baseLayer instanceof Conv1D)) {
+      throw new Error(`LoraLinear: module '${modulePath}' is a ${(baseLayer as Module).constructor.name}; only Linear and Conv1D can be adapted`);
+    }
+    this.baseLayer = baseLayer;
+    this.inFeatures = baseLayer.inFeatures;
+    this.outFeatures = baseLayer.outFeatures;
+    this.registerModule('base_layer', baseLayer);
+    this.registerModule('lora_A', this.loraA);
+    this.registerModule('lora_B', this.loraB);
+  }
+
+  /**
+   * Adds (or replaces) adapter `name` with the config's rank and alpha for this module. A and B are
+   * initialised as the config says (seeded per adapter and module path); `trained` replaces them.
+   */
+  updateLayer(name: string, config: LoraConfig, trained: { a: Tensor; b: Tensor } | null = null): void {
+    const rank = config.rankFor(this.modulePath);
+    const alpha = config.alphaFor(this.modulePath);
+    const { dtype, device } = this.baseLayer.weight;
+    const generator = new Generator(`lora-init/${name}/${this.modulePath}`);
+    const a = new Linear(this.inFeatures, rank, { bias: false, dtype, generator });
+    const b = new Linear(rank, this.outFeatures, { bias: false, dtype, generator });
+    noGrad(() => {
+      if (config.initLoraWeights === 'gaussian') normal_(a.weight, 0, 1 / rank, generator);
+      else kaimingUniform_(a.weight, Math.sqrt(5), generator);
+      if (config.initLoraWeights !== false) zeros_(b.weight);
+      if (trained) {
+        checkShape(this.modulePath, 'lora_A', trained.a, a.weight.shape);
+        checkShape(this.modulePath, 'lora_B', trained.b, b.weight.shape);
+        a.weight.copy_(trained.a);
+        b.weight.copy_(trained.b);
+      }
+    });
+    if (device !== 'cpu') { a.to(device); b.to(device); }
+    this.loraA.set(name, a);
+    this.loraB.set(name, b);
+    const scaling = config.useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
+    this.adapters.set(name, { rank, scaling, dropout: config.loraDropout, generator: new Generator(`lora-dropout/${name}/${this.modulePath}`) });
+    // As PEFT's layers: a layer on its own starts with its first adapter active (a tuner then sets its own choice).
+    this.setActiveAdapters(this.active.length > 0 ? this.active : [name], () => true);
+  }
+
+  adapterNames(): string[] {
+    return [...this.adapters.keys()];
+  }
+
+  /** The scale s of adapter `name`. */
+  scalingOf(name: string): number {
+    return this.entry(name).scaling;
+  }
+
+  private entry(name: string): AdapterEntry {
+    const entry = this.adapters.get(name);
+    if (!entry) throw new Error(`LoraLinear '${this.modulePath}': no adapter '${name}'`);
+    return entry;
+  }
+
+  get mergedAdapters(): readonly string[] {
+    return [...this.merged];
+  }
+
+  get activeAdapters(): readonly string[] {
+    return [...this.active];
+  }
+
+  setActiveAdapters(names: readonly string[], trainable: (name: string) => boolean): void {
+    this.active = [...names];
+    for (const name of this.adapters.keys()) {
+      const on = this.active.includes(name) && trainable(name);
+      this.loraA.get(name).requiresGrad_(on);
+      this.loraB.get(name).requiresGrad_(on);
+    }
+  }
+
+  setAdaptersDisabled(disabled: boolean): void {
+    this.disabled = disabled;
+  }
+
+  deleteAdapter(name: string): void {
+    if (!this.adapters.has(name)) return;
+    if (this.merged.includes(name)) throw new Error(`LoraLinear '${this.modulePath}': adapter '${name}' is merged; unmerge before deleting it`);
+    this.adapters.delete(name);
+    this.loraA.delete(name);
+    this.loraB.delete(name);
+    this.active = this.active.filter((a) => a !== name);
+  }
+
+  getBaseLayer(): LoraBaseLayer {
+    return this.baseLayer;
+  }
+
+  /** s · B A drop(x) for adapter `name`; x (..., in) → (..., out). */
+  adapterOutput(name: string, x: Tensor): Tensor {
+    const entry = this.entry(name);
+    const h = dropout(x, entry.dropout, { training: this.training, generator: entry.generator });
+    return this.loraB.get(name).forward(this.loraA.get(name).forward(h)).mul(entry.scaling);
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.shape[x.ndim - 1] !== this.inFeatures) {
+      throw new Error(`LoraLinear '${this.modulePath}': input of shape (${x.shape.join(',')}) does not end in in_features ${this.inFeatures}`);
+    }
+    if (this.disabled && this.merged.length > 0) this.unmerge();
+    let y = this.baseLayer.forward(x);
+    if (this.disabled || this.merged.length > 0) return y;
+    for (const name of this.active) if (this.adapters.has(name)) y = y.add(this.adapterOutput(name, x));
+    return y;
+  }
+
+  /** ΔW = s · B A in the stored orientation of the base weight ((in, out) for Conv1D). */
+  getDeltaWeight(name: string): Tensor {
+    const entry = this.entry(name);
+    return noGrad(() => {
+      const delta = this.loraB.get(name).weight.matmul(this.loraA.get(name).weight).mul(entry.scaling);
+      return this.fanInFanOut ? delta.t().contiguous() : delta;
+    });
+  }
+
+  /** Adds ΔW of each adapter (default: the active ones, skipping merged ones) to the base weight. */
+  merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] } = {}): void {
+    const names = (options.adapterNames ?? this.active).filter((a) => this.adapters.has(a) && !this.merged.includes(a));
+    if (names.length === 0) return;
+    const weight = this.baseLayer.weight;
+    noGrad(() => {
+      let merged = weight.detach();
+      for (const name of names) {
+        merged = merged.add(this.getDeltaWeight(name).to(weight.device));
+        if (options.safeMerge && !allFinite(merged)) {
+          throw new Error(`NaNs detected in the merged weights. The adapter ${name} seems to be broken (module '${this.modulePath}')`);
+        }
+      }
+      this.originalWeight ??= weight.detach().clone();
+      weight.copy_(merged);
+    });
+    this.merged.push(...names);
+  }
+
+  /** Restores the base weight exactly (from the copy kept at the first merge). */
+  unmerge(): void {
+    if (this.originalWeight === null) return;
+    const original = this.originalWeight;
+    noGrad(() => this.baseLayer.weight.copy_(original));
+    this.originalWeight = null;
+    this.merged = [];
+  }
+
+  override extraRepr(): string {
+    return `adapters=[${this.adapterNames().join(', ')}], in_features=${this.inFeatures}, out_features=${this.outFeatures}`;
+  }
+}
+
+/** True when every value of `t` is finite. */
+function allFinite(t: Tensor): boolean {
+  for (const v of t.cpu().data()) if (!Number.isFinite(v)) return false;
+  return true;
+}
+
+function checkShape(path: string, what: string, value: Tensor, expected: readonly number[]): void {
+  if (value.ndim !== expected.length || value.shape.some((d, i) => d !== expected[i])) {
+    throw new Error(`LoRA: ${what} of module '${path}' has shape (${value.shape.join(',')}), expected (${expected.join(',')}) (check r and rank_pattern)`);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * LoraModel (the LoRA tuner) and `getLoraModel`: LoRA as a second method in the PEFT-style framework of
+ * src/peft. Targets are found by the shared tuner (the same rules as FRoD); this file only says how a
+ * targeted layer becomes a {@link LoraLinear} and how its tensors are named in `adapter_model.safetensors`:
+ * `base_model.model.<path>.lora_A.weight` `(r, in)` and `base_model.model.<path>.lora_B.weight` `(out, r)`,
+ * as PEFT writes them (adapter names never appear in keys).
+ *
+ *   const peft = getLoraModel(model, new LoraConfig({ r: 4, loraAlpha: 8, targetModules: ['query', 'value'] }));
+ *   peft.printTrainableParameters();
+ *   peft.savePretrained('out');   // PeftModel.fromPretrained(fresh, 'out') reads it back (peft_type "LORA")
+ */
+import { noTargetsMessage as targetsMessage } from '../frod/targets';
+import type { SafetensorsValue } from '../nn/io';
+import { Conv1D, Linear } from '../nn/layers/linear';
+import type { Module } from '../nn/module';
+import { PeftModel, registerTunerType, type TunerType } from '../peft/peft-model';
+import { BaseTuner } from '../peft/tuner';
+import type { Tensor } from '../tensor';
+import { LoraConfig } from './config';
+import { LoraLinear } from './layer';
+
+const MODEL_PREFIX = 'base_model.model.';
+const KEY_PATTERN = /^base_model\.model\.(.+)\.lora_(A|B)\.weight$/;
+
+/** `base_model.model.<path>.lora_A.weight` / `…lora_B.weight`. */
+export function loraKey(path: string, which: 'A' | 'B'): string {
+  return `${MODEL_PREFIX}${path}.lora_${which}.weight`;
+}
+
+/** The module path and matrix of a LoRA checkpoint key, or null for any other key. */
+export function parseLoraKey(key: string): { path: string; which: 'A' | 'B' } | null {
+  const found = KEY_PATTERN.exec(key);
+  return found ? { path: found[1], which: found[2] as 'A' | 'B' } : null;
+}
+
+/** PEFT's behaviour: fan_in_fan_out follows the layer type, with a warning when the config disagrees. */
+function forcedFanInFanOut(config: LoraConfig, anyConv1d: boolean, anyLinear: boolean): LoraConfig {
+  if (anyConv1d && !config.fanInFanOut) {
+    console.warn('LoRA: fan_in_fan_out is false but the target modules include Conv1D layers; setting fan_in_fan_out to true');
+    return config.with({ fanInFanOut: true });
+  }
+  if (anyLinear && !anyConv1d && config.fanInFanOut) {
+    console.warn('LoRA: fan_in_fan_out is true but the target modules are Linear layers; setting fan_in_fan_out to false');
+    return config.with({ fanInFanOut: false });
+  }
+  return config;
+}
+
+export class LoraModel extends BaseTuner<LoraConfig> {
+  readonly prefix = 'lora_';
+
+  protected checkNewAdapter(name: string, config: LoraConfig): void {
+    if (!(config instanceof LoraConfig)) throw new Error(`adapter '${name}': expected a LoraConfig`);
+    const biased = [...this.peftConfig].filter(([, c]) => c.bias !== 'none');
+    if (config.bias !== 'none' && biased.length > 0) {
+      throw new Error(`LoraModel supports only 1 adapter with bias; adapter '${biased[0][0]}' already has bias "${biased[0][1].bias}", set bias "none" for adapter '${name}'`);
+    }
+  }
+
+  protected noTargetsMessage(config: LoraConfig, searched: number): string {
+    return targetsMessage(config, searched).replace(/^FRoD: /, 'LoRA: ');
+  }
+
+  protected isMethodKey(key: string): boolean {
+    return parseLoraKey(key) !== null;
+  }
+
+  protected injectAdapter(name: string, config: LoraConfig, targets: readonly string[],
+    checkpoint: Readonly<Record<string, Tensor>> | null): LoraConfig {
+    const resolved = targets.map((path) => {
+      const module = this.model.getSubmodule(path);
+      const base = module instanceof LoraLinear ? module.baseLayer : module;
+      if (!(base instanceof Linear || base instanceof Conv1D)) {
+        throw new Error(`LoRA: target module '${path}' is a ${base.constructor.name}; only Linear and Conv1D layers can be adapted (check target_modules)`);
+      }
+      return { path, module, base };
+    });
+    const kept = forcedFanInFanOut(config, resolved.some((t) => t.base instanceof Conv1D), resolved.some((t) => t.base instanceof Linear));
+    if (checkpoint) checkCheckpointModules(checkpoint, targets);
+    for (const { path, module, base } of resolved) {
+      const layer = module instanceof LoraLinear ? module : new LoraLinear(base, path, base instanceof Conv1D);
+      const trained = checkpoint ? { a: checkpoint[loraKey(path, 'A')], b: checkpoint[loraKey(path, 'B')] } : null;
+      layer.updateLayer(name, kept, trained);
+      if (layer !== module) this.model.setSubmodule(path, layer);
+    }
+    return kept;
+  }
+
+  protected methodCheckpoint(name: string): Record<string, SafetensorsValue> {
+    const out: Record<string, SafetensorsValue> = {};
+    for (const [path, layer] of this.loraLayers()) {
+      if (!layer.adapterNames().includes(name)) continue;
+      out[loraKey(path, 'A')] = layer.loraA.get(name).weight.detach();
+      out[loraKey(path, 'B')] = layer.loraB.get(name).weight.detach();
+    }
+    return out;
+  }
+
+  /** LoRA layers with their paths. */
+  loraLayers(): [string, LoraLinear][] {
+    return this.tunerLayers().filter((e): e is [string, LoraLinear] => e[1] instanceof LoraLinear);
+  }
+}
+
+/** The adapter file must cover exactly the modules the config targets in this model. */
+function checkCheckpointModules(checkpoint: Readonly<Record<string, Tensor>>, targets: readonly string[]): void {
+  const targetSet = new Set(targets);
+  for (const key of Object.keys(checkpoint)) {
+    const parsed = parseLoraKey(key);
+    if (parsed && !targetSet.has(parsed.path)) {
+      throw new Error(`LoRA: the adapter has '${key}' but its config does not target module '${parsed.path}' in this model`);
+    }
+  }
+  for (const path of targets) {
+    for (const key of [loraKey(path, 'A'), loraKey(path, 'B')]) {
+      if (!Object.hasOwn(checkpoint, key)) throw new Error(`LoRA: the config targets module '${path}' but the adapter has no '${key}'`);
+    }
+  }
+}
+
+/** LoRA as the PeftModel registry knows it. */
+export const LORA_TUNER: TunerType<LoraConfig> = {
+  peftType: 'LORA',
+  configFromJSON: (json) => LoraConfig.fromJSON(json),
+  withInferenceMode: (config, inferenceMode) => (config.inferenceMode === inferenceMode ? config : config.with({ inferenceMode })),
+  createTuner: (model) => new LoraModel(model),
+};
+registerTunerType(LORA_TUNER);
+
+/** Wraps `model` with a fresh LoRA adapter named `adapterName`: only the adapter (and modules_to_save copies, and biases per `bias`) trains. */
+export function getLoraModel(model: Module, config: LoraConfig, adapterName = 'default'): PeftModel<LoraConfig> {
+  const tuner = new LoraModel(model);
+  tuner.addAdapter(adapterName, config);
+  return new PeftModel(tuner, LORA_TUNER);
+}
