@@ -68,7 +68,7 @@ export function readConfigFile(file: string): FrodConfig {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text.replace(/^\uFEFF/, '')); // tolerate a byte-order mark from Windows editors
   } catch (err) {
     throw new CliError(file, `not valid JSON (${firstLine(err)})`);
   }

@@ -41,5 +41,10 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // `frod inspect … | head` closes our stdout early: stop quietly instead of crashing on EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   void main(process.argv.slice(2)).then((status) => { process.exitCode = status; });
 }

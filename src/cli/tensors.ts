@@ -43,6 +43,21 @@ export function lazyStateDict(parsed: ParsedSafetensors, file: string): Readonly
   return Object.freeze(stateDict);
 }
 
+const FLOAT_DTYPES = new Set(['F64', 'F32', 'F16', 'BF16']);
+
+/**
+ * Checks that every weight FRoD will adapt is stored as a float (F64, F32, F16 or BF16): a quantised or
+ * integer weight cannot hold W' and is refused up front, naming the module.
+ */
+export function checkFloatWeights(base: ParsedSafetensors, paths: Iterable<string>, file: string): void {
+  for (const path of paths) {
+    const entry = base.entries.get(`${path}.weight`);
+    if (entry && !FLOAT_DTYPES.has(entry.dtype)) {
+      throw new CliError(file, `module '${path}' stores its weight as ${entry.dtype}; FRoD adapts floating-point weights (F64, F32, F16, BF16)`);
+    }
+  }
+}
+
 /** True when two shapes are equal. */
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((dim, i) => dim === b[i]);

@@ -116,6 +116,17 @@ test('init replaces a directory that holds only a previous adapter, and writes i
   assert.equal(fs.readdirSync(dir).filter((n) => n.includes('frod-')), [], 'no temporary directories left behind');
 });
 
+test('init accepts a config written with a byte-order mark and only the fields that differ from the defaults', async () => {
+  const dir = copyGolden('wide');
+  const config = path.join(dir, 'bom.json');
+  fs.writeFileSync(config, `\uFEFF${JSON.stringify({ target_modules: '.*\\.query', sparse_rate: 0.02 })}`);
+  const result = await frod(['init', '--base', path.join(dir, 'base.safetensors'), '--config', config, '--out', path.join(dir, 'out')]);
+  assert.is(result.code, 0, result.stderr);
+  const written = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'adapter_config.json'), 'utf8'));
+  assert.is(written.target_modules, '.*\\.query');
+  assert.is(written.regularization_alpha, 0.001, 'defaults are written out');
+});
+
 test('merge keeps F16 and BF16 weights in their dtype, rounding the merged values', async () => {
   for (const dtype of ['F16', 'BF16'] as const) {
     // A qr-eig case: on the svd path (wide) rounding W moves it out of V's row space, which turns zero

@@ -185,6 +185,18 @@ test('init: targets that match nothing, or a weight that is not 2-D', async () =
   }, 1, /module 'model\.norm' has a weight of shape \(8\); only 2-D Linear \/ Conv1D weights can be adapted/);
 });
 
+test('init and merge: an integer (quantised) weight is refused, naming the module', async () => {
+  const quantised = (dir: string) => {
+    const entries = new Map<string, RawEntry>([
+      ['encoder.layer.0.attention.self.query.weight', { dtype: 'I8', shape: [12, 24], bytes: new Uint8Array(288).fill(3) }],
+    ]);
+    fs.writeFileSync(at(dir, 'base.safetensors'), serializeSafetensors(entries));
+  };
+  await failsIn('wide', (dir) => { quantised(dir); return initArgs(dir); }, 1,
+    /base\.safetensors: module 'encoder\.layer\.0\.attention\.self\.query' stores its weight as I8; FRoD adapts floating-point weights/);
+  await failsIn('wide', (dir) => { quantised(dir); return mergeArgs(dir); }, 1, /stores its weight as I8/);
+});
+
 // ---- adapters made for other weights -------------------------------------------------------------
 
 test('merge: an adapter made for other shapes names the module and both shapes', async () => {

@@ -21,7 +21,7 @@ import { formatBytes, formatTable, trainableLine } from '../format';
 import { about } from '../io';
 import type { CliCommand, CliContext } from '../program';
 import { withProgressBars } from '../progress';
-import { lazyStateDict, numelOf } from '../tensors';
+import { checkFloatWeights, lazyStateDict, numelOf } from '../tensors';
 
 interface InitOptions {
   base: string;
@@ -77,6 +77,7 @@ function init(options: InitOptions, context: CliContext): void {
   const base = readSafetensorsFile(options.base);
   const stateDict = lazyStateDict(base, options.base);
   const weights = about(options.base, () => weightsFromStateDict(stateDict, config));
+  checkFloatWeights(base, weights.keys(), options.base);
   const progress = context.progressEnabled();
   const tensors = about(options.base, () => withProgressBars(progress ? context.io.progressStream : null,
     () => initAdapterFromWeights(weights, config, { stateDict: extraTensorSource(stateDict, config), progress })));

@@ -12,7 +12,7 @@ import { checkOutputFile, readAdapterDir, readSafetensorsFile, writeOutputFile }
 import { formatBytes } from '../format';
 import { CliError, about } from '../io';
 import type { CliCommand, CliContext } from '../program';
-import { lazyStateDict, replaceTensors } from '../tensors';
+import { checkFloatWeights, lazyStateDict, replaceTensors } from '../tensors';
 
 interface MergeOptions {
   base: string;
@@ -29,6 +29,7 @@ function merge(options: MergeOptions, context: CliContext): void {
   const base = readSafetensorsFile(options.base);
   const stateDict = lazyStateDict(base, options.base);
   const weights = about(options.base, () => weightsFromStateDict(stateDict, adapter.config));
+  checkFloatWeights(base, weights.keys(), options.base);
   for (const { path } of layout.modules) {
     if (weights.has(path)) continue;
     const problem = Object.hasOwn(stateDict, `${path}.weight`)
