@@ -1,0 +1,245 @@
+/**
+ * FRoD on raw weights, without a Module tree: what `frod init`, `frod merge` and `frod inspect` need.
+ *
+ *   const weights = weightsFromStateDict(loadSafetensors('model.safetensors').tensors, config);
+ *   const adapter = initAdapterFromWeights(weights, config);          // checkpoint key → tensor
+ *   const merged = mergeWeightsWithAdapter(weights, adapter, config);  // "<module>.weight" → W'
+ *
+ * The results agree with what the Module-level API (getPeftModel / savePretrained / mergeAndUnload) gives
+ * for the same weights.
+ */
+import type { Mat } from '../linalg/kernels/mat';
+import { Generator, type Tensor, tensor } from '../tensor';
+import { type CategoryState, checkpointCategoryStates, freshCategoryStates } from './basis';
+import { categoryOf } from './categories';
+import type { FrodConfig } from './config';
+import { LAMBDA_EPS, adaptedWeight, decomposeWeight } from './decompose';
+import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
+import { isModuleToSave, noTargetsMessage, selectTargets } from './targets';
+import { type BaseWeight, type BaseWeights, adapterDType, matrixToWeight, weightMatrix, weightShape } from './weights';
+
+export type { BaseWeight, BaseWeights } from './weights';
+
+/**
+ * Every 2-D `<path>.weight` of a state dict whose `<path>` the config targets (spec §4), in sorted path
+ * order, with `fanInFanOut` from the config. A targeted weight that is not 2-D, or a config that targets
+ * nothing, is an error.
+ */
+export function weightsFromStateDict(stateDict: Readonly<Record<string, Tensor>>, config: FrodConfig): Map<string, BaseWeight> {
+  const paths = Object.keys(stateDict).filter((k) => k.endsWith('.weight')).map((k) => k.slice(0, -'.weight'.length)).sort();
+  const selected = selectTargets(paths, config);
+  if (selected.length === 0) throw new Error(noTargetsMessage(config, paths.length));
+  const out = new Map<string, BaseWeight>();
+  for (const path of selected) {
+    const base = { weight: stateDict[`${path}.weight`], fanInFanOut: config.fanInFanOut };
+    weightShape(base, path);
+    out.set(path, base);
+  }
+  return out;
+}
+
+/** The float64 (out, in) matrices of the given weights. */
+function weightMatrices(weights: BaseWeights): Map<string, Mat> {
+  return new Map([...weights].map(([path, base]) => [path, weightMatrix(base, path)]));
+}
+
+/** The seeded generator of a layer's `init_weights: false` noise (same in the functional and Module APIs). */
+export function initNoiseGenerator(config: FrodConfig, path: string): Generator {
+  return new Generator(`frod-init/${config.projectionPrngKey}/${path}`);
+}
+
+/** Initial λ and S values of one layer: λ from the decomposition, S = 0 (or the test noise of `init_weights: false`). */
+export function initialLayerValues(lambda: Float64Array, nnz: number, config: FrodConfig, path: string): { lambda: Float64Array; sValues: Float64Array } {
+  const sValues = new Float64Array(nnz);
+  const out = lambda.slice();
+  if (!config.initWeights) {
+    const generator = initNoiseGenerator(config, path);
+    for (let i = 0; i < nnz; i++) sValues[i] = 0.1 * generator.normal();
+    for (let i = 0; i < out.length; i++) out[i] += 0.1 * generator.normal();
+  }
+  return { lambda: out, sValues };
+}
+
+/** Options of {@link initAdapterFromWeights}. */
+export interface InitAdapterOptions {
+  /** The whole base state dict, to add `modules_to_save` copies and biases per `config.bias`. */
+  stateDict?: Readonly<Record<string, Tensor>>;
+  /** Show the projection progress (also needs config.progressbar). Default true. */
+  progress?: boolean;
+}
+
+/**
+ * A fresh adapter for `weights` (all of them are adapted), as the tensors of adapter_model.safetensors
+ * (spec §6): λ and S values per module, and V / s_indices / s_size per category when
+ * `config.saveProjection`. V, λ and S take the weights' dtype (float32 unless every weight is float64);
+ * the index tensors are int32 (written as I64 by {@link writeAdapterDir}).
+ */
+export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig, options: InitAdapterOptions = {}): Record<string, Tensor> {
+  if (weights.size === 0) throw new Error(noTargetsMessage(config));
+  const dtype = adapterDType([...weights.values()].map((b) => b.weight));
+  const mats = weightMatrices(weights);
+  const states = freshCategoryStates([...weights.keys()], mats, config, { dtype, progress: options.progress });
+  const out: Record<string, Tensor> = {};
+  for (const state of states) {
+    for (const path of state.paths) {
+      const { lambda } = decomposeWeight(state.basis(), mats.get(path) as Mat);
+      const init = initialLayerValues(lambda, state.pattern.nnz, config, path);
+      out[lambdaKey(path)] = tensor(init.lambda, { dtype });
+      out[sValuesKey(path)] = tensor(init.sValues, { dtype });
+    }
+    if (config.saveProjection) Object.assign(out, state.checkpointTensors());
+  }
+  if (options.stateDict) Object.assign(out, extraModelTensors(options.stateDict, [...weights.keys()], config));
+  return out;
+}
+
+/** `modules_to_save` tensors and trainable biases of a state dict, under `base_model.model.<name>`. */
+function extraModelTensors(stateDict: Readonly<Record<string, Tensor>>, adapted: readonly string[], config: FrodConfig): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  const adaptedSet = new Set(adapted);
+  for (const [name, value] of Object.entries(stateDict)) {
+    const parts = name.split('.');
+    const owner = parts.slice(0, -1).join('.');
+    const prefixes = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('.'));
+    const saved = prefixes.some((p) => isModuleToSave(p, config.modulesToSave));
+    const isBias = parts[parts.length - 1] === 'bias';
+    const bias = isBias && (config.bias === 'all' || (config.bias === 'frod_only' && adaptedSet.has(owner)));
+    if (saved || bias) out[`base_model.model.${name}`] = value;
+  }
+  return out;
+}
+
+/** The adapter's tensors sorted by role. */
+interface ParsedAdapter {
+  lambdas: Map<string, Tensor>;
+  sValues: Map<string, Tensor>;
+  modelTensors: Map<string, Tensor>;
+}
+
+function parseAdapter(tensors: Readonly<Record<string, Tensor>>): ParsedAdapter {
+  const parsed: ParsedAdapter = { lambdas: new Map(), sValues: new Map(), modelTensors: new Map() };
+  for (const [key, value] of Object.entries(tensors)) {
+    const what = parseAdapterKey(key);
+    if (what.kind === 'lambda') parsed.lambdas.set(what.path, value);
+    else if (what.kind === 'sValues') parsed.sValues.set(what.path, value);
+    else if (what.kind === 'modelTensor') parsed.modelTensors.set(what.name, value);
+  }
+  for (const path of parsed.lambdas.keys()) {
+    if (!parsed.sValues.has(path)) throw new Error(`FRoD: the adapter has '${lambdaKey(path)}' but no '${sValuesKey(path)}'`);
+  }
+  for (const path of parsed.sValues.keys()) {
+    if (!parsed.lambdas.has(path)) throw new Error(`FRoD: the adapter has '${sValuesKey(path)}' but no '${lambdaKey(path)}'`);
+  }
+  return parsed;
+}
+
+/** Checks the trained vectors of one module against its category: λ (in,) and S values (nnz,). */
+export function checkLayerVectors(path: string, state: CategoryState, lambda: Tensor, sValues: Tensor): void {
+  if (lambda.ndim !== 1 || lambda.shape[0] !== state.inFeatures) {
+    throw new Error(`FRoD: '${lambdaKey(path)}' has shape (${lambda.shape.join(',')}) but module '${path}' has in_features ${state.inFeatures} (expected (${state.inFeatures}))`);
+  }
+  if (sValues.ndim !== 1 || sValues.shape[0] !== state.pattern.nnz) {
+    throw new Error(`FRoD: '${sValuesKey(path)}' has shape (${sValues.shape.join(',')}) but the pattern of category '${state.name}' has ${state.pattern.nnz} entries`);
+  }
+}
+
+/** Options of {@link mergeWeightsWithAdapter}. */
+export interface MergeWeightsOptions {
+  /** Refuse non-finite merged weights (the error names the adapter and the module). */
+  safe?: boolean;
+  /** Named in error messages (default "default"). */
+  adapterName?: string;
+  /** Receives warnings (default console.warn). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * The base weights with an adapter merged in: state-dict tensor name → new tensor, for every adapted
+ * module (`<path>.weight` = W' = U (S + diag λ) Vᵀ in the stored orientation and the weight's dtype) and
+ * every plain model tensor the adapter carries (`modules_to_save` copies, trained biases). Tensors not
+ * returned are unchanged. Projections come from the adapter, or are regenerated bit for bit from the
+ * weights when the config says `save_projection: false`.
+ */
+export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Readonly<Record<string, Tensor>>,
+  config: FrodConfig, options: MergeWeightsOptions = {}): Map<string, Tensor> {
+  const parsed = parseAdapter(adapterTensors);
+  const paths = [...parsed.lambdas.keys()].sort();
+  if (paths.length === 0) throw new Error('FRoD: the adapter has no frod_lambda_l tensors: it adapts no module');
+  for (const path of paths) {
+    if (!weights.has(path)) throw new Error(`FRoD: the adapter adapts module '${path}' but the base model has no 2-D weight '${path}.weight'`);
+  }
+  const mats = new Map(paths.map((p) => [p, weightMatrix(weights.get(p) as BaseWeight, p)]));
+  const first = parsed.lambdas.get(paths[0]) as Tensor;
+  const dtype = first.dtype === 'float64' ? 'float64' : 'float32';
+  const states = checkpointCategoryStates(paths, mats, adapterTensors, config, { dtype, warn: options.warn, progress: false });
+  const out = new Map<string, Tensor>();
+  for (const state of states) {
+    for (const path of state.paths) {
+      const lambda = parsed.lambdas.get(path) as Tensor;
+      const sValues = parsed.sValues.get(path) as Tensor;
+      checkLayerVectors(path, state, lambda, sValues);
+      const { u } = decomposeWeight(state.basis(), mats.get(path) as Mat);
+      const merged = adaptedWeight(u, state.v, lambda.data(), state.pattern, sValues.data());
+      if (options.safe) checkFinite(merged.data, options.adapterName ?? 'default', path);
+      const base = weights.get(path) as BaseWeight;
+      out.set(`${path}.weight`, matrixToWeight(merged, base.weight.dtype, base.fanInFanOut));
+    }
+  }
+  for (const [name, value] of parsed.modelTensors) out.set(name, value);
+  return out;
+}
+
+/** The safe-merge check: every merged value must be finite. */
+export function checkFinite(values: ArrayLike<number>, adapterName: string, path: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new Error(`FRoD: safe merge of adapter '${adapterName}' into module '${path}' gives NaN or infinite weights; the adapter seems to be broken, nothing was merged`);
+    }
+  }
+}
+
+/** One category as {@link inspectAdapter} reports it. */
+export interface CategorySummary {
+  name: string;
+  modules: string[];
+  inFeatures: number;
+  nnz: number;
+  /** Whether the file carries V / s_indices / s_size for this category. */
+  hasProjection: boolean;
+  /** Trainable parameters of the category: (in + nnz) per module. */
+  trainableParameters: number;
+}
+
+/** What {@link inspectAdapter} returns. */
+export interface AdapterSummary {
+  categories: CategorySummary[];
+  /** Σ (in + nnz) over adapted modules. */
+  trainableParameters: number;
+  /** `base_model.model.<name>` tensors that are not FRoD's (modules_to_save copies, biases). */
+  otherTensors: string[];
+}
+
+/** Summarises an adapter's tensors: categories, their modules, in_features, nnz and trainable counts. */
+export function inspectAdapter(adapterTensors: Readonly<Record<string, Tensor>>): AdapterSummary {
+  const parsed = parseAdapter(adapterTensors);
+  const byCategory = new Map<string, string[]>();
+  for (const path of [...parsed.lambdas.keys()].sort()) {
+    const name = categoryOf(path);
+    byCategory.set(name, [...(byCategory.get(name) ?? []), path]);
+  }
+  const categories = [...byCategory].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, modules]) => {
+    const inFeatures = (parsed.lambdas.get(modules[0]) as Tensor).shape[0] ?? 0;
+    const nnz = (parsed.sValues.get(modules[0]) as Tensor).shape[0] ?? 0;
+    const hasProjection = Object.hasOwn(adapterTensors, `base_model.frod_V.${name}`);
+    const trainableParameters = modules.reduce((sum, p) => sum + (parsed.lambdas.get(p) as Tensor).numel() + (parsed.sValues.get(p) as Tensor).numel(), 0);
+    return { name, modules, inFeatures, nnz, hasProjection, trainableParameters };
+  });
+  return {
+    categories,
+    trainableParameters: categories.reduce((sum, c) => sum + c.trainableParameters, 0),
+    otherTensors: [...parsed.modelTensors.keys()].map((name) => `base_model.model.${name}`),
+  };
+}
+
+/** λ of a fresh decomposition is ~0 for null-space directions; this is the cut below which U's column is zero. */
+export { LAMBDA_EPS };

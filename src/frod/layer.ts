@@ -1,0 +1,292 @@
+/**
+ * FrodLinear: a Linear or GPT-2 Conv1D with FRoD adapters (spec §1, §7).
+ *
+ * Per adapter `a` the layer holds the trainable λ (`frod_lambda_l.a`, (in,)) and S values
+ * (`frod_lambda_s_values.a`, (nnz,)), the frozen U (`frod_U.a`, (out, in), a non-persistent buffer: never
+ * saved), and a reference to its category's V and pattern (shared by every layer of the category).
+ * Parameter paths read like PEFT's: `…q_proj.frod_lambda_l.default`, base weight `…q_proj.base_layer.weight`.
+ *
+ * Forward with one active adapter and no active dropout does not touch the base weight:
+ *   z = x V;  y = (z Sᵀ + z ⊙ λ) Uᵀ + bias
+ * otherwise (several adapters, or dropout in training):
+ *   y = base(x) + Σ_a [ FRoD_a(drop_a(x)) − drop_a(x) Wᵀ ],  FRoD_a(h) = (h V Sᵀ + h V ⊙ λ) Uᵀ.
+ */
+import { noGrad } from '../autograd';
+import type { Mat } from '../linalg/kernels/mat';
+import { Conv1D, Linear } from '../nn/layers/linear';
+import { Module, parameter } from '../nn/module';
+import { type Device, Generator, type Tensor, dropout, sparseMm, tensor } from '../tensor';
+import { BufferDict, ParameterDict } from '../peft/dicts';
+import type { TunerLayer } from '../peft/tuner';
+import type { CategoryState } from './basis';
+import type { FrodConfig } from './config';
+import { adaptedWeight, decomposeWeight } from './decompose';
+import { checkFinite, initialLayerValues } from './functional';
+import { matrixToWeight, toFloat64, weightMatrix } from './weights';
+
+/** The base layers FRoD adapts. */
+export type FrodBaseLayer = Linear | Conv1D;
+
+/** Moves a base weight to a device in place (the tensor keeps its identity). */
+export type BaseWeightMover = (weight: Tensor, device: Device) => void;
+
+/** Default mover: swaps the tensor's storage for a copy on `device`. */
+const moveStorage: BaseWeightMover = (weight, device) => {
+  if (weight.device === device) return;
+  noGrad(() => { weight.storage = weight.to(device).contiguous().storage; });
+};
+
+/** What the layer keeps per adapter besides its parameters. */
+interface AdapterEntry {
+  readonly category: CategoryState;
+  readonly dropout: number;
+  readonly generator: Generator;
+}
+
+export class FrodLinear extends Module implements TunerLayer {
+  readonly isTunerLayer = true as const;
+  /** How `runtimeOffloadBaseWeight` moves base weights; replace to plug in another device strategy. */
+  static baseWeightMover: BaseWeightMover = moveStorage;
+  /** Where offloaded base weights wait (host memory). */
+  static offloadDevice: Device = 'cpu';
+
+  readonly baseLayer: FrodBaseLayer;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly frodLambdaL = new ParameterDict();
+  readonly frodLambdaSValues = new ParameterDict();
+  readonly frodU = new BufferDict(false);
+  private readonly adapters = new Map<string, AdapterEntry>();
+  private active: string[] = [];
+  private disabled = false;
+  private merged: string[] = [];
+  private originalWeight: Tensor | null = null;
+  private offloadEnabled = false;
+  private homeDevice: Device | null = null;
+
+  /**
+   * @param baseLayer the Linear or Conv1D to adapt
+   * @param modulePath its dotted path in the model (named in errors)
+   * @param fanInFanOut true when the weight is stored (in, out) — forced by the layer type
+   */
+  constructor(baseLayer: FrodBaseLayer, readonly modulePath: string, readonly fanInFanOut: boolean) {
+    super();
+    if (!(baseLayer instanceof Linear || baseLayer instanceof Conv1D)) {
+      throw new Error(`FrodLinear: module '${modulePath}' is a ${(baseLayer as Module).constructor.name}; only Linear and Conv1D can be adapted`);
+    }
+    this.baseLayer = baseLayer;
+    this.inFeatures = baseLayer.inFeatures;
+    this.outFeatures = baseLayer.outFeatures;
+    this.registerModule('base_layer', baseLayer);
+    this.registerModule('frod_lambda_l', this.frodLambdaL);
+    this.registerModule('frod_lambda_s_values', this.frodLambdaSValues);
+    this.registerModule('frod_U', this.frodU);
+  }
+
+  /** The base weight in the (out, in) orientation, float64. */
+  private baseMatrix(): Mat {
+    this.ensureBaseWeight();
+    return weightMatrix({ weight: this.baseLayer.weight, fanInFanOut: this.fanInFanOut }, this.modulePath);
+  }
+
+  /**
+   * Adds (or replaces) adapter `name` with its category's V and pattern. U and λ come from the base weight
+   * (W = U diag(λ) Vᵀ); `trained` replaces λ and the S values (a checkpoint's), else S = 0 (or the
+   * `init_weights: false` noise).
+   */
+  updateLayer(name: string, category: CategoryState, config: FrodConfig, trained: { lambda: Tensor; sValues: Tensor } | null = null): void {
+    if (category.inFeatures !== this.inFeatures) {
+      throw new Error(`FRoD: V of category '${category.name}' is (${category.inFeatures},${category.inFeatures}) but module '${this.modulePath}' has in_features ${this.inFeatures}`);
+    }
+    const weight = this.baseLayer.weight;
+    const { dtype, device } = weight;
+    const sharing = [...this.adapters].find(([other, entry]) => other !== name && entry.category === category);
+    const { u, lambda } = decomposeWeight(category.basis(), this.baseMatrix());
+    const uTensor = sharing ? this.frodU.get(sharing[0]) : tensor(u.data, { dtype, shape: [u.rows, u.cols], device });
+    const init = trained ? null : initialLayerValues(lambda, category.pattern.nnz, config, this.modulePath);
+    const lambdaValues = trained ? trained.lambda.to(dtype) : tensor(init!.lambda, { dtype });
+    const sValues = trained ? trained.sValues.to(dtype) : tensor(init!.sValues, { dtype });
+    this.frodU.set(name, uTensor);
+    this.frodLambdaL.set(name, parameter(lambdaValues.to(device).clone()));
+    this.frodLambdaSValues.set(name, parameter(sValues.to(device).clone()));
+    this.adapters.set(name, { category, dropout: config.frodDropout, generator: new Generator(`frod-dropout/${name}/${this.modulePath}`) });
+    this.offloadEnabled = config.runtimeOffloadBaseWeight;
+    this.setActiveAdapters(this.active, () => true);
+    if (this.adapters.size === 1) this.offloadBaseWeight();
+  }
+
+  adapterNames(): string[] {
+    return [...this.adapters.keys()];
+  }
+
+  /** The category state adapter `name` uses. */
+  categoryOf(name: string): CategoryState {
+    const entry = this.adapters.get(name);
+    if (!entry) throw new Error(`FrodLinear '${this.modulePath}': no adapter '${name}'`);
+    return entry.category;
+  }
+
+  get mergedAdapters(): readonly string[] {
+    return [...this.merged];
+  }
+
+  get activeAdapters(): readonly string[] {
+    return [...this.active];
+  }
+
+  setActiveAdapters(names: readonly string[], trainable: (name: string) => boolean): void {
+    this.active = [...names];
+    for (const name of this.adapters.keys()) {
+      const on = this.active.includes(name) && trainable(name);
+      this.frodLambdaL.get(name).requiresGrad = on;
+      this.frodLambdaSValues.get(name).requiresGrad = on;
+    }
+  }
+
+  setAdaptersDisabled(disabled: boolean): void {
+    this.disabled = disabled;
+  }
+
+  deleteAdapter(name: string): void {
+    if (!this.adapters.has(name)) return;
+    if (this.merged.includes(name)) throw new Error(`FrodLinear '${this.modulePath}': adapter '${name}' is merged; unmerge before deleting it`);
+    this.adapters.delete(name);
+    this.frodLambdaL.delete(name);
+    this.frodLambdaSValues.delete(name);
+    this.frodU.delete(name);
+    this.active = this.active.filter((a) => a !== name);
+  }
+
+  // ---- base weight offloading (runtimeOffloadBaseWeight) -------------------------------------------------
+
+  /** Moves the base weight to host memory while only the single-adapter path runs. */
+  offloadBaseWeight(): void {
+    if (!this.offloadEnabled || this.homeDevice !== null) return;
+    this.homeDevice = this.baseLayer.weight.device;
+    FrodLinear.baseWeightMover(this.baseLayer.weight, FrodLinear.offloadDevice);
+  }
+
+  /** Brings an offloaded base weight back to its device (before any path that needs it). */
+  ensureBaseWeight(): void {
+    if (this.homeDevice === null) return;
+    FrodLinear.baseWeightMover(this.baseLayer.weight, this.homeDevice);
+    this.homeDevice = null;
+  }
+
+  /** True while the base weight waits in host memory. */
+  get baseWeightOffloaded(): boolean {
+    return this.homeDevice !== null;
+  }
+
+  getBaseLayer(): FrodBaseLayer {
+    this.ensureBaseWeight();
+    return this.baseLayer;
+  }
+
+  // ---- forward ---------------------------------------------------------------------------------------
+
+  /** x Wᵀ without the bias, for either weight orientation. */
+  private baseWithoutBias(x: Tensor): Tensor {
+    const w = this.baseLayer.weight;
+    return x.matmul(this.fanInFanOut ? w : w.t());
+  }
+
+  /** FRoD_a(x) = (x V Sᵀ + x V ⊙ λ) Uᵀ, no bias; x (..., in) → (..., out). */
+  adapterOutput(name: string, x: Tensor): Tensor {
+    const { category } = this.adapters.get(name) as AdapterEntry;
+    const lambda = this.frodLambdaL.get(name);
+    const sValues = this.frodLambdaSValues.get(name);
+    const { v, indices } = category.tensors(lambda.dtype, lambda.device);
+    const n = this.inFeatures;
+    const lead = x.shape.slice(0, -1);
+    const z = x.reshape(-1, n).matmul(v);
+    let h = z.mul(lambda);
+    if (category.pattern.nnz > 0) h = h.add(sparseMm(indices, sValues, [n, n], z.t()).t());
+    return h.matmul(this.frodU.get(name).t()).reshape(...lead, this.outFeatures);
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.shape[x.ndim - 1] !== this.inFeatures) {
+      throw new Error(`FrodLinear '${this.modulePath}': input of shape (${x.shape.join(',')}) does not end in in_features ${this.inFeatures}`);
+    }
+    if (this.disabled || this.merged.length > 0) {
+      if (this.disabled && this.merged.length > 0) this.unmerge();
+      return this.getBaseLayer().forward(x);
+    }
+    const active = this.active.filter((a) => this.adapters.has(a));
+    if (active.length === 0) return this.getBaseLayer().forward(x);
+    const dropping = (a: string) => this.training && (this.adapters.get(a) as AdapterEntry).dropout > 0;
+    if (active.length === 1 && !dropping(active[0])) {
+      this.offloadBaseWeight();
+      const y = this.adapterOutput(active[0], x);
+      const bias = this.baseLayer.bias;
+      return bias ? y.add(bias) : y;
+    }
+    let y = this.getBaseLayer().forward(x);
+    for (const name of active) {
+      const entry = this.adapters.get(name) as AdapterEntry;
+      const h = dropout(x, entry.dropout, { training: this.training, generator: entry.generator });
+      y = y.add(this.adapterOutput(name, h).sub(this.baseWithoutBias(h)));
+    }
+    return y;
+  }
+
+  // ---- merging ---------------------------------------------------------------------------------------
+
+  /** W'_a = U (S + diag λ) Vᵀ of adapter `name`, float64 (out, in). */
+  private adaptedMatrix(name: string): Mat {
+    const { category } = this.adapters.get(name) as AdapterEntry;
+    const uTensor = this.frodU.get(name);
+    const u = { rows: uTensor.shape[0], cols: uTensor.shape[1], data: toFloat64(uTensor) };
+    return adaptedWeight(u, category.v, toFloat64(this.frodLambdaL.get(name)), category.pattern, toFloat64(this.frodLambdaSValues.get(name)));
+  }
+
+  /** The original (unmerged) base weight as float64 (out, in). */
+  private originalMatrix(): Mat {
+    const weight = this.originalWeight ?? this.baseLayer.weight;
+    return weightMatrix({ weight, fanInFanOut: this.fanInFanOut }, this.modulePath);
+  }
+
+  /** ΔW_a = W'_a − W in the stored orientation and dtype of the base weight. */
+  getDeltaWeight(name: string): Tensor {
+    if (!this.adapters.has(name)) throw new Error(`FrodLinear '${this.modulePath}': no adapter '${name}'`);
+    this.ensureBaseWeight();
+    const delta = this.adaptedMatrix(name);
+    const w = this.originalMatrix();
+    for (let i = 0; i < delta.data.length; i++) delta.data[i] -= w.data[i];
+    return matrixToWeight(delta, this.baseLayer.weight.dtype, this.fanInFanOut);
+  }
+
+  /** Adds W'_a − W of each adapter (default: the active ones, skipping merged ones) to the base weight. */
+  merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] } = {}): void {
+    const names = (options.adapterNames ?? this.active).filter((a) => this.adapters.has(a) && !this.merged.includes(a));
+    if (names.length === 0) return;
+    this.ensureBaseWeight();
+    const weight = this.baseLayer.weight;
+    const original = this.originalMatrix();
+    const current = weightMatrix({ weight, fanInFanOut: this.fanInFanOut }, this.modulePath);
+    for (const name of names) {
+      const adapted = this.adaptedMatrix(name);
+      for (let i = 0; i < current.data.length; i++) current.data[i] += adapted.data[i] - original.data[i];
+      if (options.safeMerge) checkFinite(current.data, name, this.modulePath);
+    }
+    this.originalWeight ??= weight.detach().clone();
+    noGrad(() => weight.copy_(matrixToWeight(current, weight.dtype, this.fanInFanOut).to(weight.device)));
+    this.merged.push(...names);
+  }
+
+  /** Restores the base weight exactly (from the copy kept at the first merge). */
+  unmerge(): void {
+    if (this.originalWeight === null) return;
+    this.ensureBaseWeight();
+    const weight = this.baseLayer.weight;
+    const original = this.originalWeight;
+    noGrad(() => weight.copy_(original.to(weight.device)));
+    this.originalWeight = null;
+    this.merged = [];
+  }
+
+  override extraRepr(): string {
+    return `adapters=[${this.adapterNames().join(', ')}], in_features=${this.inFeatures}, out_features=${this.outFeatures}`;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * FrodModel (the FRoD tuner) and `getPeftModel` (spec §4–§7).
+ *
+ *   const peft = getPeftModel(model, new FrodConfig({ targetModules: ['query', 'value'] }));
+ *   peft.printTrainableParameters();           // trainable params: … || all params: … || trainable%: …
+ *   peft.savePretrained('out');                // adapter_config.json + adapter_model.safetensors
+ *   const again = PeftModel.fromPretrained(freshModel, 'out', { isTrainable: true });
+ *
+ * Each adapter gets its own category states (V + pattern per category); adapters with the same targets,
+ * key and dtype share them (computed once). All adapters of a model must share `projection_prng_key`,
+ * `save_projection` and `runtime_offload_base_weight`.
+ */
+import type { Mat } from '../linalg/kernels/mat';
+import { Conv1D, Linear } from '../nn/layers/linear';
+import type { SafetensorsValue } from '../nn/io';
+import type { Module } from '../nn/module';
+import type { Tensor } from '../tensor';
+import { PeftModel, type TunerType, registerTunerType } from '../peft/peft-model';
+import { BaseTuner } from '../peft/tuner';
+import { type CategoryState, checkpointCategoryStates, freshCategoryStates } from './basis';
+import { groupByCategory } from './categories';
+import { FrodConfig, checkAdaptersAgree } from './config';
+import { checkLayerVectors } from './functional';
+import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
+import { FrodLinear } from './layer';
+import { noTargetsMessage } from './targets';
+import { adapterDType, weightMatrix } from './weights';
+
+/** The base layer and orientation of each target, checked to be Linear or Conv1D. */
+function resolveTargets(model: Module, targets: readonly string[]): Map<string, { module: Module; base: Linear | Conv1D; conv1d: boolean }> {
+  const out = new Map<string, { module: Module; base: Linear | Conv1D; conv1d: boolean }>();
+  for (const path of targets) {
+    const module = model.getSubmodule(path);
+    const base = module instanceof FrodLinear ? module.baseLayer : module;
+    if (!(base instanceof Linear || base instanceof Conv1D)) {
+      throw new Error(`FRoD: target module '${path}' is a ${base.constructor.name}; only Linear and Conv1D layers can be adapted (check target_modules)`);
+    }
+    out.set(path, { module, base, conv1d: base instanceof Conv1D });
+  }
+  return out;
+}
+
+/** PEFT's behaviour: fan_in_fan_out follows the layer type, with a warning when the config disagrees. */
+function forcedFanInFanOut(config: FrodConfig, anyConv1d: boolean, anyLinear: boolean): FrodConfig {
+  if (anyConv1d && !config.fanInFanOut) {
+    console.warn('FRoD: fan_in_fan_out is false but the target modules include Conv1D layers; setting fan_in_fan_out to true');
+    return config.with({ fanInFanOut: true });
+  }
+  if (anyLinear && !anyConv1d && config.fanInFanOut) {
+    console.warn('FRoD: fan_in_fan_out is true but the target modules are Linear layers; setting fan_in_fan_out to false');
+    return config.with({ fanInFanOut: false });
+  }
+  return config;
+}
+
+export class FrodModel extends BaseTuner<FrodConfig> {
+  readonly prefix = 'frod_';
+  /** Fresh category states by (category, members, dtype, key, rate, alpha), shared across adapters. */
+  private readonly freshStates = new Map<string, CategoryState>();
+
+  protected checkNewAdapter(name: string, config: FrodConfig): void {
+    if (!(config instanceof FrodConfig)) throw new Error(`adapter '${name}': expected a FrodConfig`);
+    checkAdaptersAgree(new Map([...this.peftConfig, [name, config]]));
+  }
+
+  protected noTargetsMessage(config: FrodConfig, searched: number): string {
+    return noTargetsMessage(config, searched);
+  }
+
+  protected isMethodKey(key: string): boolean {
+    return parseAdapterKey(key).kind !== 'modelTensor';
+  }
+
+  /** Category states of a fresh adapter, reusing those another adapter computed for the same members. */
+  private freshStatesFor(targets: readonly string[], mats: Map<string, Mat>, config: FrodConfig, dtype: Tensor['dtype']): CategoryState[] {
+    const keyOf = (name: string, paths: readonly string[]) => JSON.stringify([name, paths, dtype, config.projectionPrngKey,
+      config.sparseRate, config.regularizationAlpha]);
+    const groups = groupByCategory(targets);
+    const missing = groups.filter((g) => !this.freshStates.has(keyOf(g.name, g.paths))).flatMap((g) => g.paths);
+    const computed = missing.length ? freshCategoryStates(targets.filter((t) => missing.includes(t)), mats, config, { dtype }) : [];
+    for (const state of computed) this.freshStates.set(keyOf(state.name, state.paths), state);
+    return groups.map((g) => this.freshStates.get(keyOf(g.name, g.paths)) as CategoryState);
+  }
+
+  protected injectAdapter(name: string, config: FrodConfig, targets: readonly string[],
+    checkpoint: Readonly<Record<string, Tensor>> | null): FrodConfig {
+    const resolved = resolveTargets(this.model, targets);
+    const kinds = [...resolved.values()];
+    const kept = forcedFanInFanOut(config, kinds.some((k) => k.conv1d), kinds.some((k) => !k.conv1d));
+    const mats = new Map([...resolved].map(([path, t]) => [path, weightMatrix({ weight: t.base.weight, fanInFanOut: t.conv1d }, path)]));
+    const dtype = adapterDType(kinds.map((k) => k.base.weight));
+    if (checkpoint) checkCheckpointModules(checkpoint, targets);
+    const states = checkpoint
+      ? checkpointCategoryStates(targets, mats, checkpoint, kept, { dtype })
+      : this.freshStatesFor(targets, mats, kept, dtype);
+    for (const state of states) {
+      for (const path of state.paths) {
+        const target = resolved.get(path) as { module: Module; base: Linear | Conv1D; conv1d: boolean };
+        const layer = target.module instanceof FrodLinear ? target.module : new FrodLinear(target.base, path, target.conv1d);
+        let trained: { lambda: Tensor; sValues: Tensor } | null = null;
+        if (checkpoint) {
+          trained = { lambda: checkpoint[lambdaKey(path)], sValues: checkpoint[sValuesKey(path)] };
+          checkLayerVectors(path, state, trained.lambda, trained.sValues);
+        }
+        layer.updateLayer(name, state, kept, trained);
+        if (layer !== target.module) this.model.setSubmodule(path, layer);
+      }
+    }
+    return kept;
+  }
+
+  protected methodCheckpoint(name: string, config: FrodConfig): Record<string, SafetensorsValue> {
+    const out: Record<string, SafetensorsValue> = {};
+    const categories = new Set<CategoryState>();
+    for (const [path, layer] of this.tunerLayers()) {
+      if (!(layer instanceof FrodLinear) || !layer.adapterNames().includes(name)) continue;
+      out[lambdaKey(path)] = layer.frodLambdaL.get(name).detach();
+      out[sValuesKey(path)] = layer.frodLambdaSValues.get(name).detach();
+      categories.add(layer.categoryOf(name));
+    }
+    if (config.saveProjection) {
+      for (const state of categories) {
+        for (const [key, value] of Object.entries(state.checkpointTensors())) {
+          out[key] = value.dtype === 'int32' ? { tensor: value, dtype: 'I64' } : value;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** FRoD layers with their paths. */
+  frodLayers(): [string, FrodLinear][] {
+    return this.tunerLayers().filter((e): e is [string, FrodLinear] => e[1] instanceof FrodLinear);
+  }
+}
+
+/** The adapter file must cover exactly the modules the config targets in this model. */
+function checkCheckpointModules(checkpoint: Readonly<Record<string, Tensor>>, targets: readonly string[]): void {
+  const targetSet = new Set(targets);
+  for (const key of Object.keys(checkpoint)) {
+    const parsed = parseAdapterKey(key);
+    if ((parsed.kind === 'lambda' || parsed.kind === 'sValues') && !targetSet.has(parsed.path)) {
+      throw new Error(`FRoD: the adapter has '${key}' but its config does not target module '${parsed.path}' in this model`);
+    }
+  }
+  for (const path of targets) {
+    for (const key of [lambdaKey(path), sValuesKey(path)]) {
+      if (!Object.hasOwn(checkpoint, key)) throw new Error(`FRoD: the config targets module '${path}' but the adapter has no '${key}'`);
+    }
+  }
+}
+
+/** FRoD as the PeftModel registry knows it. */
+export const FROD_TUNER: TunerType<FrodConfig> = {
+  peftType: 'FROD',
+  configFromJSON: (json) => FrodConfig.fromJSON(json),
+  withInferenceMode: (config, inferenceMode) => (config.inferenceMode === inferenceMode ? config : config.with({ inferenceMode })),
+  createTuner: (model) => new FrodModel(model),
+};
+registerTunerType(FROD_TUNER);
+
+/**
+ * Wraps `model` with a fresh FRoD adapter named `adapterName` (spec §4–§7): targeted Linear / Conv1D layers
+ * become FrodLinear, only adapter parameters (and modules_to_save copies, and biases per `bias`) train.
+ */
+export function getPeftModel<M extends Module>(model: M, config: FrodConfig, adapterName = 'default'): PeftModel<FrodConfig, M> {
+  const tuner = new FrodModel(model);
+  tuner.addAdapter(adapterName, config);
+  return new PeftModel<FrodConfig, M>(tuner, FROD_TUNER);
+}
