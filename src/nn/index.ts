@@ -9,4 +9,4 @@ export * as functional from './functional';
 export * as init from './init';
 export * as optim from './optim';
 export { clipGradNorm, clipGradValue } from './optim';
-export { loadSafetensors, saveSafetensors, type LoadedSafetensors, type SafetensorsValue } from './io';
+export { loadSafetensors, saveSafetensors, safetensorsBytes, type LoadedSafetensors, type SafetensorsValue } from './io';

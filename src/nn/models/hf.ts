@@ -69,3 +69,10 @@ export function camelCaseKeys(json: Record<string, unknown>): Record<string, unk
   for (const [key, value] of Object.entries(json)) out[key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = value;
   return out;
 }
+
+/** The fields of a Hugging Face config.json that `defaults` knows, camelCased (num_labels from id2label when absent). */
+export function pickConfig<C extends object>(json: Record<string, unknown>, defaults: C): Partial<C> {
+  const config = camelCaseKeys(json) as Record<string, unknown> & { id2label?: Record<string, string> };
+  if (config.numLabels === undefined && config.id2label) config.numLabels = Object.keys(config.id2label).length;
+  return Object.fromEntries(Object.keys(defaults).filter((k) => config[k] !== undefined).map((k) => [k, config[k]])) as Partial<C>;
+}

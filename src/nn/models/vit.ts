@@ -20,7 +20,7 @@ import { Linear } from '../layers/linear';
 import { LayerNorm } from '../layers/normalization';
 import { Module, parameter, type LoadStateDictResult } from '../module';
 import { SelfAttentionQKV, initHfWeights } from './blocks';
-import { camelCaseKeys, loadHfStateDict, type HfLoadOptions } from './hf';
+import { loadHfStateDict, pickConfig, type HfLoadOptions } from './hf';
 
 /** ViTConfig's fields in camelCase, with Hugging Face's defaults (ViT-Base/16 at 224 pixels). */
 export interface ViTConfig {
@@ -50,10 +50,7 @@ export const VIT_DEFAULTS: ViTConfig = {
 
 /** A ViTConfig from a Hugging Face config.json object (snake_case; num_labels from id2label when absent). */
 export function vitConfigFromHf(json: Record<string, unknown>): Partial<ViTConfig> {
-  const config = camelCaseKeys(json) as Partial<ViTConfig> & { id2label?: Record<string, string> };
-  if (config.numLabels === undefined && config.id2label) config.numLabels = Object.keys(config.id2label).length;
-  const known = Object.keys(VIT_DEFAULTS) as (keyof ViTConfig)[];
-  return Object.fromEntries(known.filter((k) => config[k] !== undefined).map((k) => [k, config[k]])) as Partial<ViTConfig>;
+  return pickConfig(json, VIT_DEFAULTS);
 }
 
 /** Cuts images (B, C, H, W) into flattened patches (B, (H/p)·(W/p), C·p·p), row by row. */
