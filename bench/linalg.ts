@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/linalg.ts           # everything except ml-matrix's 9216×768 QR (about 78 s)
  *   npx tsx bench/linalg.ts --full    # also time ml-matrix on the 9216×768 QR, once
+ *   FROD_BENCH_FULL=1 npm run bench -- linalg     # the same through bench/index.ts
  *
  * Runs of the two libraries alternate and the best time of each is kept, so a busy machine slows
  * both alike. Inputs are seeded random matrices (symmetric for eigh).
@@ -168,6 +169,11 @@ export function runLinalgBench(options: { full?: boolean } = {}): { name: string
   return rows;
 }
 
+/** The bench/index.ts entry point: `--full` on the command line or FROD_BENCH_FULL=1 adds ml-matrix's big QR. */
+export async function run(): Promise<void> {
+  runLinalgBench({ full: process.argv.includes('--full') || process.env.FROD_BENCH_FULL === '1' });
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runLinalgBench({ full: process.argv.includes('--full') });
+  void run();
 }
