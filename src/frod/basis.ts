@@ -44,6 +44,13 @@ export class CategoryState {
     return this.v.rows;
   }
 
+  /** The same V (and its prepared inverse) with another pattern, e.g. for an adapter with another sparse rate. */
+  withPattern(pattern: SparsePattern): CategoryState {
+    const copy = new CategoryState(this.name, this.paths, this.v, this.dtype, pattern, this.source, this.spectrum);
+    copy.prepared = this.basis();
+    return copy;
+  }
+
   /** LU factors of V (pseudo-inverse when singular), computed once for all member layers. */
   basis(): PreparedBasis {
     this.prepared ??= prepareBasis(this.v);

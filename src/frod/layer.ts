@@ -100,7 +100,8 @@ export class FrodLinear extends Module implements TunerLayer {
     }
     const weight = this.baseLayer.weight;
     const { dtype, device } = weight;
-    const sharing = [...this.adapters].find(([other, entry]) => other !== name && entry.category === category);
+    // Adapters with the same V (and base weight) have the same U: keep one tensor.
+    const sharing = [...this.adapters].find(([other, entry]) => other !== name && entry.category.v === category.v);
     const { u, lambda } = decomposeWeight(category.basis(), this.baseMatrix());
     const uTensor = sharing ? this.frodU.get(sharing[0]) : tensor(u.data, { dtype, shape: [u.rows, u.cols], device });
     const init = trained ? null : initialLayerValues(lambda, category.pattern.nnz, config, this.modulePath);

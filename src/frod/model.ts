@@ -23,6 +23,7 @@ import { FrodConfig, checkAdaptersAgree } from './config';
 import { checkLayerVectors } from './functional';
 import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
 import { FrodLinear } from './layer';
+import { samplePattern } from './pattern';
 import { noTargetsMessage } from './targets';
 import { adapterDType, weightMatrix } from './weights';
 
@@ -55,7 +56,7 @@ function forcedFanInFanOut(config: FrodConfig, anyConv1d: boolean, anyLinear: bo
 
 export class FrodModel extends BaseTuner<FrodConfig> {
   readonly prefix = 'frod_';
-  /** Fresh category states by (category, members, dtype, key, rate, alpha), shared across adapters. */
+  /** Fresh category states by (category, members, dtype, α): V is shared across adapters. */
   private readonly freshStates = new Map<string, CategoryState>();
 
   protected checkNewAdapter(name: string, config: FrodConfig): void {
@@ -71,15 +72,22 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     return parseAdapterKey(key).kind !== 'modelTensor';
   }
 
-  /** Category states of a fresh adapter, reusing those another adapter computed for the same members. */
+  /**
+   * Category states of a fresh adapter. V depends only on the members, dtype and α, so a V another adapter
+   * computed is reused (with this adapter's pattern when its sparse rate differs).
+   */
   private freshStatesFor(targets: readonly string[], mats: Map<string, Mat>, config: FrodConfig, dtype: Tensor['dtype']): CategoryState[] {
-    const keyOf = (name: string, paths: readonly string[]) => JSON.stringify([name, paths, dtype, config.projectionPrngKey,
-      config.sparseRate, config.regularizationAlpha]);
+    const keyOf = (name: string, paths: readonly string[]) => JSON.stringify([name, paths, dtype, config.regularizationAlpha]);
     const groups = groupByCategory(targets);
     const missing = groups.filter((g) => !this.freshStates.has(keyOf(g.name, g.paths))).flatMap((g) => g.paths);
     const computed = missing.length ? freshCategoryStates(targets.filter((t) => missing.includes(t)), mats, config, { dtype }) : [];
     for (const state of computed) this.freshStates.set(keyOf(state.name, state.paths), state);
-    return groups.map((g) => this.freshStates.get(keyOf(g.name, g.paths)) as CategoryState);
+    return groups.map((g) => {
+      const known = this.freshStates.get(keyOf(g.name, g.paths)) as CategoryState;
+      const pattern = samplePattern(known.inFeatures, config.sparseRate, config.projectionPrngKey, g.name);
+      const same = pattern.nnz === known.pattern.nnz && pattern.rows.every((r, i) => r === known.pattern.rows[i] && pattern.cols[i] === known.pattern.cols[i]);
+      return same ? known : known.withPattern(pattern);
+    });
   }
 
   protected injectAdapter(name: string, config: FrodConfig, targets: readonly string[],
