@@ -86,6 +86,15 @@ test('kernels compile once per signature and are reused', () => {
   assert.is(gpu.stats().kernelsCompiled, afterFirstSlice, 'slices at other offsets share a kernel');
 });
 
+test('the kernel cache is bounded on typed-array backends; results of evicted kernels stay valid', () => {
+  if (gpu.isAccelerated()) return; // GL kernels are never evicted (they share textures with their results)
+  const first = randn([1], { device: 'gpu' }).exp();
+  const expected = Array.from(first.data());
+  for (let n = 2; n < 300; n++) randn([n], { device: 'gpu' }).exp();
+  assert.ok(gpu.cachedKernels() <= 256, `${gpu.cachedKernels()} kernels cached`);
+  assert.equal(Array.from(first.data()), expected);
+});
+
 test('mixing devices in one op is PyTorch\'s error naming both devices', () => {
   const g = randn([3, 3], { device: 'gpu' });
   const c = randn([3, 3]);

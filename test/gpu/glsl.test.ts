@@ -32,7 +32,7 @@ if (!hasValidator) {
 } else {
   test('every generated kernel transpiles for headless-gl and compiles as GLSL ES 1.00', () => {
     const child = spawnSync(process.execPath, ['--require', join(here, 'glsl', 'fake-gl.cjs'), '--import', 'tsx', join(here, 'glsl', 'exercise.ts')], {
-      cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+      cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, FROD_FAKE_GL: '1' },
     });
     assert.is(child.status, 0, child.stderr);
     const result = JSON.parse(child.stdout.trim().split('\n').pop() as string) as Exercise;

@@ -52,6 +52,12 @@ export const MAX_DEVICE_ELEMENTS = 2 ** 24;
 
 const GL_MODES: readonly GpuMode[] = ['headlessgl', 'webgl2', 'webgl'];
 
+/**
+ * Compiled kernels kept on the typed-array backends (least recently used go first): a webasm kernel holds
+ * a WebAssembly memory as large as its arguments, so an unbounded cache would hold every size ever seen.
+ */
+const MAX_CACHED_ARRAY_KERNELS = 256;
+
 interface KernelHandle {
   run: IKernelRunShortcut;
   checked: boolean;
@@ -140,7 +146,10 @@ class Runtime {
     if (output > MAX_DEVICE_ELEMENTS) throw new Error(`gpu: a result of ${output} elements exceeds the device limit of ${MAX_DEVICE_ELEMENTS}`);
     const signature = `${key}|${output}|${args.map(argumentKind).join(',')}`;
     let handle = this.kernels.get(signature);
-    if (handle === undefined) {
+    if (handle !== undefined) {
+      this.kernels.delete(signature); // re-insert: Map order is recency order
+      this.kernels.set(signature, handle);
+    } else {
       const { params, body } = build();
       const run = this.gpu().createKernel(kernelFunction(params, body), {
         output: [output],
@@ -152,11 +161,22 @@ class Runtime {
       handle = { run, checked: false };
       this.kernels.set(signature, handle);
       this.stats.kernelsCompiled++;
+      this.evict();
     }
     const result = handle.run(...(args as (Float32Array | number | Texture)[])) as unknown as DeviceValue;
     this.stats.kernelRuns++;
     if (!handle.checked) this.checkFallback(handle, key);
     return result;
+  }
+
+  /** Drops the least recently used kernels beyond the cap (typed-array backends only: see dispose). */
+  private evict(): void {
+    if (this.usesTextures()) return;
+    for (const [signature, { run }] of this.kernels) {
+      if (this.kernels.size <= MAX_CACHED_ARRAY_KERNELS) break;
+      this.kernels.delete(signature);
+      run.destroy();
+    }
   }
 
   /** Records a kernel that gpu.js degraded to its plain-JS backend (results stay right, only slower). */

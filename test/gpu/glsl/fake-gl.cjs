@@ -2,7 +2,8 @@
  * A stand-in for the optional 'gl' package, preloaded with `node --require` by glsl.test.ts: a WebGL 1
  * context that records every shader source gpu.js compiles and draws nothing (reads give 1s, which is what
  * gpu.js's float-read probe expects). It lets the test collect the GLSL ES 1.00 that headless-gl would
- * compile, on a machine without a GPU or the gl package.
+ * compile, on a machine without a GPU or the gl package. It only acts with FROD_FAKE_GL=1 in the
+ * environment, so a test runner that happens to load this file changes nothing.
  */
 const Module = require('node:module');
 
@@ -39,10 +40,14 @@ function makeContext() {
   });
 }
 
-const fakePath = `${__filename}#gl`;
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function resolveGl(request, ...rest) {
-  return request === 'gl' ? fakePath : resolve.call(this, request, ...rest);
-};
-require.cache[fakePath] = { id: fakePath, filename: fakePath, loaded: true, exports: () => makeContext() };
-globalThis.__fakeGlShaders = shaders;
+if (process.env.FROD_FAKE_GL === '1') install();
+
+function install() {
+  const fakePath = `${__filename}#gl`;
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function resolveGl(request, ...rest) {
+    return request === 'gl' ? fakePath : resolve.call(this, request, ...rest);
+  };
+  require.cache[fakePath] = { id: fakePath, filename: fakePath, loaded: true, exports: () => makeContext() };
+  globalThis.__fakeGlShaders = shaders;
+}
