@@ -33,13 +33,16 @@ function oneLine(text: string): string {
   return text.replace(/^error: /, '').split('\n').map((part) => part.trim()).filter(Boolean).join(' ');
 }
 
-/** Sends a command's output to `io`, and its parse errors to stderr as `frod <name>: <problem>`. */
-function configure(command: Command, io: CliIO, label: string): Command {
+/**
+ * Sends a command's output to `io`, and its parse errors to stderr as `frod <name>: <problem>`
+ * (`note` may add to a message, e.g. why a command is unknown).
+ */
+function configure(command: Command, io: CliIO, label: string, note: (message: string) => string = (m) => m): Command {
   command.exitOverride();
   command.configureOutput({
     writeOut: (text) => io.stdout(text),
     writeErr: (text) => io.stderr(text),
-    outputError: (text) => io.stderr(`${label}: ${oneLine(text)}\n`),
+    outputError: (text) => io.stderr(`${label}: ${note(oneLine(text))}\n`),
     getOutHelpWidth: () => 100,
     getErrHelpWidth: () => 100,
   });
@@ -57,7 +60,6 @@ function reportFailure(err: unknown, command: string, io: CliIO): number {
   return typeof status === 'number' && Number.isInteger(status) && status > 0 ? status : EXIT_FAILURE;
 }
 
-/** The exit status for an error that commander raised (its message is already on stderr). */
 /** A commander parse error or help/version exit (duck-typed, see {@link reportFailure}). */
 interface CommanderExit {
   code: string;
@@ -69,6 +71,7 @@ function isCommanderExit(err: unknown): err is CommanderExit {
   return typeof code === 'string' && code.startsWith('commander.');
 }
 
+/** The exit status for an error that commander raised (its message is already on stderr). */
 function commanderStatus(err: CommanderExit): number {
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
   if (err.code === 'commander.help') return err.exitCode; // bare `frod`: help on stderr, status 1
@@ -80,7 +83,10 @@ function commanderStatus(err: CommanderExit): number {
  * Output goes to `io`; the commands are loaded from `commands`.
  */
 export async function runCli(argv: readonly string[], commands: readonly CommandLoader[], io: CliIO = processIO()): Promise<number> {
-  const program = configure(new Command('frod'), io, 'frod');
+  const loadFailures: string[] = [];
+  const explainUnknown = (message: string) => (loadFailures.length > 0 && message.startsWith('unknown command')
+    ? `${message} (a command module failed to load: ${loadFailures[0]})` : message);
+  const program = configure(new Command('frod'), io, 'frod', explainUnknown);
   program
     .description('FRoD adapters for Hugging Face safetensors models: create, merge and inspect them.')
     .version(VERSION, '-V, --version', 'print the version and exit')
@@ -91,15 +97,16 @@ export async function runCli(argv: readonly string[], commands: readonly Command
     io,
     progressEnabled: () => program.opts().progress !== false && io.progressStream !== null,
   };
-  try {
-    for (const load of commands) {
+  // A command whose module fails to load is left out, so the others keep working; asking for it then
+  // says why it is unknown (and FROD_DEBUG=1 prints the stack).
+  for (const load of commands) {
+    try {
       const command = (await load()).default.create(context);
       program.addCommand(configure(command, io, `frod ${command.name()}`));
+    } catch (err) {
+      loadFailures.push(firstLine(err));
+      if (io.env.FROD_DEBUG === '1' && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
     }
-  } catch (err) {
-    io.stderr(`frod: internal error: a command failed to load (${firstLine(err)})\n`);
-    if (io.env.FROD_DEBUG === '1' && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
-    return EXIT_FAILURE;
   }
   let running = '';
   program.hook('preAction', (_root, action) => { running = action.name(); });

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { serializeSafetensors, type RawEntry } from '../../src/nn/io/format';
 import { encodeEntry } from '../../src/nn/io/convert';
-import { VERSION } from '../../src/cli/program';
+import { VERSION, runCli } from '../../src/cli/program';
 import {
   ROOT, assertOneLineFailure, bytesEqual, cleanTemp, copyGolden, frod, maxAbs, maxAbsDiff, readSafetensors, spawnFrod, tempDir, values,
 } from './helpers';
@@ -186,8 +186,24 @@ test('modules_to_save copies and trained biases go into the adapter, and merge p
   assert.ok(bytesEqual(merged.entries.get('model.layers.0.self_attn.v_proj.weight')!.bytes, entries.get('model.layers.0.self_attn.v_proj.weight')!.bytes));
 });
 
+test('a command module that fails to load leaves the others working and explains why its command is unknown', async () => {
+  let stderr = '';
+  let stdout = '';
+  const io = { stdout: (t: string) => { stdout += t; }, stderr: (t: string) => { stderr += t; }, progressStream: null, env: {} };
+  const loaders = [() => import('../../src/cli/commands/inspect'), () => Promise.reject(new Error('boom: missing export'))];
+  const dir = copyGolden('wide');
+  assert.is(await runCli(['inspect', path.join(dir, 'base.safetensors')], loaders, io), 0);
+  assert.match(stdout, /^safetensors /);
+  assert.is(stderr, '');
+  stdout = '';
+  const status = await runCli(['demo'], loaders, io);
+  assertOneLineFailure({ code: status, stdout, stderr }, 2, /^frod: unknown command 'demo' \(a command module failed to load: boom: missing export\)$/);
+});
+
 test('FROD_DEBUG=1 adds the stack trace after the one-line message', async () => {
-  const result = await frod(['inspect', '/definitely/not/here'], { FROD_DEBUG: '1' });
+  let stderr = '';
+  const io = { stdout: () => undefined, stderr: (t: string) => { stderr += t; }, progressStream: null, env: { FROD_DEBUG: '1' } };
+  const result = { code: await runCli(['inspect', '/definitely/not/here'], [() => import('../../src/cli/commands/inspect')], io), stderr };
   assert.is(result.code, 1);
   const lines = result.stderr.trim().split('\n');
   assert.match(lines[0], /^frod inspect: \/definitely\/not\/here: no such file$/);
