@@ -165,3 +165,6 @@ export const onesLike = (t: Tensor, options: TensorOptions = {}) => ones(t.shape
 export const fullLike = (t: Tensor, value: number, options: TensorOptions = {}) => full(t.shape, value, like(t, options));
 export const randLike = (t: Tensor, options: RandomOptions = {}) => rand(t.shape, { ...like(t, options), ...options });
 export const randnLike = (t: Tensor, options: RandomOptions = {}) => randn(t.shape, { ...like(t, options), ...options });
+/** Uniform integers in [low, high) with t's shape (and dtype, unless given), as torch.randint_like. */
+export const randintLike = (t: Tensor, low: number, high: number, options: RandomOptions = {}) =>
+  randint(low, high, t.shape, { ...like(t, options), ...options });

@@ -64,6 +64,6 @@ export function formatTensor(t: Tensor): string {
   if (t.dtype !== 'float32') extras.push(`dtype=${t.dtype}`);
   if (t.gradFn) extras.push(`grad_fn=<${t.gradFn.name}>`);
   else if (t.requiresGrad) extras.push('requires_grad=True');
-  const body = shape.length > 0 && t.numel() === 0 ? `[], size=(${shape.join(', ')})` : render(0, 0, 7);
+  const body = shape.length > 0 && t.numel() === 0 ? `[], size=(${shape.join(', ')}${shape.length === 1 ? ',' : ''})` : render(0, 0, 7);
   return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''})`;
 }

@@ -8,11 +8,20 @@ export { promoteTypes } from './dtype';
 export { Generator, manualSeed, defaultGenerator } from './random';
 export {
   tensor, fromTypedArray, zeros, ones, full, arange, linspace, eye, rand, randn, randint, randperm,
-  zerosLike, onesLike, fullLike, randLike, randnLike,
+  zerosLike, onesLike, fullLike, randLike, randnLike, randintLike,
   type TensorOptions, type CreateOptions, type RandomOptions,
 } from './create';
-export { cat, stack, split, chunk, diag, diagEmbed, tril, triu } from './ops/view';
-export { where, maximum, minimum, clamp } from './ops/elementwise';
+// Free functions, as torch.<op> (the same ops are Tensor methods).
+export {
+  cat, stack, split, chunk, diag, diagEmbed, tril, triu,
+  reshape, transpose, permute, squeeze, unsqueeze, flatten, narrow,
+} from './ops/view';
+export {
+  add, sub, mul, div, pow, neg, abs, sign, exp, log, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu, gelu, erf,
+  where, maximum, minimum, clamp, maskedFill,
+} from './ops/elementwise';
+export { sum, mean, amax, amin, argmax, argmin, logsumexp } from './ops/reduce';
+export { indexSelect, gather, scatterAdd } from './ops/indexing';
 export { softmax, logSoftmax, dropout, oneHot, type DropoutOptions } from './ops/activation';
 export { sparseMm } from './ops/sparse';
 export { matmul } from './ops/matmul';

@@ -70,8 +70,10 @@ declare module './tensor' {
     view(...shape: ShapeArgs): Tensor;
     transpose(dim0: number, dim1: number): Tensor;
     t(): Tensor;
-    /** 2-D transpose (alias of t()). */
+    /** All dims reversed (for a matrix, its transpose), as torch's Tensor.T. */
     readonly T: Tensor;
+    /** The last two dims swapped (a batch of transposed matrices), as torch's Tensor.mT. */
+    readonly mT: Tensor;
     permute(...dims: ShapeArgs): Tensor;
     expand(...shape: ShapeArgs): Tensor;
     expandAs(other: Tensor): Tensor;
@@ -232,7 +234,8 @@ const methods: Partial<Record<keyof Tensor, unknown>> & ThisType<Tensor> = {
 };
 
 for (const [name, fn] of Object.entries(methods)) P[name] = fn;
-Object.defineProperty(Tensor.prototype, 'T', { get(this: Tensor) { return vw.t(this); } });
+Object.defineProperty(Tensor.prototype, 'T', { get(this: Tensor) { return vw.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); } });
+Object.defineProperty(Tensor.prototype, 'mT', { get(this: Tensor) { return vw.transpose(this, -2, -1); } });
 // console.log / util.inspect in Node print the tensor as toString does (a plain symbol: no Node import).
 Object.defineProperty(Tensor.prototype, Symbol.for('nodejs.util.inspect.custom'), { value(this: Tensor) { return formatTensor(this); } });
 

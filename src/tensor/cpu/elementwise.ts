@@ -5,6 +5,7 @@
 import type { BinaryOp, UnaryOp } from '../backend';
 import { allocArray, type DType, type TypedArray } from '../dtype';
 import { contiguousStrides, numelOf } from '../shape';
+import { erf32, erf64 } from './erf';
 import { CpuStorage, type View } from '../storage';
 
 export function dataOf(view: View | CpuStorage): TypedArray {
@@ -96,19 +97,10 @@ export function copyView(view: View, dtype: DType): TypedArray {
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
-/** erf with |error| < 1.2e-7 relative to float64 (Numerical Recipes' erfc Chebyshev fit). */
-export function erf(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-    t * (-0.82215223 + t * 0.17087277)))))))));
-  return x >= 0 ? 1 - r : r - 1;
-}
-
 /** Applies a unary op in place over a contiguous array. */
 export function unaryInPlace(op: UnaryOp, a: TypedArray): void {
   const n = a.length;
+  const erf = a instanceof Float64Array ? erf64 : erf32;
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) a[i] = -a[i]; return;
     case 'abs': for (let i = 0; i < n; i++) a[i] = Math.abs(a[i]); return;
@@ -121,7 +113,7 @@ export function unaryInPlace(op: UnaryOp, a: TypedArray): void {
     case 'cos': for (let i = 0; i < n; i++) a[i] = Math.cos(a[i]); return;
     case 'tanh': for (let i = 0; i < n; i++) a[i] = Math.tanh(a[i]); return;
     case 'sigmoid': for (let i = 0; i < n; i++) a[i] = 1 / (1 + Math.exp(-a[i])); return;
-    case 'relu': for (let i = 0; i < n; i++) a[i] = a[i] > 0 ? a[i] : 0; return;
+    case 'relu': for (let i = 0; i < n; i++) a[i] = a[i] <= 0 ? 0 : a[i]; return; // NaN stays NaN
     case 'step': for (let i = 0; i < n; i++) a[i] = a[i] > 0 ? 1 : 0; return;
     case 'erf': for (let i = 0; i < n; i++) a[i] = erf(a[i]); return;
     case 'gelu': for (let i = 0; i < n; i++) { const x = a[i]; a[i] = 0.5 * x * (1 + erf(x * Math.SQRT1_2)); } return;

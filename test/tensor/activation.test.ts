@@ -1,0 +1,35 @@
+/** softmax / logSoftmax along any dim: values against the definition, stability, −∞ entries. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fc from 'fast-check';
+import { logSoftmax, softmax, tensor } from '../../src/tensor';
+import { assertClose, check, forEachIndex, randomTensor, shapeArb, throwsMatching } from './helpers';
+
+test('softmax and logSoftmax along a random dim match exp(x)/Σexp and x − log Σexp', () => {
+  check(fc.property(shapeArb(3, 5, 1), fc.nat(), fc.nat(2), (shape, seed, k) => {
+    const dim = k % shape.length;
+    const x = randomTensor(shape, seed).mul(3);
+    const values = x.data();
+    const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+    const expectedLog: number[] = [];
+    forEachIndex(shape, (index, flat) => {
+      let total = 0;
+      for (let j = 0; j < shape[dim]; j++) total += Math.exp(values[flat + (j - index[dim]) * strides[dim]]);
+      expectedLog.push(values[flat] - Math.log(total));
+    });
+    assertClose(logSoftmax(x, dim).data(), expectedLog, 1e-12, 1e-12);
+    assertClose(softmax(x, dim).data(), expectedLog.map(Math.exp), 1e-12, 1e-12);
+    assertClose(x.softmax(dim).sum(dim).data(), new Array(x.numel() / shape[dim]).fill(1), 1e-12, 0);
+  }), 40);
+});
+
+test('softmax is stable for huge logits and gives 0 for −∞ entries; int32 inputs compute in float32', () => {
+  const x = tensor([[1000, 1001, -Infinity]], { dtype: 'float64' });
+  assertClose(x.softmax(-1).data(), [1 / (1 + Math.E), Math.E / (1 + Math.E), 0], 1e-15, 1e-12);
+  assertClose(x.logSoftmax(-1).data(), [-Math.log1p(Math.E), 1 - Math.log1p(Math.E), -Infinity], 1e-12, 1e-12);
+  assert.is(tensor([1, 2], { dtype: 'int32' }).softmax().dtype, 'float32');
+  assert.is(tensor([1, 2]).logSoftmax().dtype, 'float32');
+  throwsMatching(() => tensor([1, 2]).softmax(1), /softmax: dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)/);
+});
+
+test.run();
