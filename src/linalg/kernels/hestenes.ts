@@ -13,7 +13,10 @@
  * stores are what bound these loops).
  *
  * A pair is left alone when |w_pᵀw_q| ≤ tol·‖w_p‖·‖w_q‖ (relative orthogonality, the criterion
- * that gives Jacobi its high relative accuracy); the method stops after a sweep without rotations.
+ * that gives Jacobi its high relative accuracy), or when one of the two columns is negligible (norm
+ * at most `negligible`, a level set by the caller at the rounding noise of the rotations: such a
+ * column is numerically zero, and its direction is noise that no rotation can make orthogonal).
+ * The method stops after a sweep without rotations.
  */
 
 /** Sweeps before giving up; convergence is quadratic, so finite input never gets near this. */
@@ -25,17 +28,25 @@ export interface Accumulator {
   len: number;
 }
 
+/** When a pair counts as orthogonal: relative tolerance, and the squared norm below which a column is negligible. */
+interface Criteria {
+  tol: number;
+  negligible2: number;
+}
+
 /**
  * Orthogonalizes the n columns (m rows each) of the column-major `w` in place, applying the same
- * rotations to `acc.v` if given. Returns the squared column norms after convergence.
+ * rotations to `acc.v` if given. Columns of norm ≤ `negligible` are left alone. Returns the
+ * squared column norms after convergence.
  */
 export function orthogonalizeColumns(
-  w: Float64Array, m: number, n: number, tol: number, acc: Accumulator | null = null,
+  w: Float64Array, m: number, n: number, tol: number, acc: Accumulator | null = null, negligible = 0,
 ): Float64Array {
   const norms = new Float64Array(n);
+  const crit: Criteria = { tol, negligible2: negligible * negligible };
   for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
     for (let j = 0; j < n; j++) norms[j] = squaredNorm(w, j * m, m);
-    if (sweepPairs(w, m, n, tol, norms, acc) === 0) return norms;
+    if (sweepPairs(w, m, n, crit, norms, acc) === 0) return norms;
   }
   throw new Error(`linalg: one-sided Jacobi did not converge in ${MAX_SWEEPS} sweeps (${m}×${n})`);
 }
@@ -63,12 +74,12 @@ function dotColumns(x: Float64Array, a: number, b: number, len: number): number 
  * rotations applied.
  */
 function sweepPairs(
-  w: Float64Array, m: number, n: number, tol: number, norms: Float64Array, acc: Accumulator | null,
+  w: Float64Array, m: number, n: number, crit: Criteria, norms: Float64Array, acc: Accumulator | null,
 ): number {
   let rotations = 0;
   for (let p = 0; p + 1 < n; p += 2) {
-    rotations += rotateSinglePair(w, m, p, p + 1, tol, norms, acc);
-    if (p + 2 < n) rotations += sweepTwoColumnsAgainstRest(w, m, n, p, tol, norms, acc);
+    rotations += rotateSinglePair(w, m, p, p + 1, crit, norms, acc);
+    if (p + 2 < n) rotations += sweepTwoColumnsAgainstRest(w, m, n, p, crit, norms, acc);
   }
   return rotations;
 }
@@ -86,18 +97,18 @@ function rotationFor(alpha: number, beta: number, gamma: number, out: Float64Arr
 }
 
 /** True when columns with squared norms α, β and dot product γ are not yet orthogonal to within tol. */
-function needsRotation(alpha: number, beta: number, gamma: number, tol: number): boolean {
-  return Math.abs(gamma) > tol * Math.sqrt(alpha * beta);
+function needsRotation(alpha: number, beta: number, gamma: number, crit: Criteria): boolean {
+  return Math.abs(gamma) > crit.tol * Math.sqrt(alpha * beta) && Math.min(alpha, beta) > crit.negligible2;
 }
 
 const scratch = new Float64Array(3);
 
 /** Rotates the pair (p, q) if needed; returns 1 if it did, else 0. */
 function rotateSinglePair(
-  w: Float64Array, m: number, p: number, q: number, tol: number, norms: Float64Array, acc: Accumulator | null,
+  w: Float64Array, m: number, p: number, q: number, crit: Criteria, norms: Float64Array, acc: Accumulator | null,
 ): number {
   const gamma = dotColumns(w, p * m, q * m, m);
-  if (!needsRotation(norms[p], norms[q], gamma, tol)) return 0;
+  if (!needsRotation(norms[p], norms[q], gamma, crit)) return 0;
   rotationFor(norms[p], norms[q], gamma, scratch);
   const t = scratch[0], c = scratch[1], s = scratch[2];
   norms[p] -= t * gamma;
@@ -113,7 +124,7 @@ function rotateSinglePair(
  * rotation's γ follows from them: w_{p+1}·(s₀w_p + c₀w_q) = s₀·h + c₀·g₁.
  */
 function sweepTwoColumnsAgainstRest(
-  w: Float64Array, m: number, n: number, p: number, tol: number, norms: Float64Array, acc: Accumulator | null,
+  w: Float64Array, m: number, n: number, p: number, crit: Criteria, norms: Float64Array, acc: Accumulator | null,
 ): number {
   const a = p * m, b = a + m;
   let g0 = dotColumns(w, a, b + m, m);
@@ -125,7 +136,7 @@ function sweepTwoColumnsAgainstRest(
     const next = q + 1 < n ? qo + m : qo;
     let beta = norms[q];
     let c0 = 1, s0 = 0, c1 = 1, s1 = 0;
-    const active0 = needsRotation(norms[p], beta, g0, tol);
+    const active0 = needsRotation(norms[p], beta, g0, crit);
     if (active0) {
       rotationFor(norms[p], beta, g0, scratch);
       norms[p] -= scratch[0] * g0;
@@ -133,7 +144,7 @@ function sweepTwoColumnsAgainstRest(
       c0 = scratch[1]; s0 = scratch[2];
     }
     const gamma1 = s0 * h + c0 * g1;
-    const active1 = needsRotation(norms[p + 1], beta, gamma1, tol);
+    const active1 = needsRotation(norms[p + 1], beta, gamma1, crit);
     if (active1) {
       rotationFor(norms[p + 1], beta, gamma1, scratch);
       norms[p + 1] -= scratch[0] * gamma1;

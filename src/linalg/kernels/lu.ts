@@ -63,12 +63,12 @@ function swapRows(x: Float64Array, n: number, a: number, b: number): void {
 /** Stores the multipliers of column k and subtracts them times the pivot row from the rows below. */
 function eliminateBelow(lu: Float64Array, n: number, k: number): void {
   const rk = k * n;
-  const invPivot = 1 / lu[rk + k];
+  const pivot = lu[rk + k];
   let i = k + 1;
   for (; i + 1 < n; i += 2) {
     const r0 = i * n, r1 = r0 + n;
-    const l0 = (lu[r0 + k] *= invPivot);
-    const l1 = (lu[r1 + k] *= invPivot);
+    const l0 = (lu[r0 + k] /= pivot);
+    const l1 = (lu[r1 + k] /= pivot);
     for (let j = k + 1; j < n; j++) {
       const u = lu[rk + j];
       lu[r0 + j] -= l0 * u;
@@ -77,7 +77,7 @@ function eliminateBelow(lu: Float64Array, n: number, k: number): void {
   }
   if (i < n) {
     const r0 = i * n;
-    const l0 = (lu[r0 + k] *= invPivot);
+    const l0 = (lu[r0 + k] /= pivot);
     for (let j = k + 1; j < n; j++) lu[r0 + j] -= l0 * lu[rk + j];
   }
 }
@@ -109,8 +109,8 @@ export function luSolve(f: LuFactors, b: Mat, fn = 'linalg.solve'): Mat {
   for (let i = n - 1; i >= 0; i--) {
     const xi = i * k;
     subtractRows(X, xi, k, lu, i * n, X, k, 0, i + 1, n);
-    const inv = 1 / lu[i * n + i];
-    for (let c = 0; c < k; c++) X[xi + c] *= inv;
+    const pivot = lu[i * n + i];
+    for (let c = 0; c < k; c++) X[xi + c] /= pivot;
   }
   return out;
 }
@@ -144,8 +144,8 @@ export function inv(a: Mat): Mat {
   for (let i = n - 1; i >= 0; i--) {
     const ri = i * n;
     subtractRows(X, ri, n, lu, ri, X, n, 0, i + 1, n);
-    const invPivot = 1 / lu[ri + i];
-    for (let c = 0; c < n; c++) X[ri + c] *= invPivot;
+    const pivot = lu[ri + i];
+    for (let c = 0; c < n; c++) X[ri + c] /= pivot;
   }
   const out = mat(n, n);
   const Y = out.data;

@@ -8,9 +8,10 @@
  * converged columns of R·V are U_R·diag(S), and U = Q·U_R is obtained by applying the Householder
  * reflectors to U_R rather than by forming Q.
  *
- * Singular values come out descending. A singular value at or below max(m, n)·ε·σ_max is
+ * Singular values come out descending. A singular value at or below max(m, n)·ε·‖A‖_F is
  * indistinguishable from zero (it is below the backward error) and is returned as exactly 0, its
- * left vector completed orthonormally. Signs: the entry of largest magnitude of each column of V is
+ * left vector completed orthonormally. Jacobi leaves such columns alone: their direction is
+ * rounding noise that no rotation could make orthogonal. Signs: the entry of largest magnitude of each column of V is
  * positive (the first such entry on a tie), U's column flipped with it; completion columns beyond
  * min(m, n) follow the same rule on their own.
  */
@@ -56,11 +57,11 @@ export function svdvals(a: Mat): Float64Array {
   const x = a.rows < a.cols ? transpose(a) : a;
   const { m, n, w, rowsW, scale } = prepareColumns(x);
   if (n === 0 || scale === 0) return new Float64Array(n);
-  orthogonalizeColumns(w, rowsW, n, Math.max(Math.sqrt(rowsW), 1) * EPS);
+  const zeroTol = negligibleNorm(w, m, n);
+  orthogonalizeColumns(w, rowsW, n, Math.max(Math.sqrt(rowsW), 1) * EPS, null, zeroTol);
   const s = columnNorms(w, rowsW, n);
   const order = descendingOrder(s);
   const out = new Float64Array(n);
-  const zeroTol = Math.max(m, n) * EPS * (n > 0 ? s[order[0]] : 0);
   for (let r = 0; r < n; r++) out[r] = s[order[r]] <= zeroTol ? 0 : s[order[r]] / scale;
   return out;
 }
@@ -85,12 +86,12 @@ function tallSvd(x: Mat, full: boolean): TallFactors {
   const uCols = full ? m : n;
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  const zeroTol = negligibleNorm(w, m, n);
   if (n > 0 && scale > 0) {
-    orthogonalizeColumns(w, rowsW, n, Math.max(Math.sqrt(rowsW), 1) * EPS, { v, len: n });
+    orthogonalizeColumns(w, rowsW, n, Math.max(Math.sqrt(rowsW), 1) * EPS, { v, len: n }, zeroTol);
   }
   const norms = columnNorms(w, rowsW, n);
   const order = descendingOrder(norms);
-  const zeroTol = Math.max(m, n) * EPS * (n > 0 ? norms[order[0]] : 0);
   const s = new Float64Array(n);
   const uTop = new Float64Array(rowsW * n);
   const vSorted = new Float64Array(n * n);
@@ -127,6 +128,11 @@ function leftVectors(
   applyQ(factors, u, n);
   if (uCols > n) u.set(formQColumns(factors, n, uCols), n * m);
   return u;
+}
+
+/** max(m, n)·ε·‖W‖_F: columns (and singular values) at or below it are numerically zero. */
+function negligibleNorm(w: Float64Array, m: number, n: number): number {
+  return Math.max(m, n) * EPS * norm2(w, 0, w.length);
 }
 
 function columnNorms(w: Float64Array, rows: number, n: number): Float64Array {
