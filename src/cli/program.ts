@@ -88,7 +88,7 @@ export async function runCli(argv: readonly string[], commands: readonly Command
     ? `${message} (a command module failed to load: ${loadFailures[0]})` : message);
   const program = configure(new Command('frod'), io, 'frod', explainUnknown);
   program
-    .description('FRoD adapters for Hugging Face safetensors models: create, merge and inspect them.')
+    .description('FRoD (Full-Rank Efficient Fine-Tuning with Rotational Degrees) from the command line: create, merge and inspect adapters for Hugging Face safetensors models.')
     .version(VERSION, '-V, --version', 'print the version and exit')
     .option('--no-progress', 'never show progress bars')
     .helpCommand('help [command]', 'show help for a command')

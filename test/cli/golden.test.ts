@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { serializeSafetensors, type RawEntry } from '../../src/nn/io/format';
+import { encodeEntry } from '../../src/nn/io/convert';
 import {
   GOLDEN_CASES, bytesEqual, cleanTemp, copyGolden, frod, maxAbs, maxAbsDiff, readSafetensors, values,
 } from './helpers';
@@ -137,6 +139,46 @@ for (const name of GOLDEN_CASES) {
       assert.ok(bytesEqual(fs.readFileSync(path.join(dir, 'init1', file)), fs.readFileSync(path.join(dir, 'init2', file))), `init: ${file} identical`);
     }
     assert.ok(bytesEqual(fs.readFileSync(path.join(dir, 'merged1.safetensors')), fs.readFileSync(path.join(dir, 'merged2.safetensors'))), 'merge: identical');
+  });
+}
+
+/**
+ * Makes an adapter with `init` and "trains" it: λ and S values are moved by a fixed rule (the same for
+ * every run), so merging it changes the weights.
+ */
+async function trainedAdapter(dir: string, config: Record<string, unknown>, out: string): Promise<void> {
+  const configFile = `${out}.json`;
+  fs.writeFileSync(configFile, JSON.stringify(config));
+  const init = await frod(['init', '--base', path.join(dir, 'base.safetensors'), '--config', configFile, '--out', out]);
+  assert.is(init.code, 0, init.stderr);
+  const file = path.join(out, 'adapter_model.safetensors');
+  const adapter = readSafetensors(file);
+  const entries = new Map<string, RawEntry>(adapter.entries);
+  for (const [key, entry] of adapter.entries) {
+    if (!key.endsWith('.frod_lambda_l') && !key.endsWith('.frod_lambda_s_values')) continue;
+    const moved = values(adapter, key).data.map((x, i) => 1.1 * x + 0.01 * Math.sin(i + key.length));
+    entries.set(key, encodeEntry(moved, entry.shape, entry.dtype, key));
+  }
+  fs.writeFileSync(file, serializeSafetensors(entries, adapter.metadata));
+}
+
+for (const name of GOLDEN_CASES) {
+  test(`${name}: an adapter saved without projections merges to the same bytes as one saved with them`, async () => {
+    const dir = copyGolden(name);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'adapter', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    const merged: Uint8Array[] = [];
+    for (const saveProjection of [true, false]) {
+      const out = path.join(dir, `adapter-${saveProjection}`);
+      await trainedAdapter(dir, { ...config, save_projection: saveProjection }, out);
+      const names = [...readSafetensors(path.join(out, 'adapter_model.safetensors')).entries.keys()];
+      assert.is(names.some((n) => n.startsWith('base_model.frod_V.')), saveProjection, 'V stored only with save_projection');
+      const file = path.join(dir, `merged-${saveProjection}.safetensors`);
+      const result = await frod(['merge', '--base', path.join(dir, 'base.safetensors'), '--adapter', out, '--out', file]);
+      assert.is(result.code, 0, result.stderr);
+      merged.push(new Uint8Array(fs.readFileSync(file)));
+    }
+    assert.ok(bytesEqual(merged[0], merged[1]), 'regenerated projections are bit-for-bit the saved ones');
+    assert.not.ok(bytesEqual(merged[0], new Uint8Array(fs.readFileSync(path.join(dir, 'base.safetensors')))), 'the trained adapter changes the weights');
   });
 }
 
