@@ -14,7 +14,7 @@
  * When T is numerically a multiple of I (one square layer: Q_1ᵀQ_1 = I) every orthonormal E is an
  * eigenbasis; the Jacobi eigensolver then makes no rotation and returns E = I, so V = Rᵀ, deterministically.
  */
-import { cholesky, choleskyInverse, lowerTriangularInverse } from '../linalg/kernels/cholesky';
+import { cholesky, lowerTriangularInverse } from '../linalg/kernels/cholesky';
 import { eigh } from '../linalg/kernels/eigh';
 import { type Mat, mat, transpose } from '../linalg/kernels/mat';
 import { qr } from '../linalg/kernels/qr';
@@ -118,6 +118,18 @@ export function tallQr(m: Mat): { Q: Mat; R: Mat } {
   return qr(m, 'reduced');
 }
 
+/**
+ * (G + αI)⁻¹ for a Gram matrix G through its Cholesky factor: L⁻ᵀL⁻¹, the factor and its inverse from the
+ * linalg kernels, the product on the engine's matmul (what linalg's choleskyInverse does with plain loops).
+ */
+function ridgeInverse(g: Mat, alpha: number): Mat {
+  const n = g.rows;
+  const shifted = mat(n, n, g.data.slice());
+  for (let i = 0; i < n; i++) shifted.data[i * n + i] += alpha;
+  const lInverse = lowerTriangularInverse(cholesky(shifted));
+  return gemm(lInverse, lInverse, true, false);
+}
+
 /** The regularised average T = (1/L) Σ_i (Q_iᵀQ_i + αI)⁻¹ (symmetrised), Q_i the row blocks of `q`. */
 export function averagedInverseGram(q: Mat, rowCounts: readonly number[], alpha: number): Mat {
   const n = q.cols;
@@ -125,7 +137,7 @@ export function averagedInverseGram(q: Mat, rowCounts: readonly number[], alpha:
   let start = 0;
   for (const count of rowCounts) {
     const block = rowBlock(q, start, start + count);
-    const inverse = choleskyInverse(gemm(block, block, true, false), alpha);
+    const inverse = ridgeInverse(gemm(block, block, true, false), alpha);
     start += count;
     for (let k = 0; k < t.data.length; k++) t.data[k] += inverse.data[k];
   }
