@@ -164,6 +164,28 @@ test('the backend is named, can be forced, and webgpu/unknown modes are refused'
   assert.is(gpu.backend(), auto);
 });
 
+test('NaN and infinities propagate as on the cpu (typed-array backends; GLSL leaves them to the driver)', () => {
+  if (gpu.isAccelerated()) return;
+  const special = tensor([NaN, Infinity, -Infinity, 0, -0, 1.5, -2, 3e38]);
+  const other = tensor([1, NaN, 2, -Infinity, 0, NaN, -2, 3e38]);
+  const ops: [string, (a: Tensor, b: Tensor) => Tensor][] = [
+    ['relu', (a) => a.relu()], ['abs', (a) => a.abs()], ['sign', (a) => a.sign()], ['exp', (a) => a.exp()],
+    ['sigmoid', (a) => a.sigmoid()], ['tanh', (a) => a.tanh()], ['log1p', (a) => a.log1p()], ['expm1', (a) => a.expm1()],
+    ['square', (a) => a.square()], ['maximum', (a, b) => a.maximum(b)], ['minimum', (a, b) => a.minimum(b)],
+    ['pow', (a, b) => a.pow(b)], ['div', (a, b) => a.div(b)], ['eq', (a, b) => a.eq(b)], ['lt', (a, b) => a.lt(b)],
+    ['amax', (a) => a.amax()], ['argmax', (a) => a.argmax()], ['argmin', (a, b) => b.argmin()], ['sum', (a) => a.sum()],
+  ];
+  for (const [what, fn] of ops) {
+    const onCpu = Array.from(fn(special, other).data());
+    const onGpu = Array.from(fn(special.to('gpu'), other.to('gpu')).data());
+    onCpu.forEach((v, i) => {
+      const g = onGpu[i];
+      const same = Number.isFinite(v) ? Math.abs(g - v) <= 1e-6 * Math.abs(v) : Object.is(g, v);
+      assert.ok(same, `${what}[${i}]: gpu ${g}, cpu ${v}`);
+    });
+  }
+});
+
 test('index checks happen before kernels run, with the cpu device\'s messages', () => {
   const x = randn([2, 5], { device: 'gpu' });
   assert.ok(errorOf(() => x.indexSelect(1, tensor([5], { dtype: 'int32', device: 'gpu' }))).includes('index 5 is out of bounds for dimension with size 5'));

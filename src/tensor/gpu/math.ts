@@ -46,7 +46,7 @@ export function unaryLines(op: UnaryOp, v: string): string[] {
     case 'tanh': return [...tanhLines(v, 'th'), 'return th;'];
     case 'sigmoid': // stable on both sides: exp of a non-positive number only
       return [`const se = Math.exp(-Math.abs(${v}));`, `if (${v} >= 0.0) { return 1.0 / (1.0 + se); }`, 'return se / (1.0 + se);'];
-    case 'relu': return [`if (${v} > 0.0) { return ${v}; }`, 'return 0.0;'];
+    case 'relu': return [`if (${v} <= 0.0) { return 0.0; }`, `return ${v};`]; // NaN stays NaN, as on the cpu
     case 'step': return [`if (${v} > 0.0) { return 1.0; }`, 'return 0.0;'];
     case 'erf': return [...erfLines(v, 'ef'), 'return ef;'];
     case 'gelu': return [...erfLines(`(${v} * ${Math.SQRT1_2})`, 'ef'), `return 0.5 * ${v} * (1.0 + ef);`];
