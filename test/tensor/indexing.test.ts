@@ -79,6 +79,9 @@ test('maskedFill puts the value where the mask is nonzero (broadcast mask)', () 
     const out = x.maskedFill(mask, value);
     forEachIndex(shape, (i) => assert.is(valueAt(out, i), valueAt(mask, i.slice(1)) ? value : valueAt(x, i)));
   }), 30);
+  const ints = int32([1, 2]).maskedFill(int32([1, 0]), 7.9);
+  assert.is(ints.dtype, 'int32', 'masked_fill keeps the dtype');
+  assert.equal(ints.toArray(), [7, 2]);
 });
 
 test('diag both ways with offsets; diagEmbed on batches; tril and triu with diagonals (inf outside stays out)', () => {

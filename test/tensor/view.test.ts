@@ -86,6 +86,7 @@ test('expand repeats size-1 dims and prepends new ones with zero strides', () =>
   assert.equal([...e.strides], [0, x.strides[0], 0]);
   forEachIndex(e.shape, (i) => assert.is(at(e, i), at(x, [i[1], 0])));
   assertSameValues(x.expand(-1, 5).contiguous().data(), valuesOf(x.expand(3, 5)));
+  throwsMatching(() => x.expand(-1, 3, 1), /expand: -1 is not allowed in a leading, new dimension \(expanding \(3,1\) to \(-1,3,1\)\)/);
   throwsMatching(() => x.expand(4, 4), /expand: the expanded size of the tensor \(4\) must match the existing size \(3\) at non-singleton dimension 0; target \(4,4\), tensor \(3,1\)/);
 });
 

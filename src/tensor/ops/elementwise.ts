@@ -168,7 +168,8 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   return out;
 }
 
-/** `value` wherever `mask` is nonzero. */
+/** `value` wherever `mask` is nonzero; the result keeps x's dtype (as torch.masked_fill). */
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
-  return where(mask, value, x);
+  const out = where(mask, value, x);
+  return out.dtype === x.dtype ? out : out.to(x.dtype);
 }

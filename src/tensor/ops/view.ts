@@ -112,6 +112,9 @@ export function t(x: Tensor): Tensor {
 /** Broadcast view to `shape` (−1 keeps a size); gradient sums back. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
+  if (shape.slice(0, Math.max(0, lead)).includes(-1)) {
+    throw new Error(`expand: -1 is not allowed in a leading, new dimension (expanding ${formatShape(x.shape)} to ${formatShape(shape)})`);
+  }
   const target = shape.map((d, i) => (d === -1 ? x.shape[i - lead] : d));
   const v = broadcastView(x, target, 'expand');
   return viewOf(x, target, [...v.strides], v.offset, 'ExpandBackward', (g) => {
