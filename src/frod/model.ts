@@ -101,18 +101,16 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     const states = checkpoint
       ? checkpointCategoryStates(targets, mats, checkpoint, kept, { dtype })
       : this.freshStatesFor(targets, mats, kept, dtype);
-    for (const state of states) {
-      for (const path of state.paths) {
-        const target = resolved.get(path) as { module: Module; base: Linear | Conv1D; conv1d: boolean };
-        const layer = target.module instanceof FrodLinear ? target.module : new FrodLinear(target.base, path, target.conv1d);
-        let trained: { lambda: Tensor; sValues: Tensor } | null = null;
-        if (checkpoint) {
-          trained = { lambda: checkpoint[lambdaKey(path)], sValues: checkpoint[sValuesKey(path)] };
-          checkLayerVectors(path, state, trained.lambda, trained.sValues);
-        }
-        layer.updateLayer(name, state, kept, trained);
-        if (layer !== target.module) this.model.setSubmodule(path, layer);
-      }
+    // Check every trained vector before touching the model, so a bad checkpoint leaves it unchanged.
+    const plan = states.flatMap((state) => state.paths.map((path) => {
+      const trained = checkpoint ? { lambda: checkpoint[lambdaKey(path)], sValues: checkpoint[sValuesKey(path)] } : null;
+      if (trained) checkLayerVectors(path, state, trained.lambda, trained.sValues);
+      return { path, state, trained, target: resolved.get(path) as { module: Module; base: Linear | Conv1D; conv1d: boolean } };
+    }));
+    for (const { path, state, trained, target } of plan) {
+      const layer = target.module instanceof FrodLinear ? target.module : new FrodLinear(target.base, path, target.conv1d);
+      layer.updateLayer(name, state, kept, trained);
+      if (layer !== target.module) this.model.setSubmodule(path, layer);
     }
     return kept;
   }

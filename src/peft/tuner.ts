@@ -106,6 +106,7 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
     checkAdapterName(name);
     if (this.peftConfig.has(name)) throw new Error(`adapter '${name}' already exists; delete it first or pick another name`);
     this.checkNewAdapter(name, config);
+    if (checkpoint) this.matchModelTensors(name, checkpoint);
     const targets = this.findTargets(config);
     const kept = this.injectAdapter(name, config, targets, checkpoint);
     this.peftConfig.set(name, kept);
@@ -290,19 +291,30 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
     return out;
   }
 
-  /** Copies the plain model tensors of a checkpoint into the model (as adapter `name` sees it). */
-  private loadModelTensors(name: string, checkpoint: Readonly<Record<string, Tensor>>): void {
+  /**
+   * Pairs the plain model tensors of a checkpoint with the model's parameters (as adapter `name` sees the
+   * model), checking names and shapes; throws before anything is changed.
+   */
+  private matchModelTensors(name: string, checkpoint: Readonly<Record<string, Tensor>>): [Tensor, Tensor][] {
     const params = new Map(this.userParameters(name));
-    noGrad(() => {
-      for (const [key, value] of Object.entries(checkpoint)) {
-        if (this.isMethodKey(key)) continue;
-        const param = key.startsWith('base_model.model.') ? params.get(key.slice('base_model.model.'.length)) : undefined;
-        if (!param) throw new Error(`adapter checkpoint tensor '${key}' matches no parameter of the model`);
-        if (param.shape.length !== value.shape.length || param.shape.some((d, i) => d !== value.shape[i])) {
-          throw new Error(`adapter checkpoint tensor '${key}' has shape (${value.shape.join(',')}), the model's is (${param.shape.join(',')})`);
-        }
-        param.copy_(value.to(param.device));
+    const pairs: [Tensor, Tensor][] = [];
+    for (const [key, value] of Object.entries(checkpoint)) {
+      if (this.isMethodKey(key)) continue;
+      const param = key.startsWith('base_model.model.') ? params.get(key.slice('base_model.model.'.length)) : undefined;
+      if (!param) throw new Error(`adapter checkpoint tensor '${key}' matches no parameter of the model`);
+      if (param.shape.length !== value.shape.length || param.shape.some((d, i) => d !== value.shape[i])) {
+        throw new Error(`adapter checkpoint tensor '${key}' has shape (${value.shape.join(',')}), the model's is (${param.shape.join(',')})`);
       }
+      pairs.push([param, value]);
+    }
+    return pairs;
+  }
+
+  /** Copies the plain model tensors of a checkpoint into the model (modules_to_save copies, biases). */
+  private loadModelTensors(name: string, checkpoint: Readonly<Record<string, Tensor>>): void {
+    const pairs = this.matchModelTensors(name, checkpoint);
+    noGrad(() => {
+      for (const [param, value] of pairs) param.copy_(value.to(param.device));
     });
   }
 }

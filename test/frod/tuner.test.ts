@@ -212,4 +212,53 @@ test('runtimeOffloadBaseWeight: the base weight waits in host memory on the sing
   }
 });
 
+test('savePretrained writes "default" into the directory and other adapters into sub-directories; loadAdapter adds one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'frod-multi-'));
+  try {
+    const input = x(3, 2);
+    const peft = getPeftModel(new TinyModel(3, 2, 'float64', 10), cfg({ initWeights: false }));
+    peft.addAdapter('second', cfg({ initWeights: false, sparseRate: 0.5 }));
+    peft.setAdapter('second');
+    const secondOut = run(peft, input);
+    peft.savePretrained(dir);
+    assert.ok(readAdapterDir(dir).config.sparseRate === 0.2);
+    assert.ok(readAdapterDir(join(dir, 'second')).config.sparseRate === 0.5);
+    const other = getPeftModel(new TinyModel(3, 2, 'float64', 10), cfg());
+    const before = run(other, input);
+    other.loadAdapter(join(dir, 'second'), 'second');
+    assert.equal(other.activeAdapters, ['default'], 'loading does not activate');
+    assert.ok(sameBits(run(other, input), before));
+    other.setAdapter('second');
+    assert.ok(sameBits(run(other, input), secondOut), 'loaded adapter reproduces its outputs');
+    assert.throws(() => other.loadAdapter(join(dir, 'second'), 'second'), /already exists/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a checkpoint that does not fit leaves the model unchanged', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'frod-bad-'));
+  try {
+    getPeftModel(new TinyModel(3, 2, 'float64', 11), cfg()).savePretrained(dir);
+    const peft = getPeftModel(new TinyModel(4, 2, 'float64', 11), cfg());
+    const layersBefore = peft.model.namedModules().map(([p, m]) => [p, m.constructor.name]);
+    assert.throws(() => peft.loadAdapter(dir, 'other'), /saved V of category 'mlp_down_proj' has shape \(6,6\) but module 'model\.layers\.0\.mlp\.down_proj' has a weight of shape \(4,8\)/);
+    assert.equal(peft.model.namedModules().map(([p, m]) => [p, m.constructor.name]), layersBefore);
+    assert.equal([...peft.peftConfig.keys()], ['default']);
+    assert.equal((peft.model.getSubmodule('model.layers.0.self_attn.q_proj') as FrodLinear).adapterNames(), ['default']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('disableAdapter re-enables after a rejected promise and after a throw', async () => {
+  const peft = getPeftModel(new TinyModel(3, 1, 'float64', 12), cfg({ initWeights: false }));
+  const input = x(3, 3);
+  const adapted = run(peft, input);
+  await peft.disableAdapter(async () => { throw new Error('boom'); }).catch(() => undefined);
+  assert.ok(sameBits(run(peft, input), adapted));
+  assert.throws(() => peft.disableAdapter(() => { throw new Error('sync boom'); }), /sync boom/);
+  assert.ok(sameBits(run(peft, input), adapted));
+});
+
 test.run();
