@@ -21,6 +21,8 @@ export const COMMANDS: readonly CommandLoader[] = [
   () => import('./commands/init'),
   () => import('./commands/merge'),
   () => import('./commands/inspect'),
+  () => import('./commands/demo'),
+  () => import('./commands/pretrain'),
 ];
 
 /** Runs `frod` with `argv` (arguments after the program name) and returns its exit status. */

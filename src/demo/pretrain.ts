@@ -27,7 +27,7 @@ export interface PretrainOptions {
 }
 
 /** The settings the shipped model was made with (`frod pretrain` with no options). */
-export const PRETRAIN_DEFAULTS = { seed: 0, steps: 600, batchSize: 64, learningRate: 2e-3, weightDecay: 0.05 } as const;
+export const PRETRAIN_DEFAULTS = { seed: 0, steps: 400, batchSize: 64, learningRate: 3e-3, weightDecay: 0.05 } as const;
 
 export interface PretrainResult {
   model: ViTForImageClassification;
