@@ -50,7 +50,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
     if (!sameShape(grad.shape, root.shape)) {
       throw new Error(`backward: grad of shape ${formatShape(grad.shape)} does not match output of shape ${formatShape(root.shape)}`);
     }
-    seed = grad.detach();
+    seed = grad.dtype === root.dtype ? grad.detach() : grad.detach().to(root.dtype);
   }
   const previous = setGradEnabled(false);
   try {
@@ -63,8 +63,10 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
       if (node.gradFn === null) continue;
       const inputGrads = node.gradFn.backward(g);
       node.gradFn.inputs.forEach((input, i) => {
-        const gi = inputGrads[i];
-        if (!input.requiresGrad || gi === null || gi === undefined) return;
+        const raw = inputGrads[i];
+        if (!input.requiresGrad || raw === null || raw === undefined) return;
+        // Every node receives gradients of its own dtype (a float32 tensor used in a float64 op gets float32).
+        const gi = raw.dtype === input.dtype ? raw : raw.to(input.dtype);
         const existing = grads.get(input);
         grads.set(input, existing === undefined ? gi : existing.add(gi));
       });

@@ -108,6 +108,12 @@ test('gradients arrive in the leaf dtype; int32 and leaves not requiring grad ge
   assert.is((x.grad as Tensor).dtype, 'float32');
   assert.equal(grad(x), [3, 4]);
   assert.is((w.grad as Tensor).dtype, 'float64');
+  // A float32 product feeding a float64 op: the matmul's backward gets a float32 gradient.
+  const a = tensor([[1, 2]], { requiresGrad: true }), b = tensor([[3], [4]], { requiresGrad: true });
+  a.matmul(b).add(tensor([[0.5]], { dtype: 'float64' })).sum().backward(tensor(2, { dtype: 'float32' }));
+  assert.equal(grad(a), [[6, 8]]);
+  assert.equal(grad(b), [[2], [4]]);
+  assert.is((a.grad as Tensor).dtype, 'float32');
   const constant = f64([5], false);
   x.mul(constant.float()).sum().backward();
   assert.is(constant.grad, null);
