@@ -11,11 +11,11 @@ import { DEMO_PRESETS, trainMethod, type DemoSettings } from './run';
 
 /** The candidate rates per method (full fine-tuning's grid sits lower: it moves every weight). */
 export const LR_GRID: Readonly<Record<MethodId, readonly number[]>> = {
-  'frod': [1e-3, 3e-3, 1e-2, 3e-2],
-  'frod-all-linear': [1e-3, 3e-3, 1e-2, 3e-2],
-  'lora': [1e-3, 3e-3, 1e-2, 3e-2],
-  'full': [3e-4, 1e-3, 3e-3, 1e-2],
-  'linear-probe': [1e-3, 3e-3, 1e-2, 3e-2],
+  'frod': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+  'frod-all-linear': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+  'lora': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+  'full': [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+  'linear-probe': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
 };
 
 /** One cell of the grid. */
