@@ -6,8 +6,8 @@
  *   npx tsx bench/linalg.ts --full    # also time ml-matrix on the 9216×768 QR, once
  *   FROD_BENCH_FULL=1 npm run bench -- linalg     # the same through bench/index.ts
  *
- * Runs of the two libraries alternate and the best time of each is kept, so a busy machine slows
- * both alike. Inputs are seeded random matrices (symmetric for eigh).
+ * Runs of the two libraries alternate and the best time of each is kept (cheap cases repeat for at
+ * least 1.5 s), so a busy machine slows both alike. Inputs are seeded random matrices (symmetric for eigh).
  */
 import { pathToFileURL } from 'node:url';
 import seedrandom from 'seedrandom';
@@ -127,14 +127,21 @@ function cases(full: boolean): Case[] {
   return list;
 }
 
-/** Best wall time (ms) of each function over `runs` alternating runs, after a warm-up when runs > 1. */
+/** Cheap cases repeat (alternating) until both libraries have had this long, for a stable best time. */
+const MIN_MS = 1500;
+
+/**
+ * Best wall time (ms) of each function over alternating runs: at least `runs` of each (after a
+ * warm-up when runs > 1), more while the case has taken less than MIN_MS.
+ */
 function timePair(ours: () => void, theirs: (() => void) | null, runs: number): [number, number] {
   if (runs > 1) {
     ours();
     theirs?.();
   }
   let bestOurs = Infinity, bestTheirs = Infinity;
-  for (let r = 0; r < runs; r++) {
+  const start = performance.now();
+  for (let r = 0; r < runs || (runs > 1 && performance.now() - start < MIN_MS); r++) {
     let t = performance.now();
     ours();
     bestOurs = Math.min(bestOurs, performance.now() - t);

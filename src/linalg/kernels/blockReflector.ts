@@ -3,9 +3,9 @@
  * H₀H₁…H_{b−1} = I − V·T·Vᵀ (V unit lower trapezoidal, T upper triangular, as in LAPACK's dlarft).
  *
  * Applying a whole panel this way turns b rank-1 updates into two matrix products, W = Vᵀ·C and
- * C −= V·(T·W), whose inner loops each read four columns of V and update two columns of C per pass
- * over memory. That register blocking is what makes a blocked QR faster than the plain one in
- * JavaScript, where there is no SIMD and every load counts.
+ * C −= V·(T·W). Their inner loops combine four columns of V with two (for W) or four (for the update)
+ * columns of C in each pass over memory. That register blocking is what makes a blocked QR faster
+ * than the plain one in JavaScript, where there is no SIMD and every load counts.
  */
 
 /** A panel of reflectors in explicit form, ready to apply to rows `rowOff…rowOff+len−1` of a target. */
@@ -142,29 +142,31 @@ function multiplyByT(br: BlockReflector, transposeT: boolean, w: Float64Array, c
   }
 }
 
-/** C[rows, cs…] −= V · TW, four reflectors × two columns per pass, in row tiles. */
+/** C[rows, cs…] −= V · TW, four reflectors × four columns per pass, in row tiles. */
 function subtractVTimes(br: BlockReflector, c: Float64Array, m: number, cs: number, count: number, tw: Float64Array): void {
   const { v, len, width, rowOff } = br;
   for (let r0 = 0; r0 < len; r0 += ROW_TILE) {
     const r1 = Math.min(r0 + ROW_TILE, len);
     let col = 0;
-    for (; col + 1 < count; col += 2) {
-      const x0 = (cs + col) * m + rowOff, x1 = x0 + m;
+    for (; col + 3 < count; col += 4) {
+      const x0 = (cs + col) * m + rowOff, x1 = x0 + m, x2 = x1 + m, x3 = x2 + m;
       for (let j = 0; j < width; j += 4) {
         const v0 = j * len, v1 = v0 + len, v2 = v1 + len, v3 = v2 + len;
         const o = j * CHUNK + col;
-        const w00 = tw[o], w01 = tw[o + 1];
-        const w10 = tw[o + CHUNK], w11 = tw[o + CHUNK + 1];
-        const w20 = tw[o + 2 * CHUNK], w21 = tw[o + 2 * CHUNK + 1];
-        const w30 = tw[o + 3 * CHUNK], w31 = tw[o + 3 * CHUNK + 1];
+        const w00 = tw[o], w01 = tw[o + 1], w02 = tw[o + 2], w03 = tw[o + 3];
+        const w10 = tw[o + CHUNK], w11 = tw[o + CHUNK + 1], w12 = tw[o + CHUNK + 2], w13 = tw[o + CHUNK + 3];
+        const w20 = tw[o + 2 * CHUNK], w21 = tw[o + 2 * CHUNK + 1], w22 = tw[o + 2 * CHUNK + 2], w23 = tw[o + 2 * CHUNK + 3];
+        const w30 = tw[o + 3 * CHUNK], w31 = tw[o + 3 * CHUNK + 1], w32 = tw[o + 3 * CHUNK + 2], w33 = tw[o + 3 * CHUNK + 3];
         for (let r = r0; r < r1; r++) {
           const y0 = v[v0 + r], y1 = v[v1 + r], y2 = v[v2 + r], y3 = v[v3 + r];
           c[x0 + r] -= y0 * w00 + y1 * w10 + y2 * w20 + y3 * w30;
           c[x1 + r] -= y0 * w01 + y1 * w11 + y2 * w21 + y3 * w31;
+          c[x2 + r] -= y0 * w02 + y1 * w12 + y2 * w22 + y3 * w32;
+          c[x3 + r] -= y0 * w03 + y1 * w13 + y2 * w23 + y3 * w33;
         }
       }
     }
-    if (col < count) {
+    for (; col < count; col++) {
       const x0 = (cs + col) * m + rowOff;
       for (let j = 0; j < width; j += 4) {
         const v0 = j * len, v1 = v0 + len, v2 = v1 + len, v3 = v2 + len;

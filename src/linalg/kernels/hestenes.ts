@@ -154,8 +154,14 @@ function sweepTwoColumnsAgainstRest(
     norms[q] = beta;
     if (!active0 && !active1) {
       if (next !== qo) {
-        g0 = dotColumns(w, a, next, m);
-        g1 = dotColumns(w, b, next, m);
+        // Both dot products with the next column in one pass.
+        let d0 = 0, d1 = 0;
+        for (let i = 0; i < m; i++) {
+          const y = w[next + i];
+          d0 += w[a + i] * y;
+          d1 += w[b + i] * y;
+        }
+        g0 = d0; g1 = d1;
       }
       continue;
     }
