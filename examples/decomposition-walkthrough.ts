@@ -3,7 +3,7 @@
  *
  *   npx tsx examples/decomposition-walkthrough.ts
  *
- * The `query` projections of the two encoder layers form one category ("self_query"). FRoD computes one
+ * The `query` projections of the two encoder layers form one category ("attention_query"). FRoD computes one
  * basis V for the category, writes every layer as W = U diag(λ) Vᵀ, and trains only λ and a few
  * off-diagonal entries of S in W' = U (S + diag λ) Vᵀ. This script prints each step and checks it.
  */
@@ -26,9 +26,9 @@ const show = (values: ArrayLike<number>, n = 6) => Array.from(values).slice(0, n
 
 // 1. The category: every layer's query weight, each (out, in) = (64, 64).
 const weights = [0, 1].map((i) => matOf(`${PREFIX}.${i}.attention.attention.query.weight`));
-console.log(`1. category self_query: ${weights.length} weights of shape (${weights[0].rows}, ${weights[0].cols})`);
+console.log(`1. category attention_query: ${weights.length} weights of shape (${weights[0].rows}, ${weights[0].cols})`);
 
-// 2. One basis V for the whole category (spec §2). Stacked rows (128) ≥ in (64), so the "qr-eig" path:
+// 2. One basis V for the whole category. Stacked rows (128) ≥ in (64), so the "qr-eig" path:
 //    M = [W_0; W_1] = QR, T = mean_i (Q_iᵀQ_i + αI)⁻¹ = E diag(μ) Eᵀ, V = Rᵀ E.
 const projection = categoryProjection(weights, 1e-3);
 console.log(`2. V: (${projection.v.rows}, ${projection.v.cols}) by the ${projection.path} path; first μ: ${show(projection.spectrum)}`);
@@ -39,12 +39,12 @@ const layer0 = decomposeWeight(basis, weights[0]);
 console.log(`3. layer 0: λ (${layer0.lambda.length},) starts ${show(layer0.lambda)}; U (${layer0.u.rows}, ${layer0.u.cols})`);
 
 // 4. With S = 0 the adapted weight is the original: a fresh adapter does not change the model.
-const pattern = samplePattern(64, 0.01, 0, 'self_query');
+const pattern = samplePattern(64, 0.01, 0, 'attention_query');
 const zeros = new Float64Array(pattern.nnz);
 const rebuilt = adaptedWeight(layer0.u, projection.v, layer0.lambda, pattern, zeros);
 console.log(`4. ‖U diag(λ) Vᵀ − W‖max = ${maxAbs(rebuilt.data, weights[0].data).toExponential(2)} (rounding only)`);
 
-// 5. What trains: λ (64 values) and S on a sparse pattern shared by the category (spec §3):
+// 5. What trains: λ (64 values) and S on a sparse pattern shared by the category:
 //    nnz = floor(in² · sparse_rate) = floor(4096 · 0.01) = 40 off-diagonal positions.
 console.log(`5. sparse pattern: nnz = ${pattern.nnz} (= sparseNnz(64, 0.01) = ${sparseNnz(64, 0.01)}), first entries `
   + `${Array.from(pattern.rows.slice(0, 4), (r, i) => `(${r},${pattern.cols[i]})`).join(' ')}`);

@@ -139,8 +139,10 @@ function runMethod(spec: MethodSpec, base: LoadedModel, data: DigitSplit, settin
 function checkAdapterRoundTrip(run: TrainedRun, base: LoadedModel, data: DigitSplit, dir: string, options: DemoOptions): NonNullable<DemoResults['adapter']> {
   const peft = run.peft as PeftModel;
   peft.savePretrained(dir);
+  const device = options.device ?? 'cpu';
   const reloaded = PeftModel.fromPretrained(loadModel(base.files.weights).model, dir);
-  const again = evaluate(reloaded, (pixels) => reloaded.forward(pixels as never) as never, data.test, { device: options.device ?? 'cpu' });
+  if (device !== 'cpu') reloaded.to(device);
+  const again = evaluate(reloaded, (pixels) => reloaded.forward(pixels as never) as never, data.test, { device });
   const samePredictions = again.predictions.every((p, i) => p === run.test.predictions[i]);
   return { dir, accuracy: run.test.accuracy, reloadedAccuracy: again.accuracy, samePredictions };
 }

@@ -49,7 +49,7 @@ test('`frod demo --quick --out DIR` end to end: lines, results.json, plot, adapt
     assert.equal(config.modules_to_save, ['classifier']);
     const inspect = capture();
     assert.is(await main(['inspect', adapterDir], inspect.io), 0, inspect.err());
-    for (const category of ['self_query', 'self_value']) assert.ok(inspect.out().includes(category), inspect.out());
+    for (const category of ['attention_query', 'attention_value']) assert.ok(inspect.out().includes(category), inspect.out());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
