@@ -3,8 +3,11 @@
  * path) step by step, then U and λ of its 12 layers — what `getPeftModel` / `frod init` spend per category —
  * against PyTorch 1.13's ~1.0 s for the same math on this machine. Also the sparse pattern at in = 4096
  * (time and memory). Wall time and this process's CPU time are both shown (the CPU time is the fairer number
- * on a loaded machine). `FROD_BENCH_DIM=384 npx tsx bench/frod.ts` runs a smaller size.
+ * on a loaded machine), and bench/frod-torch.py — the same math in PyTorch — is timed in the same run when a
+ * python3 with torch is installed. `FROD_BENCH_DIM=384 npx tsx bench/frod.ts` runs a smaller size;
+ * `node --expose-gc --import tsx bench/frod.ts` also measures the pattern's heap growth.
  */
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { eigh } from '../src/linalg/kernels/eigh';
 import { type Mat, mat } from '../src/linalg/kernels/mat';
@@ -15,6 +18,7 @@ import { samplePattern, sparseNnz } from '../src/frod/pattern';
 import { averagedInverseGram, canonicalizeColumnSigns, stackWeights, tallQr } from '../src/frod/projection';
 import { Generator } from '../src/tensor';
 
+/** PyTorch 1.13's time for this set-up as the issue measured it (used when torch cannot run here). */
 const PYTORCH_SECONDS = 1.0;
 const TARGET_FACTOR = 20;
 
@@ -81,10 +85,28 @@ function patternBenchmark(): void {
   const pattern = timed('sample pattern (in 4096, rate 0.01)', timings, () => samplePattern(n, rate, 0, 'self_query'));
   const after = process.memoryUsage();
   const held = pattern.rows.byteLength + pattern.cols.byteLength;
-  const grown = (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / 2 ** 20;
+  const slots = n * (n - 1);
+  // The sampler's set of picks: a bitset over the slots when nnz ≥ slots/128, else a hash table of 2·nnz doubles.
+  const setBytes = pattern.nnz * 128 >= slots ? Math.ceil(slots / 32) * 4 : 16 * pattern.nnz;
   printTable(`Sparse pattern: nnz ${sparseNnz(n, rate)}`, timings);
-  console.log(`pattern arrays: ${(held / 2 ** 20).toFixed(2)} MiB; heap + array buffers grew by ${grown.toFixed(2)} MiB`
-    + `${gc ? '' : ' (run node with --expose-gc for a cleaner number)'}; PEFT's candidate table: ${((n * n * 2 * 8) / 2 ** 20).toFixed(0)} MiB`);
+  const measured = gc ? `; heap + array buffers grew by ${((after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / 2 ** 20).toFixed(2)} MiB` : '';
+  console.log(`peak memory: pattern ${(held / 2 ** 20).toFixed(2)} MiB + sampler set ${(setBytes / 2 ** 20).toFixed(2)} MiB${measured}; `
+    + `PEFT's in²×2 int64 candidate table: ${((n * n * 2 * 8) / 2 ** 20).toFixed(0)} MiB`);
+}
+
+/** Times bench/frod-torch.py (the same math in PyTorch) in this run, when a python3 with torch is around. */
+function pytorchTiming(n: number, layers: number): { wall: number; cpu: number; threads: number; torch: string } | null {
+  const script = fileURLToPath(new URL('./frod-torch.py', import.meta.url));
+  for (const python of [process.env.FROD_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p)) {
+    const result = spawnSync(python, [script, String(n), String(layers)], { encoding: 'utf8', timeout: 600_000 });
+    if (result.status !== 0) continue;
+    try {
+      return JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as { wall: number; cpu: number; threads: number; torch: string };
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 export async function run(): Promise<void> {
@@ -95,7 +117,14 @@ export async function run(): Promise<void> {
   const total = timings.reduce((s, t) => ({ step: 'total', wall: s.wall + t.wall, cpu: s.cpu + t.cpu }), { step: 'total', wall: 0, cpu: 0 });
   printTable('Steps', [...timings, total]);
   const slowest = [...timings].sort((a, b) => b.cpu - a.cpu)[0];
-  console.log(`PyTorch 1.13: ~${PYTORCH_SECONDS.toFixed(1)} s → ${(total.cpu / PYTORCH_SECONDS).toFixed(1)}× by CPU time, ${(total.wall / PYTORCH_SECONDS).toFixed(1)}× by wall time (target ≤ ${TARGET_FACTOR}×)`);
+  console.log(`PyTorch 1.13 as measured for the issue: ~${PYTORCH_SECONDS.toFixed(1)} s → ours is ${(total.cpu / PYTORCH_SECONDS).toFixed(1)}× by CPU time, ${(total.wall / PYTORCH_SECONDS).toFixed(1)}× by wall time (target ≤ ${TARGET_FACTOR}×)`);
+  const torch = process.env.FROD_BENCH_TORCH === '0' ? null : pytorchTiming(n, layers);
+  if (torch) {
+    console.log(`PyTorch ${torch.torch} in this run (${torch.threads} thread${torch.threads === 1 ? '' : 's'}): wall ${torch.wall.toFixed(2)} s, cpu ${torch.cpu.toFixed(2)} s`
+      + ` → ours / PyTorch = ${(total.wall / torch.wall).toFixed(2)} by wall, ${(total.cpu / torch.cpu).toFixed(2)} by CPU time`);
+  } else {
+    console.log('(no python3 with torch here: bench/frod-torch.py not timed; FROD_BENCH_PYTHON names another interpreter)');
+  }
   console.log(`dominant step: ${slowest.step} (${((100 * slowest.cpu) / total.cpu).toFixed(0)}% of CPU time)`);
   if (process.env.FROD_BENCH_HOUSEHOLDER === '1') printTable('Comparison', [householderComparison(n, layers)]);
   patternBenchmark();
