@@ -4,13 +4,14 @@
  * table with the ratios. Run alone with `npx tsx bench/matmul.ts`, or with every bench through `npm run bench`.
  */
 import { createRequire } from 'node:module';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randn, Generator, matmul } from '../src/tensor';
 import { matmulKernelName } from '../src/tensor/cpu/matmul';
 
 const SIZES = [256, 512, 1024];
-const MIN_SECONDS = 0.5; // per (engine, size): timed runs continue until this much time has passed…
+const MIN_SECONDS = 1.5; // per (engine, size): timed runs continue until this much time has passed…
 const MIN_RUNS = 3; // …and at least this many runs
 
 interface Product {
@@ -119,6 +120,9 @@ const fmt = (x: number, width: number, digits = 2) => x.toFixed(digits).padStart
 
 export async function run(): Promise<void> {
   console.log('\n## matmul: float32 n×n · n×n, GFLOP/s (best run; engines take turns in one process)\n');
+  const load = loadavg()[0];
+  console.log(`${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores, load average ${load.toFixed(1)}` +
+    (load > availableParallelism() * 0.75 ? ' (a busy machine: expect noisy numbers)' : '') + '\n');
   const tf = await loadTfjs();
   const engines = await quietly(async () => [frodEngine(), await tfjsEngine(tf, 'cpu'), await tfjsEngine(tf, 'wasm')]);
   const table = engines.map(() => [] as number[]);
