@@ -10,6 +10,10 @@
  *   z = x V;  y = (z Sᵀ + z ⊙ λ) Uᵀ + bias
  * otherwise (several adapters, or dropout in training):
  *   y = base(x) + Σ_a [ FRoD_a(drop_a(x)) − drop_a(x) Wᵀ ],  FRoD_a(h) = (h V Sᵀ + h V ⊙ λ) Uᵀ.
+ *
+ * `runtimeOffloadBaseWeight`: while the first path runs, W waits in host memory (`offloadDevice`); the layer's
+ * home is where its adapters are (they move with the model), and W goes back there before any path that
+ * needs it on the device (the second path, disabled adapters, merging, unloading). See docs/gpu.md.
  */
 import { noGrad } from '../autograd';
 import type { Mat } from '../linalg/kernels/mat';
@@ -62,7 +66,7 @@ export class FrodLinear extends Module implements TunerLayer {
   private merged: string[] = [];
   private originalWeight: Tensor | null = null;
   private offloadEnabled = false;
-  private homeDevice: Device | null = null;
+  private offloaded = false;
 
   /**
    * @param baseLayer the Linear or Conv1D to adapt
@@ -83,9 +87,8 @@ export class FrodLinear extends Module implements TunerLayer {
     this.registerModule('frod_U', this.frodU);
   }
 
-  /** The base weight in the (out, in) orientation, float64. */
+  /** The base weight in the (out, in) orientation, float64 (read wherever it is: no need to move it). */
   private baseMatrix(): Mat {
-    this.ensureBaseWeight();
     return weightMatrix({ weight: this.baseLayer.weight, fanInFanOut: this.fanInFanOut }, this.modulePath);
   }
 
@@ -98,8 +101,8 @@ export class FrodLinear extends Module implements TunerLayer {
     if (category.inFeatures !== this.inFeatures) {
       throw new Error(`FRoD: V of category '${category.name}' is (${category.inFeatures},${category.inFeatures}) but module '${this.modulePath}' has in_features ${this.inFeatures}`);
     }
-    const weight = this.baseLayer.weight;
-    const { dtype, device } = weight;
+    const { dtype } = this.baseLayer.weight;
+    const device = this.homeDevice();
     // Adapters with the same V (and base weight) have the same U: keep one tensor.
     const sharing = [...this.adapters].find(([other, entry]) => other !== name && entry.category.v === category.v);
     const { u, lambda } = decomposeWeight(category.basis(), this.baseMatrix());
@@ -151,6 +154,7 @@ export class FrodLinear extends Module implements TunerLayer {
   deleteAdapter(name: string): void {
     if (!this.adapters.has(name)) return;
     if (this.merged.includes(name)) throw new Error(`FrodLinear '${this.modulePath}': adapter '${name}' is merged; unmerge before deleting it`);
+    if (this.adapters.size === 1) this.ensureBaseWeight(); // the adapters tell where home is: bring W back first
     this.adapters.delete(name);
     this.frodLambdaL.delete(name);
     this.frodLambdaSValues.delete(name);
@@ -160,23 +164,47 @@ export class FrodLinear extends Module implements TunerLayer {
 
   // ---- base weight offloading (runtimeOffloadBaseWeight) -------------------------------------------------
 
-  /** Moves the base weight to host memory while only the single-adapter path runs. */
+  /**
+   * Where the layer runs: the device of its adapter tensors (they move with the model), else of its base
+   * weight. An offloaded base weight returns here.
+   */
+  homeDevice(): Device {
+    const [first] = this.frodLambdaL.keys();
+    return first !== undefined ? this.frodLambdaL.get(first).device : this.baseLayer.weight.device;
+  }
+
+  /**
+   * Moves the base weight to host memory while only the single-adapter path runs. Called on every such
+   * forward, so a weight that a plain `Module.to` dragged to the device goes back at once.
+   */
   offloadBaseWeight(): void {
-    if (!this.offloadEnabled || this.homeDevice !== null) return;
-    this.homeDevice = this.baseLayer.weight.device;
+    if (!this.offloadEnabled) return;
     FrodLinear.baseWeightMover(this.baseLayer.weight, FrodLinear.offloadDevice);
+    this.offloaded = true;
   }
 
-  /** Brings an offloaded base weight back to its device (before any path that needs it). */
+  /** Brings an offloaded base weight back to the layer's device (before any path that needs it). */
   ensureBaseWeight(): void {
-    if (this.homeDevice === null) return;
-    FrodLinear.baseWeightMover(this.baseLayer.weight, this.homeDevice);
-    this.homeDevice = null;
+    if (!this.offloaded) return;
+    FrodLinear.baseWeightMover(this.baseLayer.weight, this.homeDevice());
+    this.offloaded = false;
   }
 
-  /** True while the base weight waits in host memory. */
+  /** True while the base weight waits in host memory (`offloadDevice`). */
   get baseWeightOffloaded(): boolean {
-    return this.homeDevice !== null;
+    return this.offloaded && this.baseLayer.weight.device === FrodLinear.offloadDevice;
+  }
+
+  /**
+   * For a device move of the model (BaseTuner.to): takes an offloaded base weight out of the module tree so
+   * the move leaves it in host memory; returns what puts it back.
+   */
+  holdOffloaded(): () => void {
+    if (!this.baseWeightOffloaded) return () => undefined;
+    const { baseLayer } = this;
+    const weight = baseLayer.weight;
+    baseLayer.registerParameter('weight', null);
+    return () => baseLayer.registerParameter('weight', weight);
   }
 
   getBaseLayer(): FrodBaseLayer {
@@ -248,22 +276,23 @@ export class FrodLinear extends Module implements TunerLayer {
     return weightMatrix({ weight, fanInFanOut: this.fanInFanOut }, this.modulePath);
   }
 
-  /** ΔW_a = W'_a − W in the stored orientation and dtype of the base weight. */
+  /**
+   * ΔW_a = W'_a − W in the stored orientation and dtype of the base weight, on the layer's device. W is read
+   * where it is (an offloaded W stays in host memory).
+   */
   getDeltaWeight(name: string): Tensor {
     if (!this.adapters.has(name)) throw new Error(`FrodLinear '${this.modulePath}': no adapter '${name}'`);
-    this.ensureBaseWeight();
     const delta = this.adaptedMatrix(name);
     const w = this.originalMatrix();
     for (let i = 0; i < delta.data.length; i++) delta.data[i] -= w.data[i];
-    return matrixToWeight(delta, this.baseLayer.weight.dtype, this.fanInFanOut);
+    return matrixToWeight(delta, this.baseLayer.weight.dtype, this.fanInFanOut).to(this.homeDevice());
   }
 
   /** Adds W'_a − W of each adapter (default: the active ones, skipping merged ones) to the base weight. */
   merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] } = {}): void {
     const names = (options.adapterNames ?? this.active).filter((a) => this.adapters.has(a) && !this.merged.includes(a));
     if (names.length === 0) return;
-    this.ensureBaseWeight();
-    const weight = this.baseLayer.weight;
+    const weight = this.baseLayer.weight; // read where it is; it goes home just before it is written
     const original = this.originalMatrix();
     const current = weightMatrix({ weight, fanInFanOut: this.fanInFanOut }, this.modulePath);
     for (const name of names) {
@@ -271,9 +300,16 @@ export class FrodLinear extends Module implements TunerLayer {
       for (let i = 0; i < current.data.length; i++) current.data[i] += adapted.data[i] - original.data[i];
       if (options.safeMerge) checkFinite(current.data, name, this.modulePath);
     }
-    this.originalWeight ??= weight.detach().clone();
+    this.originalWeight ??= this.keptCopy(weight);
+    this.ensureBaseWeight();
     noGrad(() => weight.copy_(matrixToWeight(current, weight.dtype, this.fanInFanOut).to(weight.device)));
     this.merged.push(...names);
+  }
+
+  /** A copy of W for unmerge; it waits in host memory when offloading (unmerge copies it to wherever W is). */
+  private keptCopy(weight: Tensor): Tensor {
+    const keep = this.offloadEnabled ? FrodLinear.offloadDevice : weight.device;
+    return noGrad(() => (weight.device === keep ? weight.detach().clone() : weight.detach().to(keep)));
   }
 
   /** Restores the base weight exactly (from the copy kept at the first merge). */

@@ -9,7 +9,7 @@
  */
 import { type SafetensorsValue, loadSafetensors, safetensorsBytes } from '../nn/io';
 import { Module } from '../nn/module';
-import type { Tensor } from '../tensor';
+import type { Device, DType, Tensor } from '../tensor';
 import { nodeFs, nodePath, writeFileAtomic } from '../util/node';
 import type { BaseTuner, PeftConfigLike } from './tuner';
 import { countParameters, trainableParametersLine } from './trainable';
@@ -91,6 +91,12 @@ export class PeftModel<C extends PeftConfigLike = PeftConfigLike, M extends Modu
   override forward(...inputs: ForwardArgs<M>): ForwardResult<M> {
     const model = this.baseModel.model;
     return (model.forward as (...args: unknown[]) => ForwardResult<M>).apply(model, inputs);
+  }
+
+  /** Moves (or converts) the model; the tree below is the tuner's, whose `to` keeps offloaded base weights in host memory. */
+  override to(target: Device | DType): this {
+    this.baseModel.to(target);
+    return this;
   }
 
   /** The wrapped model (its targeted layers replaced by adapter layers). */

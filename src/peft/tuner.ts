@@ -10,7 +10,7 @@
 import { noGrad } from '../autograd';
 import { Module } from '../nn/module';
 import type { SafetensorsValue } from '../nn/io';
-import type { Tensor } from '../tensor';
+import type { Device, DType, Tensor } from '../tensor';
 import { isModuleToSave, selectTargets } from '../frod/targets';
 import { ModulesToSaveWrapper } from './modules-to-save';
 
@@ -45,6 +45,11 @@ export interface TunerLayer extends Module {
   deleteAdapter(name: string): void;
   /** The wrapped layer (with its weight back where the model needs it). */
   getBaseLayer(): Module;
+  /**
+   * Optional: takes tensors the layer keeps in host memory (an offloaded base weight) out of the module tree
+   * for a device move of the model, so the move leaves them there; returns what puts them back.
+   */
+  holdOffloaded?(): () => void;
 }
 
 /** True for a Module that implements {@link TunerLayer}. */
@@ -148,6 +153,20 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
   protected checkExists(name: string): void {
     if (!this.peftConfig.has(name)) {
       throw new Error(`adapter '${name}' does not exist (adapters: ${[...this.peftConfig.keys()].join(', ') || 'none'})`);
+    }
+  }
+
+  /**
+   * Module.to, except that a device move leaves what tuner layers keep in host memory (offloaded base
+   * weights, `runtimeOffloadBaseWeight`) where it is: no upload of weights the adapters do not need.
+   */
+  override to(target: Device | DType): this {
+    if (target !== 'cpu' && target !== 'gpu') return super.to(target);
+    const restore = this.tunerLayers().map(([, layer]) => layer.holdOffloaded?.());
+    try {
+      return super.to(target);
+    } finally {
+      for (const putBack of restore) putBack?.();
     }
   }
 
