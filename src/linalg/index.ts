@@ -211,8 +211,3 @@ export function slogdet(A: Tensor): { sign: Tensor; logabsdet: Tensor } {
     logabsdet: stackScalars(batch.batchShape, results.map((r) => r.logabsdet)),
   };
 }
-
-/** The functions above as one object, for `import { linalg } from 'frod-ts'` (linalg.qr, linalg.svd, …). */
-export const linalg = {
-  qr, cholesky, choleskyInverse, eigh, svd, svdvals, solve, inv, pinv, det, slogdet,
-} as const;

@@ -71,7 +71,8 @@ function prepareColumns(x: Mat) {
   const m = x.rows, n = x.cols;
   const big = maxAbs(x);
   const scale = big === 0 ? 0 : powerOfTwoScale(big);
-  const scaled = mat(m, n, x.data.map((v) => v * scale));
+  const scaled = mat(m, n);
+  for (let i = 0; i < scaled.data.length; i++) scaled.data[i] = x.data[i] * scale;
   const factors = m > n ? householderFactor(scaled) : null;
   const top = factors ? extractR(factors, n) : scaled;
   const rowsW = top.rows;
@@ -112,17 +113,11 @@ function tallSvd(x: Mat, full: boolean): TallFactors {
   return { u: leftVectors(uTop, factors, m, n, uCols), uCols, s, v: vSorted };
 }
 
-/** U = Q·[U_R; 0] (plus Q's trailing columns when full) for a tall matrix; U_R itself if there was no QR. */
+/** U = Q·[U_R; 0] (plus Q's trailing columns when full) for a tall matrix; U_R itself for a square one. */
 function leftVectors(
   uTop: Float64Array, factors: QrFactors | null, m: number, n: number, uCols: number,
 ): Float64Array {
-  if (!factors) {
-    if (uCols === n) return uTop;
-    const u = new Float64Array(m * uCols);
-    u.set(uTop);
-    for (let c = n; c < uCols; c++) u[c * m + c] = 1;
-    return u;
-  }
+  if (!factors) return uTop; // square: no QR, and U_R is already m×m
   const u = new Float64Array(m * uCols);
   for (let c = 0; c < n; c++) u.set(uTop.subarray(c * n, c * n + n), c * m);
   applyQ(factors, u, n);
