@@ -88,14 +88,31 @@ function normalizeColumns(w: Float64Array, m: number, n: number): void {
   }
 }
 
-/** eⱼᵀ·S·eⱼ for every unit column eⱼ of the column-major `e`; S·eⱼ is n dot products of contiguous rows. */
+/**
+ * eⱼᵀ·S·eⱼ for every unit column eⱼ of the column-major `e`. (S·eⱼ)ᵢ is the dot product of row i of S
+ * with eⱼ, both contiguous; two rows meet two columns per pass, so each load serves two products.
+ */
 function rayleighQuotients(s: Float64Array, e: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n);
-  const se = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    const off = j * n;
-    for (let i = 0; i < n; i++) se[i] = dot(s, i * n, e, off, n);
-    out[j] = dot(se, 0, e, off, n);
+  for (let j = 0; j < n; j += 2) {
+    const e0 = j * n, e1 = j + 1 < n ? e0 + n : e0;
+    let q0 = 0, q1 = 0;
+    for (let i = 0; i < n; i += 2) {
+      const r0 = i * n, r1 = i + 1 < n ? r0 + n : r0;
+      let d00 = 0, d01 = 0, d10 = 0, d11 = 0;
+      for (let k = 0; k < n; k++) {
+        const a0 = s[r0 + k], a1 = s[r1 + k], x0 = e[e0 + k], x1 = e[e1 + k];
+        d00 += a0 * x0; d01 += a0 * x1; d10 += a1 * x0; d11 += a1 * x1;
+      }
+      q0 += e[e0 + i] * d00;
+      q1 += e[e1 + i] * d01;
+      if (i + 1 < n) {
+        q0 += e[e0 + i + 1] * d10;
+        q1 += e[e1 + i + 1] * d11;
+      }
+    }
+    out[j] = q0;
+    if (j + 1 < n) out[j + 1] = q1;
   }
   return out;
 }
