@@ -12,8 +12,8 @@ import { type Mat, EPS, identity, mat, matmul, transpose } from '../../src/linal
 
 export { EPS };
 
-/** fast-check settings shared by the property tests: modest run counts, reproducible seeds. */
-export const RUNS = { numRuns: 25 };
+/** fast-check settings shared by the property tests: modest run counts, a fixed seed (same cases every run). */
+export const RUNS = { numRuns: 40, seed: 20260705 };
 
 /** A seeded uniform(−1, 1) matrix. */
 export function randomMat(rows: number, cols: number, seed: number): Mat {

@@ -33,7 +33,7 @@ test('shapes spanning several panels, tall and wide, take the blocked path corre
   fc.assert(fc.property(fc.integer({ min: 65, max: 140 }), fc.integer({ min: 33, max: 100 }), fc.nat(), (m, n, seed) => {
     checkFactorization(randomMat(m, n, seed), 'reduced');
     checkFactorization(randomMat(n, m, seed + 1), 'complete');
-  }), { numRuns: 6 });
+  }), { ...RUNS, numRuns: 6 });
 });
 
 test('ill-conditioned and rank-deficient inputs still give an orthonormal Q and Q·R = A', () => {
