@@ -75,7 +75,7 @@ function pathOf(points: [number, number][]): string {
  * (they cannot sit on a log axis). Throws when no series has a usable value.
  */
 export function lossCurvesSvg(series: readonly LossSeries[], options: PlotOptions = {}): string {
-  const { title = 'Training loss', width = 720, height = 420, smoothing = 0.1 } = options;
+  const { title = 'Training loss', width = 760, height = 420, smoothing = 0.1 } = options;
   const usable = series.map((s) => s.losses.filter((v) => Number.isFinite(v) && v > 0));
   const all = usable.flat();
   if (all.length === 0) throw new Error('lossCurvesSvg: no finite positive loss value to plot');
@@ -83,7 +83,8 @@ export function lossCurvesSvg(series: readonly LossSeries[], options: PlotOption
   const lo = Math.min(...all);
   const hi = Math.max(...all);
   const [yLo, yHi] = lo === hi ? [lo / 2, hi * 2] : [lo, hi];
-  const margin = { left: 60, right: 170, top: 36, bottom: 44 };
+  const longestName = Math.max(0, ...series.map((s) => s.name.length));
+  const margin = { left: 60, right: Math.max(150, 48 + Math.ceil(6.8 * longestName)), top: 36, bottom: 44 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const xOf = (step: number) => margin.left + (maxSteps <= 1 ? 0 : ((step - 1) / (maxSteps - 1)) * plotW);

@@ -35,7 +35,7 @@ export interface DemoSettings {
 /** The default run and the `--quick` one (for CI: under a minute on 2 cores). */
 export const DEMO_PRESETS: Readonly<Record<'default' | 'quick', DemoSettings>> = {
   default: { steps: 150, batchSize: 32, evalEvery: 15, maxValidation: 250, maxTest: null, weightDecay: 0.01, warmupFraction: 0.1 },
-  quick: { steps: 30, batchSize: 16, evalEvery: 10, maxValidation: 100, maxTest: 300, weightDecay: 0.01, warmupFraction: 0.1 },
+  quick: { steps: 60, batchSize: 16, evalEvery: 10, maxValidation: 100, maxTest: 300, weightDecay: 0.01, warmupFraction: 0.1 },
 };
 
 export interface DemoOptions {

@@ -9,13 +9,16 @@ import { demoMethods, type MethodId } from './methods';
 import { loadModel } from './model';
 import { DEMO_PRESETS, trainMethod, type DemoSettings } from './run';
 
-/** The candidate rates per method (full fine-tuning's grid sits lower: it moves every weight). */
+/**
+ * The candidate rates per method (full fine-tuning's grid sits lower: it moves every weight). The grids
+ * were widened until each method's best rate sat inside its grid, not at an edge.
+ */
 export const LR_GRID: Readonly<Record<MethodId, readonly number[]>> = {
-  'frod': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
-  'frod-all-linear': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
-  'lora': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+  'frod': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1],
+  'frod-all-linear': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1],
+  'lora': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1],
   'full': [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
-  'linear-probe': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+  'linear-probe': [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1, 3],
 };
 
 /** One cell of the grid. */

@@ -62,7 +62,7 @@ const demoCommand: CliCommand = {
         + 'results.json, loss-curves.svg, results.md and the trained FRoD adapter (PEFT layout, reloaded and re-checked) to --out.')
       .option('--out <dir>', 'output directory', './frod-demo-out')
       .option('--seed <n>', 'seed of the data split, the new head and the batch order', '0')
-      .option('--steps <n>', 'training steps per method (default 150, or 30 with --quick)')
+      .option('--steps <n>', 'training steps per method (default 150, or 60 with --quick)')
       .option('--batch-size <n>', 'images per step (default 32, or 16 with --quick)')
       .option('--device <device>', 'cpu, gpu (gpu.js) or auto (gpu only when gpu.js finds a real GPU)', 'cpu')
       .option('--quick', 'a small run for CI: fewer steps, smaller batches and test set (under a minute on 2 cores)')
