@@ -8,6 +8,7 @@ import { FrodConfig } from '../../src/frod/config';
 import { selectTargets } from '../../src/frod/targets';
 import { loadSafetensors } from '../../src/nn/io';
 import { Conv1D, Linear } from '../../src/nn/layers/linear';
+import { Module } from '../../src/nn/module';
 import { ViTForImageClassification } from '../../src/nn/models/vit';
 import { PeftModel } from '../../src/peft/peft-model';
 import { LoraConfig, LoraLinear, getLoraModel, loraKey } from '../../src/lora';
@@ -153,6 +154,63 @@ test('LoraConfig: defaults, JSON round trip with unknown keys, rank/alpha patter
   assert.throws(() => LoraConfig.fromJSON({ peft_type: 'FROD' }), /peft_type/);
   assert.throws(() => LoraConfig.fromJSON({ use_dora: true }), /use_dora/);
   assert.throws(() => new LoraConfig({ targetModules: '(' }), /invalid regular expression/);
+});
+
+test('bias "lora_only" trains the biases of adapted layers only; only one adapter may train biases', () => {
+  const peft = getLoraModel(tinyVit(), new LoraConfig({ r: 1, targetModules: ['query'], bias: 'lora_only' }));
+  const trainable = peft.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n);
+  const biases = trainable.filter((n) => n.endsWith('.bias'));
+  assert.equal(biases, [0, 1].map((i) => `base_model.model.vit.encoder.layer.${i}.attention.attention.query.base_layer.bias`));
+  const all = getLoraModel(tinyVit(), new LoraConfig({ r: 1, targetModules: ['query'], bias: 'all' }));
+  assert.ok(all.namedParameters().filter(([n, p]) => p.requiresGrad && n.endsWith('.bias')).length > 2);
+  assert.throws(() => all.addAdapter('second', new LoraConfig({ r: 1, targetModules: ['query'], bias: 'all' })), /only 1 adapter with bias/);
+});
+
+test('two adapters: each active one adds its update; disabling gives the base model; deleting removes one', () => {
+  const model = tinyVit(5);
+  const x = randn([2, 1, 8, 8], { generator: new Generator(1) });
+  const base = model.forward(x);
+  const peft = getLoraModel(model, new LoraConfig({ r: 2, initLoraWeights: false, targetModules: ['value'] }));
+  peft.addAdapter('other', new LoraConfig({ r: 3, initLoraWeights: false, targetModules: ['value'] }));
+  const first = peft.forward(x as never) as Tensor;
+  peft.setAdapter('other');
+  const second = peft.forward(x as never) as Tensor;
+  assert.ok(maxAbsDiff(first, second) > 1e-6);
+  const trainable = peft.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n);
+  assert.ok(trainable.length > 0 && trainable.every((n) => n.includes('.other.')), trainable.join(', '));
+  assert.is(maxAbsDiff(peft.disableAdapter(() => peft.forward(x as never) as Tensor), base), 0);
+  peft.deleteAdapter('other');
+  assert.equal(peft.activeAdapters, ['default']);
+  assert.ok(maxAbsDiff(peft.forward(x as never) as Tensor, first) < 1e-6);
+});
+
+test('GPT-2 Conv1D targets force fan_in_fan_out and merge in the (in, out) orientation', () => {
+  class Block extends Module {
+    declare c_attn: Conv1D;
+    constructor() {
+      super();
+      this.registerModule('c_attn', new Conv1D(6, 4, { dtype: 'float64', generator: new Generator(3) }));
+    }
+    override forward(x: Tensor): Tensor {
+      return this.c_attn.forward(x);
+    }
+  }
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (message: string) => { warnings.push(message); };
+  let peft;
+  try {
+    peft = getLoraModel(new Block(), new LoraConfig({ r: 2, initLoraWeights: false, targetModules: ['c_attn'] }));
+  } finally {
+    console.warn = warn;
+  }
+  assert.ok(warnings.some((w) => w.includes('setting fan_in_fan_out to true')));
+  assert.is(peft.peftConfig.get('default')!.fanInFanOut, true);
+  const x = randn([3, 4], { dtype: 'float64', generator: new Generator(4) });
+  const before = peft.forward(x as never) as Tensor;
+  const merged = peft.mergeAndUnload() as Block;
+  assert.equal(merged.c_attn.weight.shape, [4, 6]);
+  assert.ok(maxAbsDiff(merged.forward(x), before) < 1e-10);
 });
 
 test.run();
