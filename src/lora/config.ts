@@ -4,7 +4,8 @@
  * `layersPattern`, `modulesToSave`) means exactly what it means for FRoD: both tuners select modules with
  * the shared rules of src/frod/targets.ts. Unknown JSON keys are kept and written back.
  */
-import { pythonFloatRepr, type JsonObject, type JsonValue, type TaskType } from '../frod/config';
+import { type JsonObject, type JsonValue, type TaskType } from '../frod/config';
+import { pythonJsonDumps } from '../peft/python-json';
 import { compileFullMatch, compileLayerRegex } from '../frod/targets';
 
 /** Which biases train: none, every bias of the model, or the biases of LoRA-adapted layers. */
@@ -182,7 +183,7 @@ export class LoraConfig {
 
   /** adapter_config.json as PEFT writes it: `json.dumps(d, indent=2, sort_keys=True)`. */
   toJSONString(): string {
-    return pythonJson(this.toJSON(), '', null);
+    return pythonJsonDumps(this.toJSON(), FLOAT_KEYS);
   }
 
   /** Parses an adapter_config.json object; missing keys take PEFT's defaults, unknown keys are kept. */
@@ -208,17 +209,3 @@ function patternValue(pattern: Readonly<Record<string, number>>, path: string): 
   return key === undefined ? undefined : pattern[key];
 }
 
-/** `json.dumps(value, indent=2, sort_keys=True)` with PEFT's float fields written as floats. */
-function pythonJson(value: JsonValue, indent: string, key: string | null): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') {
-    return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  }
-  if (typeof value === 'number') return (key !== null && FLOAT_KEYS.has(key)) || !Number.isSafeInteger(value) ? pythonFloatRepr(value) : String(value);
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    return value.length === 0 ? '[]' : `[\n${value.map((v) => inner + pythonJson(v, inner, key)).join(',\n')}\n${indent}]`;
-  }
-  const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (keys.length === 0) return '{}';
-  return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${pythonJson(value[k], inner, indent === '' ? k : null)}`).join(',\n')}\n${indent}}`;
-}
