@@ -26,13 +26,15 @@ test('the README sample runs: adapter trains, saves in PEFT layout and reloads w
       .replace(/import \{([^}]*)\} from 'frod-ts';/, 'const {$1} = frodTs;')
       .concat('\nreturn { model, peft, reloaded };');
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const run = new Function('frodTs', body) as (m: typeof frodTs) => { peft: frodTs.PeftModel; reloaded: frodTs.PeftModel };
+    type Vit = frodTs.nn.ViTForImageClassification;
+    type Peft = frodTs.PeftModel<frodTs.PeftConfigLike, Vit>;
+    const run = new Function('frodTs', body) as (m: typeof frodTs) => { peft: Peft; reloaded: Peft };
     const { peft, reloaded } = run(frodTs);
     console.log = log;
     assert.match(logs.join('\n'), /^trainable params: [\d,]+ \|\| all params: [\d,]+ \|\| trainable%: \d+\.\d{4}$/m);
     const x = frodTs.randn([2, 1, 28, 28]);
-    const a = frodTs.noGrad(() => (peft.forward(x) as frodTs.Tensor).data());
-    const b = frodTs.noGrad(() => (reloaded.forward(x) as frodTs.Tensor).data());
+    const a = frodTs.noGrad(() => peft.forward(x).data());
+    const b = frodTs.noGrad(() => reloaded.forward(x).data());
     assert.equal(Array.from(a), Array.from(b));
   } finally {
     console.log = log;
