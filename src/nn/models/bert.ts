@@ -8,14 +8,12 @@ import { arange, zeros } from '../../tensor/create';
 import { Generator } from '../../tensor/random';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
-import { activationByName } from '../functional/activation';
-import { ModuleList } from '../layers/containers';
 import { Dropout } from '../layers/dropout';
 import { Embedding } from '../layers/embedding';
 import { Linear } from '../layers/linear';
 import { LayerNorm } from '../layers/normalization';
 import { Module, type LoadStateDictResult } from '../module';
-import { SelfAttentionQKV, initHfWeights } from './blocks';
+import { IntermediateDense, LayerStack, SelfAttentionQKV, initHfWeights } from './blocks';
 import { loadHfStateDict, pickConfig, type HfLoadOptions } from './hf';
 
 /** BertConfig's fields in camelCase, with Hugging Face's defaults (bert-base). */
@@ -131,20 +129,7 @@ export class BertAttention extends Module {
   }
 }
 
-export class BertIntermediate extends Module {
-  declare dense: Linear;
-  private readonly act: (x: Tensor) => Tensor;
-
-  constructor(config: BertConfig, generator: Generator) {
-    super();
-    this.act = activationByName(config.hiddenAct);
-    this.registerModule('dense', new Linear(config.hiddenSize, config.intermediateSize, { generator }));
-  }
-
-  override forward(hidden: Tensor): Tensor {
-    return this.act(this.dense.forward(hidden));
-  }
-}
+export class BertIntermediate extends IntermediateDense {}
 
 /** Post-norm block: h = LN(h + attn(h)); h = LN(h + ffn(h)). */
 export class BertLayer extends Module {
@@ -165,18 +150,9 @@ export class BertLayer extends Module {
   }
 }
 
-export class BertEncoder extends Module {
-  declare layer: ModuleList<BertLayer>;
-
+export class BertEncoder extends LayerStack<BertLayer> {
   constructor(config: BertConfig, generator: Generator) {
-    super();
-    this.registerModule('layer', new ModuleList(Array.from({ length: config.numHiddenLayers }, () => new BertLayer(config, generator))));
-  }
-
-  override forward(hidden: Tensor, attentionMask?: Tensor | null): Tensor {
-    let h = hidden;
-    for (const layer of this.layer) h = layer.forward(h, attentionMask);
-    return h;
+    super(config.numHiddenLayers, () => new BertLayer(config, generator));
   }
 }
 

@@ -1,9 +1,14 @@
-/** Pieces shared by the BERT and ViT models: the q/k/v self-attention and Hugging Face-style weight init. */
+/**
+ * Pieces shared by the BERT and ViT models: the q/k/v self-attention, the intermediate dense + activation, the
+ * encoder's stack of layers, and Hugging Face-style weight init.
+ */
 import { noGrad } from '../../autograd/graph';
 import type { Generator } from '../../tensor/random';
 import type { Tensor } from '../../tensor/tensor';
+import { activationByName } from '../functional/activation';
 import { mergeHeads, scaledDotProductAttention, splitHeads } from '../functional/attention';
 import { normal_, ones_, truncNormal_, zeros_ } from '../init';
+import { ModuleList } from '../layers/containers';
 import { Dropout } from '../layers/dropout';
 import { Embedding } from '../layers/embedding';
 import { Conv1D, Linear } from '../layers/linear';
@@ -42,6 +47,46 @@ export class SelfAttentionQKV extends Module {
       generator: this.dropout.generator,
     });
     return mergeHeads(context);
+  }
+}
+
+/** BertIntermediate / ViTIntermediate: `dense` (hidden → intermediate) followed by the hidden activation. */
+export class IntermediateDense extends Module {
+  declare dense: Linear;
+  private readonly act: (x: Tensor) => Tensor;
+
+  constructor(config: { hiddenSize: number; intermediateSize: number; hiddenAct: string }, generator: Generator) {
+    super();
+    this.act = activationByName(config.hiddenAct);
+    this.registerModule('dense', new Linear(config.hiddenSize, config.intermediateSize, { generator }));
+  }
+
+  /** hidden (…, hiddenSize) → (…, intermediateSize). */
+  override forward(hidden: Tensor): Tensor {
+    return this.act(this.dense.forward(hidden));
+  }
+}
+
+/** A block of an encoder stack: hidden (B, T, H) and an optional padding mask → hidden (B, T, H). */
+export interface EncoderBlock extends Module {
+  forward(hidden: Tensor, attentionMask?: Tensor | null): Tensor;
+}
+
+/** BertEncoder / ViTEncoder: `layer`, a ModuleList of numHiddenLayers blocks applied one after another. */
+export class LayerStack<L extends EncoderBlock> extends Module {
+  declare layer: ModuleList<L>;
+
+  /** makeLayer is called numHiddenLayers times, in order (so the layers draw their weights in order). */
+  constructor(numHiddenLayers: number, makeLayer: () => L) {
+    super();
+    this.registerModule('layer', new ModuleList(Array.from({ length: numHiddenLayers }, makeLayer)));
+  }
+
+  /** hidden (B, T, H) → (B, T, H); attentionMask (B, T) of 1/0 is passed to every layer. */
+  override forward(hidden: Tensor, attentionMask?: Tensor | null): Tensor {
+    let h = hidden;
+    for (const layer of this.layer) h = layer.forward(h, attentionMask);
+    return h;
   }
 }
 

@@ -12,14 +12,12 @@ import { zeros } from '../../tensor/create';
 import { Generator } from '../../tensor/random';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
-import { activationByName } from '../functional/activation';
 import { truncNormal_ } from '../init';
-import { ModuleList } from '../layers/containers';
 import { Dropout } from '../layers/dropout';
 import { Linear } from '../layers/linear';
 import { LayerNorm } from '../layers/normalization';
 import { Module, parameter, type LoadStateDictResult } from '../module';
-import { SelfAttentionQKV, initHfWeights } from './blocks';
+import { IntermediateDense, LayerStack, SelfAttentionQKV, initHfWeights } from './blocks';
 import { loadHfStateDict, pickConfig, type HfLoadOptions } from './hf';
 
 /** ViTConfig's fields in camelCase, with Hugging Face's defaults (ViT-Base/16 at 224 pixels). */
@@ -148,20 +146,7 @@ export class ViTAttention extends Module {
   }
 }
 
-export class ViTIntermediate extends Module {
-  declare dense: Linear;
-  private readonly act: (x: Tensor) => Tensor;
-
-  constructor(config: ViTConfig, generator: Generator) {
-    super();
-    this.act = activationByName(config.hiddenAct);
-    this.registerModule('dense', new Linear(config.hiddenSize, config.intermediateSize, { generator }));
-  }
-
-  override forward(hidden: Tensor): Tensor {
-    return this.act(this.dense.forward(hidden));
-  }
-}
+export class ViTIntermediate extends IntermediateDense {}
 
 /** Pre-norm block: h = h + attn(LN(h)); h = h + mlp(LN(h)). */
 export class ViTLayer extends Module {
@@ -186,18 +171,10 @@ export class ViTLayer extends Module {
   }
 }
 
-export class ViTEncoder extends Module {
-  declare layer: ModuleList<ViTLayer>;
-
+/** The ViT layers take no mask: a mask given to forward is passed on and ignored. */
+export class ViTEncoder extends LayerStack<ViTLayer> {
   constructor(config: ViTConfig, generator: Generator) {
-    super();
-    this.registerModule('layer', new ModuleList(Array.from({ length: config.numHiddenLayers }, () => new ViTLayer(config, generator))));
-  }
-
-  override forward(hidden: Tensor): Tensor {
-    let h = hidden;
-    for (const layer of this.layer) h = layer.forward(h);
-    return h;
+    super(config.numHiddenLayers, () => new ViTLayer(config, generator));
   }
 }
 
