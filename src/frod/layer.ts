@@ -17,11 +17,10 @@
  */
 import { noGrad } from '../autograd';
 import type { Mat } from '../linalg/kernels/mat';
-import { Conv1D, Linear } from '../nn/layers/linear';
-import { Module, parameter } from '../nn/module';
+import { parameter } from '../nn/module';
 import { type Device, Generator, type Tensor, dropout, sparseMm, tensor } from '../tensor';
+import { type AdaptableLayer, AdapterLayer } from '../peft/adapter-layer';
 import { BufferDict, ParameterDict } from '../peft/dicts';
-import type { TunerLayer } from '../peft/tuner';
 import type { CategoryState } from './basis';
 import type { FrodConfig } from './config';
 import { adaptedWeight, decomposeWeight } from './decompose';
@@ -29,7 +28,7 @@ import { checkFinite, initialLayerValues } from './functional';
 import { matrixToWeight, toFloat64, weightMatrix } from './weights';
 
 /** The base layers FRoD adapts. */
-export type FrodBaseLayer = Linear | Conv1D;
+export type FrodBaseLayer = AdaptableLayer;
 
 /** Moves a base weight to a device in place (the tensor keeps its identity). */
 export type BaseWeightMover = (weight: Tensor, device: Device) => void;
@@ -47,24 +46,15 @@ interface AdapterEntry {
   readonly generator: Generator;
 }
 
-export class FrodLinear extends Module implements TunerLayer {
-  readonly isTunerLayer = true as const;
+export class FrodLinear extends AdapterLayer<AdapterEntry> {
   /** How `runtimeOffloadBaseWeight` moves base weights; replace to plug in another device strategy. */
   static baseWeightMover: BaseWeightMover = moveStorage;
   /** Where offloaded base weights wait (host memory). */
   static offloadDevice: Device = 'cpu';
 
-  readonly baseLayer: FrodBaseLayer;
-  readonly inFeatures: number;
-  readonly outFeatures: number;
   readonly frodLambdaL = new ParameterDict();
   readonly frodLambdaSValues = new ParameterDict();
   readonly frodU = new BufferDict(false);
-  private readonly adapters = new Map<string, AdapterEntry>();
-  private active: string[] = [];
-  private disabled = false;
-  private merged: string[] = [];
-  private originalWeight: Tensor | null = null;
   private offloadEnabled = false;
   private offloaded = false;
 
@@ -73,15 +63,8 @@ export class FrodLinear extends Module implements TunerLayer {
    * @param modulePath its dotted path in the model (named in errors)
    * @param fanInFanOut true when the weight is stored (in, out) — forced by the layer type
    */
-  constructor(baseLayer: FrodBaseLayer, readonly modulePath: string, readonly fanInFanOut: boolean) {
-    super();
-    if (!(baseLayer instanceof Linear || baseLayer instanceof Conv1D)) {
-      throw new Error(`FrodLinear: module '${modulePath}' is a ${(baseLayer as Module).constructor.name}; only Linear and Conv1D can be adapted`);
-    }
-    this.baseLayer = baseLayer;
-    this.inFeatures = baseLayer.inFeatures;
-    this.outFeatures = baseLayer.outFeatures;
-    this.registerModule('base_layer', baseLayer);
+  constructor(baseLayer: FrodBaseLayer, modulePath: string, fanInFanOut: boolean) {
+    super('FrodLinear', baseLayer, modulePath, fanInFanOut);
     this.registerModule('frod_lambda_l', this.frodLambdaL);
     this.registerModule('frod_lambda_s_values', this.frodLambdaSValues);
     this.registerModule('frod_U', this.frodU);
@@ -119,47 +102,21 @@ export class FrodLinear extends Module implements TunerLayer {
     if (this.adapters.size === 1) this.offloadBaseWeight();
   }
 
-  adapterNames(): string[] {
-    return [...this.adapters.keys()];
-  }
-
   /** The category state adapter `name` uses. */
   categoryOf(name: string): CategoryState {
-    const entry = this.adapters.get(name);
-    if (!entry) throw new Error(`FrodLinear '${this.modulePath}': no adapter '${name}'`);
-    return entry.category;
+    return this.entry(name).category;
   }
 
-  get mergedAdapters(): readonly string[] {
-    return [...this.merged];
+  protected setAdapterTrainable(name: string, on: boolean): void {
+    this.frodLambdaL.get(name).requiresGrad = on;
+    this.frodLambdaSValues.get(name).requiresGrad = on;
   }
 
-  get activeAdapters(): readonly string[] {
-    return [...this.active];
-  }
-
-  setActiveAdapters(names: readonly string[], trainable: (name: string) => boolean): void {
-    this.active = [...names];
-    for (const name of this.adapters.keys()) {
-      const on = this.active.includes(name) && trainable(name);
-      this.frodLambdaL.get(name).requiresGrad = on;
-      this.frodLambdaSValues.get(name).requiresGrad = on;
-    }
-  }
-
-  setAdaptersDisabled(disabled: boolean): void {
-    this.disabled = disabled;
-  }
-
-  deleteAdapter(name: string): void {
-    if (!this.adapters.has(name)) return;
-    if (this.merged.includes(name)) throw new Error(`FrodLinear '${this.modulePath}': adapter '${name}' is merged; unmerge before deleting it`);
+  protected dropAdapterTensors(name: string): void {
     if (this.adapters.size === 1) this.ensureBaseWeight(); // the adapters tell where home is: bring W back first
-    this.adapters.delete(name);
     this.frodLambdaL.delete(name);
     this.frodLambdaSValues.delete(name);
     this.frodU.delete(name);
-    this.active = this.active.filter((a) => a !== name);
   }
 
   // ---- base weight offloading (runtimeOffloadBaseWeight) -------------------------------------------------
@@ -207,7 +164,7 @@ export class FrodLinear extends Module implements TunerLayer {
     return () => baseLayer.registerParameter('weight', weight);
   }
 
-  getBaseLayer(): FrodBaseLayer {
+  override getBaseLayer(): FrodBaseLayer {
     this.ensureBaseWeight();
     return this.baseLayer;
   }
@@ -235,9 +192,7 @@ export class FrodLinear extends Module implements TunerLayer {
   }
 
   override forward(x: Tensor): Tensor {
-    if (x.shape[x.ndim - 1] !== this.inFeatures) {
-      throw new Error(`FrodLinear '${this.modulePath}': input of shape (${x.shape.join(',')}) does not end in in_features ${this.inFeatures}`);
-    }
+    this.checkInput(x);
     if (this.disabled || this.merged.length > 0) {
       if (this.disabled && this.merged.length > 0) this.unmerge();
       return this.getBaseLayer().forward(x);
@@ -281,7 +236,7 @@ export class FrodLinear extends Module implements TunerLayer {
    * where it is (an offloaded W stays in host memory).
    */
   getDeltaWeight(name: string): Tensor {
-    if (!this.adapters.has(name)) throw new Error(`FrodLinear '${this.modulePath}': no adapter '${name}'`);
+    this.entry(name); // throws for an adapter the layer does not hold
     const delta = this.adaptedMatrix(name);
     const w = this.originalMatrix();
     for (let i = 0; i < delta.data.length; i++) delta.data[i] -= w.data[i];
@@ -290,7 +245,7 @@ export class FrodLinear extends Module implements TunerLayer {
 
   /** Adds W'_a − W of each adapter (default: the active ones, skipping merged ones) to the base weight. */
   merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] } = {}): void {
-    const names = (options.adapterNames ?? this.active).filter((a) => this.adapters.has(a) && !this.merged.includes(a));
+    const names = this.adaptersToMerge(options);
     if (names.length === 0) return;
     const weight = this.baseLayer.weight; // read where it is; it goes home just before it is written
     const original = this.originalMatrix();
@@ -321,9 +276,5 @@ export class FrodLinear extends Module implements TunerLayer {
     noGrad(() => weight.copy_(original.to(weight.device)));
     this.originalWeight = null;
     this.merged = [];
-  }
-
-  override extraRepr(): string {
-    return `adapters=[${this.adapterNames().join(', ')}], in_features=${this.inFeatures}, out_features=${this.outFeatures}`;
   }
 }

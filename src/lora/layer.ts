@@ -7,15 +7,14 @@
  */
 import { noGrad } from '../autograd';
 import { kaimingUniform_, normal_, zeros_ } from '../nn/init';
-import { Conv1D, Linear } from '../nn/layers/linear';
-import { Module } from '../nn/module';
+import { Linear } from '../nn/layers/linear';
+import { type AdaptableLayer, AdapterLayer } from '../peft/adapter-layer';
 import { ModuleMap } from '../peft/dicts';
-import type { TunerLayer } from '../peft/tuner';
 import { dropout, Generator, type Tensor } from '../tensor';
 import type { LoraConfig } from './config';
 
 /** The base layers LoRA adapts. */
-export type LoraBaseLayer = Linear | Conv1D;
+export type LoraBaseLayer = AdaptableLayer;
 
 interface AdapterEntry {
   readonly rank: number;
@@ -24,33 +23,17 @@ interface AdapterEntry {
   readonly generator: Generator;
 }
 
-export class LoraLinear extends Module implements TunerLayer {
-  readonly isTunerLayer = true as const;
-  readonly baseLayer: LoraBaseLayer;
-  readonly inFeatures: number;
-  readonly outFeatures: number;
+export class LoraLinear extends AdapterLayer<AdapterEntry> {
   readonly loraA = new ModuleMap<Linear>();
   readonly loraB = new ModuleMap<Linear>();
-  private readonly adapters = new Map<string, AdapterEntry>();
-  private active: string[] = [];
-  private disabled = false;
-  private merged: string[] = [];
-  private originalWeight: Tensor | null = null;
 
   /**
    * @param baseLayer the Linear or Conv1D to adapt
    * @param modulePath its dotted path in the model (named in errors)
    * @param fanInFanOut true when the weight is stored (in, out) — forced by the layer type
    */
-  constructor(baseLayer: LoraBaseLayer, readonly modulePath: string, readonly fanInFanOut: boolean) {
-    super();
-    if (!(baseLayer instanceof Linear || baseLayer instanceof Conv1D)) {
-      throw new Error(`LoraLinear: module '${modulePath}' is a ${(baseLayer as Module).constructor.name}; only Linear and Conv1D can be adapted`);
-    }
-    this.baseLayer = baseLayer;
-    this.inFeatures = baseLayer.inFeatures;
-    this.outFeatures = baseLayer.outFeatures;
-    this.registerModule('base_layer', baseLayer);
+  constructor(baseLayer: LoraBaseLayer, modulePath: string, fanInFanOut: boolean) {
+    super('LoraLinear', baseLayer, modulePath, fanInFanOut);
     this.registerModule('lora_A', this.loraA);
     this.registerModule('lora_B', this.loraB);
   }
@@ -86,53 +69,19 @@ export class LoraLinear extends Module implements TunerLayer {
     this.setActiveAdapters(this.active.length > 0 ? this.active : [name], () => true);
   }
 
-  adapterNames(): string[] {
-    return [...this.adapters.keys()];
-  }
-
   /** The scale s of adapter `name`. */
   scalingOf(name: string): number {
     return this.entry(name).scaling;
   }
 
-  private entry(name: string): AdapterEntry {
-    const entry = this.adapters.get(name);
-    if (!entry) throw new Error(`LoraLinear '${this.modulePath}': no adapter '${name}'`);
-    return entry;
+  protected setAdapterTrainable(name: string, on: boolean): void {
+    this.loraA.get(name).requiresGrad_(on);
+    this.loraB.get(name).requiresGrad_(on);
   }
 
-  get mergedAdapters(): readonly string[] {
-    return [...this.merged];
-  }
-
-  get activeAdapters(): readonly string[] {
-    return [...this.active];
-  }
-
-  setActiveAdapters(names: readonly string[], trainable: (name: string) => boolean): void {
-    this.active = [...names];
-    for (const name of this.adapters.keys()) {
-      const on = this.active.includes(name) && trainable(name);
-      this.loraA.get(name).requiresGrad_(on);
-      this.loraB.get(name).requiresGrad_(on);
-    }
-  }
-
-  setAdaptersDisabled(disabled: boolean): void {
-    this.disabled = disabled;
-  }
-
-  deleteAdapter(name: string): void {
-    if (!this.adapters.has(name)) return;
-    if (this.merged.includes(name)) throw new Error(`LoraLinear '${this.modulePath}': adapter '${name}' is merged; unmerge before deleting it`);
-    this.adapters.delete(name);
+  protected dropAdapterTensors(name: string): void {
     this.loraA.delete(name);
     this.loraB.delete(name);
-    this.active = this.active.filter((a) => a !== name);
-  }
-
-  getBaseLayer(): LoraBaseLayer {
-    return this.baseLayer;
   }
 
   /** s · B A drop(x) for adapter `name`; x (..., in) → (..., out). */
@@ -143,9 +92,7 @@ export class LoraLinear extends Module implements TunerLayer {
   }
 
   override forward(x: Tensor): Tensor {
-    if (x.shape[x.ndim - 1] !== this.inFeatures) {
-      throw new Error(`LoraLinear '${this.modulePath}': input of shape (${x.shape.join(',')}) does not end in in_features ${this.inFeatures}`);
-    }
+    this.checkInput(x);
     if (this.disabled && this.merged.length > 0) this.unmerge();
     let y = this.baseLayer.forward(x);
     if (this.disabled || this.merged.length > 0) return y;
@@ -164,7 +111,7 @@ export class LoraLinear extends Module implements TunerLayer {
 
   /** Adds ΔW of each adapter (default: the active ones, skipping merged ones) to the base weight. */
   merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] } = {}): void {
-    const names = (options.adapterNames ?? this.active).filter((a) => this.adapters.has(a) && !this.merged.includes(a));
+    const names = this.adaptersToMerge(options);
     if (names.length === 0) return;
     const weight = this.baseLayer.weight;
     noGrad(() => {
@@ -188,10 +135,6 @@ export class LoraLinear extends Module implements TunerLayer {
     noGrad(() => this.baseLayer.weight.copy_(original));
     this.originalWeight = null;
     this.merged = [];
-  }
-
-  override extraRepr(): string {
-    return `adapters=[${this.adapterNames().join(', ')}], in_features=${this.inFeatures}, out_features=${this.outFeatures}`;
   }
 }
 
