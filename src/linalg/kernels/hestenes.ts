@@ -9,8 +9,9 @@
  * WᵀW without ever forming it. Everything is a column operation on a column-major buffer, so the
  * loops are contiguous. Columns are taken two at a time: the rotations (p, q) and (p+1, q) share
  * one pass over column q, which also computes the dot products the next q needs — two rotations for
- * one pass over four columns instead of two passes each (in JavaScript, without SIMD, the loads and
- * stores are what bound these loops).
+ * one pass over four columns instead of two passes each (the loads and stores are what bound these
+ * loops). The passes themselves are the kernels of ./jacobiColumns.ts (WebAssembly SIMD or JavaScript,
+ * bit for bit the same), on a copy of the columns in their working buffer.
  *
  * A pair is left alone when |w_pᵀw_q| ≤ tol·‖w_p‖·‖w_q‖ (relative orthogonality, the criterion
  * that gives Jacobi its high relative accuracy), or when one of the two columns is negligible (norm
@@ -18,6 +19,7 @@
  * column is numerically zero, and its direction is noise that no rotation can make orthogonal).
  * The method stops after a sweep without rotations.
  */
+import { type JacobiKernels, jacobiKernels } from './jacobiColumns';
 
 /** Sweeps before giving up; convergence is quadratic, so finite input never gets near this. */
 const MAX_SWEEPS = 80;
@@ -34,6 +36,17 @@ interface Criteria {
   negligible2: number;
 }
 
+/** The columns being rotated, in the kernels' buffer: W's n columns `ld` apart, then V's `ldv` apart. */
+interface Work {
+  k: JacobiKernels;
+  ld: number;
+  /** Offset of V's first column, and its column stride (0 when there is no accumulator). */
+  v0: number;
+  ldv: number;
+}
+
+const even = (x: number) => x + (x & 1);
+
 /**
  * Orthogonalizes the n columns (m rows each) of the column-major `w` in place, applying the same
  * rotations to `acc.v` if given. Columns of norm ≤ `negligible` are left alone. Returns the
@@ -44,28 +57,34 @@ export function orthogonalizeColumns(
 ): Float64Array {
   const norms = new Float64Array(n);
   const crit: Criteria = { tol, negligible2: negligible * negligible };
+  const k = jacobiKernels();
+  const ld = even(m), ldv = acc ? even(acc.len) : 0;
+  const work: Work = { k, ld, v0: ld * n, ldv };
+  const buffer = k.reserve(ld * n + ldv * n);
+  copyColumns(w, m, buffer, 0, ld, n, true);
+  if (acc) copyColumns(acc.v, acc.len, buffer, work.v0, ldv, n, true);
   for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
-    for (let j = 0; j < n; j++) norms[j] = squaredNorm(w, j * m, m);
-    if (sweepPairs(w, m, n, crit, norms, acc) === 0) return norms;
+    for (let j = 0; j < n; j++) norms[j] = k.dot(j * ld, j * ld, ld);
+    if (sweepPairs(work, n, crit, norms, acc !== null) === 0) {
+      copyColumns(w, m, buffer, 0, ld, n, false);
+      if (acc) copyColumns(acc.v, acc.len, buffer, work.v0, ldv, n, false);
+      return norms;
+    }
   }
   throw new Error(`linalg: one-sided Jacobi did not converge in ${MAX_SWEEPS} sweeps (${m}×${n})`);
 }
 
-function squaredNorm(x: Float64Array, off: number, len: number): number {
-  let s = 0;
-  for (let i = off; i < off + len; i++) s += x[i] * x[i];
-  return s;
-}
-
-function dotColumns(x: Float64Array, a: number, b: number, len: number): number {
-  let s0 = 0, s1 = 0;
-  let i = 0;
-  for (; i + 1 < len; i += 2) {
-    s0 += x[a + i] * x[b + i];
-    s1 += x[a + i + 1] * x[b + i + 1];
+/** Copies n columns of length `len` between `x` (packed) and `buffer` (ld apart from `at`, padding zeroed). */
+function copyColumns(x: Float64Array, len: number, buffer: Float64Array, at: number, ld: number, n: number, into: boolean): void {
+  for (let j = 0; j < n; j++) {
+    const dst = at + j * ld;
+    if (into) {
+      buffer.set(x.subarray(j * len, (j + 1) * len), dst);
+      if (ld > len) buffer[dst + len] = 0;
+    } else {
+      x.set(buffer.subarray(dst, dst + len), j * len);
+    }
   }
-  if (i < len) s0 += x[a + i] * x[b + i];
-  return s0 + s1;
 }
 
 /**
@@ -73,13 +92,11 @@ function dotColumns(x: Float64Array, a: number, b: number, len: number): number 
  * q > p+1 the rotations (p, q) and (p+1, q) together in one pass over column q. Returns the number of
  * rotations applied.
  */
-function sweepPairs(
-  w: Float64Array, m: number, n: number, crit: Criteria, norms: Float64Array, acc: Accumulator | null,
-): number {
+function sweepPairs(work: Work, n: number, crit: Criteria, norms: Float64Array, accumulate: boolean): number {
   let rotations = 0;
   for (let p = 0; p + 1 < n; p += 2) {
-    rotations += rotateSinglePair(w, m, p, p + 1, crit, norms, acc);
-    if (p + 2 < n) rotations += sweepTwoColumnsAgainstRest(w, m, n, p, crit, norms, acc);
+    rotations += rotateSinglePair(work, p, p + 1, crit, norms, accumulate);
+    if (p + 2 < n) rotations += sweepTwoColumnsAgainstRest(work, n, p, crit, norms, accumulate);
   }
   return rotations;
 }
@@ -102,38 +119,45 @@ function needsRotation(alpha: number, beta: number, gamma: number, crit: Criteri
 }
 
 const scratch = new Float64Array(3);
+const coef = new Float64Array(4);
+const dots = new Float64Array(3);
 
 /** Rotates the pair (p, q) if needed; returns 1 if it did, else 0. */
-function rotateSinglePair(
-  w: Float64Array, m: number, p: number, q: number, crit: Criteria, norms: Float64Array, acc: Accumulator | null,
-): number {
-  const gamma = dotColumns(w, p * m, q * m, m);
+function rotateSinglePair(work: Work, p: number, q: number, crit: Criteria, norms: Float64Array, accumulate: boolean): number {
+  const { k, ld, v0, ldv } = work;
+  const gamma = k.dot(p * ld, q * ld, ld);
   if (!needsRotation(norms[p], norms[q], gamma, crit)) return 0;
   rotationFor(norms[p], norms[q], gamma, scratch);
   const t = scratch[0], c = scratch[1], s = scratch[2];
   norms[p] -= t * gamma;
   norms[q] += t * gamma;
-  rotateColumns(w, p * m, q * m, m, c, s);
-  if (acc) rotateColumns(acc.v, p * acc.len, q * acc.len, acc.len, c, s);
+  coef[0] = s;
+  coef[1] = s / (1 + c);
+  k.rotate(p * ld, q * ld, ld, coef);
+  if (accumulate) k.rotate(v0 + p * ldv, v0 + q * ldv, ldv, coef);
   return 1;
 }
 
 /**
  * Rotations (p, q) then (p+1, q) for q = p+2 … n−1. The dot products the next q needs (with the
  * updated columns p and p+1) and w_p·w_{p+1} are accumulated during each pass, and the second
- * rotation's γ follows from them: w_{p+1}·(s₀w_p + c₀w_q) = s₀·h + c₀·g₁.
+ * rotation's γ follows from them: w_{p+1}·(s₀w_p + c₀w_q) = s₀·h + c₀·g₁. On W the rotations take the
+ * plain form; on the accumulated V, Rutishauser's x' = x − s·(y + τx), y' = y + s·(x − τy), τ = s/(1 + c):
+ * each update is a small correction when the rotation is close to the identity, as it is in the late
+ * sweeps, so the accumulated product stays orthogonal to a few ulps.
  */
 function sweepTwoColumnsAgainstRest(
-  w: Float64Array, m: number, n: number, p: number, crit: Criteria, norms: Float64Array, acc: Accumulator | null,
+  work: Work, n: number, p: number, crit: Criteria, norms: Float64Array, accumulate: boolean,
 ): number {
-  const a = p * m, b = a + m;
-  let g0 = dotColumns(w, a, b + m, m);
-  let g1 = dotColumns(w, b, b + m, m);
-  let h = dotColumns(w, a, b, m);
+  const { k, ld, v0, ldv } = work;
+  const a = p * ld, b = a + ld;
+  let g0 = k.dot(a, b + ld, ld);
+  let g1 = k.dot(b, b + ld, ld);
+  let h = k.dot(a, b, ld);
   let rotations = 0;
   for (let q = p + 2; q < n; q++) {
-    const qo = q * m;
-    const next = q + 1 < n ? qo + m : qo;
+    const qo = q * ld;
+    const next = q + 1 < n ? qo + ld : qo;
     let beta = norms[q];
     let c0 = 1, s0 = 0, c1 = 1, s1 = 0;
     const active0 = needsRotation(norms[p], beta, g0, crit);
@@ -154,64 +178,19 @@ function sweepTwoColumnsAgainstRest(
     norms[q] = beta;
     if (!active0 && !active1) {
       if (next !== qo) {
-        // Both dot products with the next column in one pass.
-        let d0 = 0, d1 = 0;
-        for (let i = 0; i < m; i++) {
-          const y = w[next + i];
-          d0 += w[a + i] * y;
-          d1 += w[b + i] * y;
-        }
-        g0 = d0; g1 = d1;
+        k.dotsWithNext(a, b, next, ld, dots);
+        g0 = dots[0]; g1 = dots[1];
       }
       continue;
     }
     rotations += (active0 ? 1 : 0) + (active1 ? 1 : 0);
-    let d0 = 0, d1 = 0, hh = 0;
-    for (let i = 0; i < m; i++) {
-      const xa = w[a + i], xb = w[b + i], xq = w[qo + i];
-      const na = c0 * xa - s0 * xq;
-      const xq1 = s0 * xa + c0 * xq;
-      const nb = c1 * xb - s1 * xq1;
-      w[a + i] = na;
-      w[b + i] = nb;
-      w[qo + i] = s1 * xb + c1 * xq1;
-      const y = w[next + i];
-      d0 += na * y;
-      d1 += nb * y;
-      hh += na * nb;
+    coef[0] = c0; coef[1] = s0; coef[2] = c1; coef[3] = s1;
+    k.rotatePairAgainst(a, b, qo, next, ld, coef, dots);
+    g0 = dots[0]; g1 = dots[1]; h = dots[2];
+    if (accumulate) {
+      coef[0] = s0; coef[1] = s0 / (1 + c0); coef[2] = s1; coef[3] = s1 / (1 + c1);
+      k.rotateTwoAgainstOne(v0 + p * ldv, v0 + (p + 1) * ldv, v0 + q * ldv, ldv, coef);
     }
-    g0 = d0; g1 = d1; h = hh;
-    if (acc) rotateTwoAgainstOne(acc.v, p * acc.len, q * acc.len, acc.len, c0, s0, c1, s1);
   }
   return rotations;
-}
-
-/**
- * Applies (p, q) with (c0, s0) and then (p+1, q) with (c1, s1) to columns of x (column p+1 follows p),
- * in Rutishauser's form x' = x − s·(y + τx), y' = y + s·(x − τy), τ = s/(1 + c): each update is a
- * small correction when the rotation is close to the identity, as it is in the late sweeps, so the
- * accumulated product stays orthogonal to a few ulps.
- */
-function rotateTwoAgainstOne(
-  x: Float64Array, a: number, qo: number, len: number, c0: number, s0: number, c1: number, s1: number,
-): void {
-  const b = a + len;
-  const tau0 = s0 / (1 + c0), tau1 = s1 / (1 + c1);
-  for (let i = 0; i < len; i++) {
-    const xa = x[a + i], xb = x[b + i], xq = x[qo + i];
-    const xq1 = xq + s0 * (xa - tau0 * xq);
-    x[a + i] = xa - s0 * (xq + tau0 * xa);
-    x[b + i] = xb - s1 * (xq1 + tau1 * xb);
-    x[qo + i] = xq1 + s1 * (xb - tau1 * xq1);
-  }
-}
-
-/** (x_a, x_b) ← (c·x_a − s·x_b, s·x_a + c·x_b) over len contiguous entries, in Rutishauser's form. */
-function rotateColumns(x: Float64Array, a: number, b: number, len: number, c: number, s: number): void {
-  const tau = s / (1 + c);
-  for (let i = 0; i < len; i++) {
-    const xa = x[a + i], xb = x[b + i];
-    x[a + i] = xa - s * (xb + tau * xa);
-    x[b + i] = xb + s * (xa - tau * xb);
-  }
 }

@@ -1,0 +1,98 @@
+/**
+ * Jacobi's column kernels: the WebAssembly SIMD path and the JavaScript path give the same bits, kernel by
+ * kernel on random columns (odd and even lengths, including the padded zero row) and end to end through
+ * eigh and svd (with and without the accumulated V); the module validates.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fc from 'fast-check';
+import seedrandom from 'seedrandom';
+import { eigh } from '../../src/linalg/kernels/eigh';
+import { svd, svdvals } from '../../src/linalg/kernels/svd';
+import { type JacobiKernels, jacobiKernels, useWasmJacobi } from '../../src/linalg/kernels/jacobiColumns';
+import { jacobiModuleBytes } from '../../src/linalg/kernels/jacobiWasm';
+import { RUNS, randomMat, randomSymmetric } from './helpers';
+
+const wasmAvailable = useWasmJacobi(true);
+
+function sameBits(x: ArrayLike<number>, y: ArrayLike<number>, what: string): void {
+  assert.is(x.length, y.length, `${what}: lengths`);
+  for (let i = 0; i < x.length; i++) {
+    if (!Object.is(x[i], y[i])) assert.unreachable(`${what}: entry ${i} differs: ${x[i]} vs ${y[i]}`);
+  }
+}
+
+/** Runs `fn` on the wasm path and on the JavaScript path; returns both results. */
+function onBothPaths<T>(fn: () => T): [T, T] {
+  useWasmJacobi(true);
+  try {
+    const wasm = fn();
+    useWasmJacobi(false);
+    return [wasm, fn()];
+  } finally {
+    useWasmJacobi(true);
+  }
+}
+
+test('the kernel module validates, and the wasm kernels are used where WebAssembly SIMD exists', () => {
+  if (typeof WebAssembly === 'object' && WebAssembly.validate(jacobiModuleBytes())) {
+    assert.ok(wasmAvailable);
+    assert.is(jacobiKernels().name, 'wasm-simd');
+  }
+  useWasmJacobi(false);
+  assert.is(jacobiKernels().name, 'js');
+  useWasmJacobi(true);
+});
+
+/** Four random columns of `len` rows stored `ld` apart (padding zero), the kernels applied in a fixed sequence. */
+function kernelTrace(k: JacobiKernels, len: number, seed: number): number[] {
+  const ld = len + (len & 1);
+  const rng = seedrandom(String(seed));
+  const x = k.reserve(4 * ld);
+  x.fill(0, 0, 4 * ld);
+  for (let j = 0; j < 4; j++) for (let i = 0; i < len; i++) x[j * ld + i] = rng() * 2 - 1;
+  const out = new Float64Array(3);
+  const angle = () => { const t = rng() * 2 - 1; const c = 1 / Math.sqrt(1 + t * t); return [c, c * t]; };
+  const [c0, s0] = angle(), [c1, s1] = angle();
+  const trace: number[] = [k.dot(0, ld, ld), k.dot(2 * ld, 2 * ld, ld)];
+  k.dotsWithNext(0, ld, 3 * ld, ld, out);
+  trace.push(out[0], out[1]);
+  k.rotatePairAgainst(0, ld, 2 * ld, 3 * ld, ld, Float64Array.of(c0, s0, c1, s1), out);
+  trace.push(...out);
+  k.rotatePairAgainst(0, ld, 3 * ld, 3 * ld, ld, Float64Array.of(c1, s1, c0, s0), out); // next = q, as for the last q
+  trace.push(...out);
+  k.rotate(ld, 2 * ld, ld, Float64Array.of(s0, s0 / (1 + c0)));
+  k.rotateTwoAgainstOne(0, ld, 3 * ld, ld, Float64Array.of(s1, s1 / (1 + c1), s0, s0 / (1 + c0)));
+  trace.push(...x.subarray(0, 4 * ld));
+  return trace;
+}
+
+test('each kernel gives the same bits on both paths', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 70 }), fc.nat(), (len, seed) => {
+    const [wasm, js] = onBothPaths(() => kernelTrace(jacobiKernels(), len, seed));
+    sameBits(wasm, js, `kernels, ${len} rows`);
+  }), RUNS);
+});
+
+test('eigh gives the same bits on both paths', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.nat(), (n, seed) => {
+    const a = randomSymmetric(n, seed);
+    const [wasm, js] = onBothPaths(() => eigh(a));
+    sameBits(wasm.eigenvalues, js.eigenvalues, 'eigenvalues');
+    sameBits(wasm.eigenvectors.data, js.eigenvectors.data, 'eigenvectors');
+  }), RUNS);
+});
+
+test('svd and svdvals give the same bits on both paths (odd and even sizes, tall and wide)', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 30 }), fc.nat(), (m, n, seed) => {
+    const a = randomMat(m, n, seed);
+    const [wasm, js] = onBothPaths(() => svd(a, true));
+    sameBits(wasm.S, js.S, 'S');
+    sameBits(wasm.U.data, js.U.data, 'U');
+    sameBits(wasm.Vh.data, js.Vh.data, 'Vh');
+    const [sw, sj] = onBothPaths(() => svdvals(a));
+    sameBits(sw, sj, 'svdvals');
+  }), RUNS);
+});
+
+test.run();
