@@ -12,12 +12,14 @@
  * A pair (p, q) is rotated only while |w_pᵀw_q| > √n·ε·‖w_p‖‖w_q‖; all column norms lie within a
  * factor 3 of ‖A‖ + σ, so this threshold is relative to the matrix norm. The eigenvalues are then
  * the Rayleigh quotients eᵢᵀ·A·eᵢ (accurate to ε‖A‖ plus the square of the eigenvector error).
- * Cost: about 4n³ flops per sweep (random matrices take 8–11 sweeps) plus 2n³ for the quotients.
+ * Cost: about 4n³ flops per sweep (random matrices take 8–12 sweeps) plus 2n³ for the quotients (one
+ * matrix product).
  */
 import { type Mat, EPS, assertSquare, mat, powerOfTwoScale } from './mat';
 import { orthogonalizeColumns } from './hestenes';
 import { canonicalSign } from './signs';
 import { dot } from './rowOps';
+import { gemm } from '../../tensor/cpu/matmul';
 
 /** Eigenvalues ascending, and the eigenvectors as the columns of an orthogonal matrix. */
 export interface EighResult {
@@ -89,31 +91,15 @@ function normalizeColumns(w: Float64Array, m: number, n: number): void {
 }
 
 /**
- * eⱼᵀ·S·eⱼ for every unit column eⱼ of the column-major `e`. (S·eⱼ)ᵢ is the dot product of row i of S
- * with eⱼ, both contiguous; two rows meet two columns per pass, so each load serves two products.
+ * eⱼᵀ·S·eⱼ for every unit column eⱼ of the column-major `e`: the rows of P = Eᵀ·S (on the engine's matmul,
+ * the same bits on its WebAssembly and JavaScript paths) dotted with the matching columns of E.
  */
 function rayleighQuotients(s: Float64Array, e: Float64Array, n: number): Float64Array {
+  const p = new Float64Array(n * n);
+  const rowMajor = (data: Float64Array) => ({ data, offset: 0, rowStride: n, colStride: 1 });
+  gemm(rowMajor(e), rowMajor(s), n, n, n, p, 0, 'float64');
   const out = new Float64Array(n);
-  for (let j = 0; j < n; j += 2) {
-    const e0 = j * n, e1 = j + 1 < n ? e0 + n : e0;
-    let q0 = 0, q1 = 0;
-    for (let i = 0; i < n; i += 2) {
-      const r0 = i * n, r1 = i + 1 < n ? r0 + n : r0;
-      let d00 = 0, d01 = 0, d10 = 0, d11 = 0;
-      for (let k = 0; k < n; k++) {
-        const a0 = s[r0 + k], a1 = s[r1 + k], x0 = e[e0 + k], x1 = e[e1 + k];
-        d00 += a0 * x0; d01 += a0 * x1; d10 += a1 * x0; d11 += a1 * x1;
-      }
-      q0 += e[e0 + i] * d00;
-      q1 += e[e1 + i] * d01;
-      if (i + 1 < n) {
-        q0 += e[e0 + i + 1] * d10;
-        q1 += e[e1 + i + 1] * d11;
-      }
-    }
-    out[j] = q0;
-    if (j + 1 < n) out[j + 1] = q1;
-  }
+  for (let j = 0; j < n; j++) out[j] = dot(e, j * n, p, j * n, n);
   return out;
 }
 
