@@ -1,26 +1,9 @@
 /** Shared helpers for the safetensors tests (not a test file itself). */
-import * as fc from 'fast-check';
-import * as assert from 'uvu/assert';
+import { propertyCheck } from '../util/check';
 
-/** Runs a fast-check property with a fixed seed, so every run draws the same cases. */
-export function check<T>(property: fc.IProperty<T>, numRuns = 100, seed = 20260704): void {
-  fc.assert(property, { numRuns, seed });
-}
-
-/** Asserts that `fn` throws an Error whose message matches every pattern. */
-export function throwsMatching(fn: () => unknown, ...patterns: RegExp[]): void {
-  let message: string | null = null;
-  try {
-    fn();
-  } catch (err) {
-    message = (err as Error).message;
-  }
-  assert.ok(message !== null, `expected an error matching ${patterns.join(' and ')}`);
-  for (const pattern of patterns) {
-    assert.ok(pattern.test(message as string), `error '${message}' does not match ${pattern}`);
-  }
-  assert.not.ok((message as string).includes('\n'), `error message is not one line: ${message}`);
-}
+/** Runs a fast-check property with a fixed seed (100 cases unless told). */
+export const check = propertyCheck(100);
+export { throwsMatching } from '../util/check';
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -1,27 +1,14 @@
 /** Shared helpers for the nn tests (not a test file itself). */
 import * as fc from 'fast-check';
 import * as assert from 'uvu/assert';
+import { propertyCheck } from '../util/check';
 import '../../src/tensor';
 import { tensor } from '../../src/tensor/create';
 import type { Tensor } from '../../src/tensor/tensor';
 
-/** Runs a fast-check property with a fixed seed, so every run draws the same cases. */
-export function check<T>(property: fc.IProperty<T>, numRuns = 20, seed = 20260704): void {
-  fc.assert(property, { numRuns, seed });
-}
-
-/** Asserts that `fn` throws a one-line Error whose message matches every pattern. */
-export function throwsMatching(fn: () => unknown, ...patterns: RegExp[]): void {
-  let message: string | null = null;
-  try {
-    fn();
-  } catch (err) {
-    message = (err as Error).message;
-  }
-  assert.ok(message !== null, `expected an error matching ${patterns.join(' and ')}`);
-  for (const pattern of patterns) assert.ok(pattern.test(message as string), `error '${message}' does not match ${pattern}`);
-  assert.not.ok((message as string).includes('\n'), `error message is not one line: ${message}`);
-}
+/** Runs a fast-check property with a fixed seed (20 cases unless told). */
+export const check = propertyCheck(20);
+export { throwsMatching } from '../util/check';
 
 /** Asserts |a − b| ≤ atol + rtol·|b| elementwise, naming the first offending index. */
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-10, rtol = 1e-8, what = ''): void {

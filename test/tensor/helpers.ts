@@ -4,27 +4,12 @@
  */
 import * as fc from 'fast-check';
 import * as assert from 'uvu/assert';
+import { propertyCheck } from '../util/check';
 import { Generator, tensor, type DType, type Tensor } from '../../src/tensor';
 
-/** Runs a fast-check property with a fixed seed, so every run draws the same cases. */
-export function check<T>(property: fc.IProperty<T>, numRuns = 40, seed = 20260704): void {
-  fc.assert(property, { numRuns, seed });
-}
-
-/** Asserts that `fn` throws a one-line Error whose message matches every pattern. */
-export function throwsMatching(fn: () => unknown, ...patterns: RegExp[]): void {
-  let message: string | null = null;
-  try {
-    fn();
-  } catch (err) {
-    message = (err as Error).message;
-  }
-  assert.ok(message !== null, `expected an error matching ${patterns.join(' and ')}`);
-  for (const pattern of patterns) {
-    assert.ok(pattern.test(message as string), `error '${message}' does not match ${pattern}`);
-  }
-  assert.not.ok((message as string).includes('\n'), `error message is not one line: ${message}`);
-}
+/** Runs a fast-check property with a fixed seed (40 cases unless told). */
+export const check = propertyCheck(40);
+export { throwsMatching } from '../util/check';
 
 /** A shape of up to `maxDims` dims, each 1..maxSize. */
 export const shapeArb = (maxDims = 3, maxSize = 4, minDims = 0) =>
