@@ -11,6 +11,7 @@ import { fromRows, identity, mat, matmul, transpose } from '../../src/linalg/ker
 import {
   RUNS, assertSmall, hilbert, logSpread, maxDiff, randomMat, randomSymmetric, scaleOf, throwsMatching, withEigenvalues,
 } from './helpers';
+import { useWasmMatmul } from '../../src/tensor/cpu/matmul';
 
 /** A seeded SPD matrix with eigenvalues spread over `decades` decades below 1. */
 function spd(n: number, decades: number, seed: number) {
@@ -64,6 +65,31 @@ test('the inverse of a lower triangular matrix is lower triangular and exact on 
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) assert.is(x.data[i * n + j], 0);
     assertSmall(maxDiff(matmul(l, x), identity(n)), 1e3, n, 'L·L⁻¹ − I');
   }), RUNS);
+});
+
+test('blocked sizes (beyond one 64-row block): L·Lᵀ = A, L⁻¹ exact, lower triangle only, pivots named, same bits without wasm', () => {
+  fc.assert(fc.property(fc.integer({ min: 65, max: 200 }), fc.integer({ min: 0, max: 6 }), fc.nat(), (n, decades, seed) => {
+    const a = spd(n, decades, seed);
+    const l = cholesky(a);
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) assert.is(l.data[i * n + j], 0, 'zero above the diagonal');
+    assertSmall(maxDiff(matmul(l, transpose(l)), a), scaleOf(a), n, 'L·Lᵀ − A');
+    const x = lowerTriangularInverse(l);
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) assert.is(x.data[i * n + j], 0);
+    assertSmall(maxDiff(matmul(l, x), identity(n)), 10 ** decades, n, 'L·L⁻¹ − I');
+    const garbled = a.data.slice();
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) garbled[i * n + j] = 1e9 * (i - j);
+    assert.equal(Array.from(cholesky(mat(n, n, garbled)).data), Array.from(l.data), 'only the lower triangle is read');
+    useWasmMatmul(false);
+    try {
+      assert.equal(Array.from(cholesky(a).data), Array.from(l.data), 'the same bits on the JavaScript matmul');
+      assert.equal(Array.from(lowerTriangularInverse(l).data), Array.from(x.data), 'the same bits on the JavaScript matmul');
+    } finally {
+      useWasmMatmul(true);
+    }
+    const bad = 64 + (seed % (n - 64));
+    a.data[bad * n + bad] -= l.data[bad * n + bad] ** 2 + 1;
+    throwsMatching(() => cholesky(a), new RegExp(`pivot ${bad} is -[01]\\.?\\d*(e-\\d+)?: the leading minor of order ${bad + 1} is not positive`));
+  }), { ...RUNS, numRuns: 8 });
 });
 
 test('choleskyInverse: (A + ridge·I)·X = I, X exactly symmetric, residual scaled by the condition number', () => {
