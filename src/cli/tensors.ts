@@ -6,7 +6,11 @@
 import { decodeEntry, encodeEntry } from '../nn/io/convert';
 import { serializeSafetensors, type ParsedSafetensors, type RawEntry } from '../nn/io/format';
 import { Tensor, tensor } from '../tensor';
-import { CliError } from './io';
+import type { FrodConfig } from '../frod/config';
+import { weightsFromStateDict } from '../frod/functional';
+import type { BaseWeights } from '../frod/weights';
+import { readSafetensorsFile } from './files';
+import { CliError, about } from './io';
 
 /** Element count of a shape (1 for a scalar). */
 export function numelOf(shape: readonly number[]): number {
@@ -56,6 +60,25 @@ export function checkFloatWeights(base: ParsedSafetensors, paths: Iterable<strin
       throw new CliError(file, `module '${path}' stores its weight as ${entry.dtype}; FRoD adapts floating-point weights (F64, F32, F16, BF16)`);
     }
   }
+}
+
+/** A base model file as init and merge read it. */
+export interface BaseModelFile {
+  /** The parsed safetensors file. */
+  base: ParsedSafetensors;
+  /** Its tensors, decoded when first read (see lazyStateDict). */
+  stateDict: Readonly<Record<string, Tensor>>;
+  /** The weights the config targets, each checked to be stored as a float. */
+  weights: BaseWeights;
+}
+
+/** Reads the base model `file` and picks the weights `config` adapts (errors name the file). */
+export function readBaseWeights(file: string, config: FrodConfig): BaseModelFile {
+  const base = readSafetensorsFile(file);
+  const stateDict = lazyStateDict(base, file);
+  const weights = about(file, () => weightsFromStateDict(stateDict, config));
+  checkFloatWeights(base, weights.keys(), file);
+  return { base, stateDict, weights };
 }
 
 /** True when two shapes are equal. */

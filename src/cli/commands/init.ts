@@ -8,20 +8,18 @@ import { Command } from 'commander';
 import { categoryOf } from '../../frod/categories';
 import { adapterFiles } from '../../frod/checkpoint';
 import type { FrodConfig } from '../../frod/config';
-import { initAdapterFromWeights, weightsFromStateDict } from '../../frod/functional';
+import { initAdapterFromWeights } from '../../frod/functional';
 import { isModuleToSave } from '../../frod/targets';
 import type { BaseWeights } from '../../frod/weights';
 import type { Tensor } from '../../tensor';
 import { parseSafetensors, type ParsedSafetensors } from '../../nn/io/format';
 import { addedParameters, readAdapterLayout, type AdapterLayout } from '../adapterLayout';
-import {
-  ADAPTER_CONFIG_FILE, ADAPTER_MODEL_FILE, checkOutputDir, readConfigFile, readSafetensorsFile, writeOutputDir,
-} from '../files';
+import { ADAPTER_CONFIG_FILE, ADAPTER_MODEL_FILE, checkOutputDir, readConfigFile, writeOutputDir } from '../files';
 import { formatBytes, formatTable, trainableLine } from '../format';
 import { about } from '../io';
 import type { CliCommand, CliContext } from '../program';
 import { withProgressBars } from '../progress';
-import { checkFloatWeights, lazyStateDict, numelOf } from '../tensors';
+import { numelOf, readBaseWeights } from '../tensors';
 
 interface InitOptions {
   base: string;
@@ -74,10 +72,7 @@ function extraTensorSource(stateDict: Readonly<Record<string, Tensor>>, config: 
 function init(options: InitOptions, context: CliContext): void {
   const config = readConfigFile(options.config);
   checkOutputDir(options.out);
-  const base = readSafetensorsFile(options.base);
-  const stateDict = lazyStateDict(base, options.base);
-  const weights = about(options.base, () => weightsFromStateDict(stateDict, config));
-  checkFloatWeights(base, weights.keys(), options.base);
+  const { base, stateDict, weights } = readBaseWeights(options.base, config);
   const progress = context.progressEnabled();
   const tensors = about(options.base, () => withProgressBars(progress ? context.io.progressStream : null,
     () => initAdapterFromWeights(weights, config, { stateDict: extraTensorSource(stateDict, config), progress })));

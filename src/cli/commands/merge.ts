@@ -6,13 +6,13 @@
  * the inputs.
  */
 import { Command } from 'commander';
-import { mergeWeightsWithAdapter, weightsFromStateDict } from '../../frod/functional';
+import { mergeWeightsWithAdapter } from '../../frod/functional';
 import { readAdapterLayout } from '../adapterLayout';
-import { checkOutputFile, readAdapterDir, readSafetensorsFile, writeOutputFile } from '../files';
+import { checkOutputFile, readAdapterDir, writeOutputFile } from '../files';
 import { formatBytes } from '../format';
 import { CliError, about } from '../io';
 import type { CliCommand, CliContext } from '../program';
-import { checkFloatWeights, lazyStateDict, replaceTensors } from '../tensors';
+import { lazyStateDict, readBaseWeights, replaceTensors } from '../tensors';
 
 interface MergeOptions {
   base: string;
@@ -26,10 +26,7 @@ function merge(options: MergeOptions, context: CliContext): void {
   const adapter = readAdapterDir(options.adapter);
   const layout = readAdapterLayout(adapter.model, adapter.modelFile);
   checkOutputFile(options.out, [options.base, adapter.modelFile, adapter.configFile]);
-  const base = readSafetensorsFile(options.base);
-  const stateDict = lazyStateDict(base, options.base);
-  const weights = about(options.base, () => weightsFromStateDict(stateDict, adapter.config));
-  checkFloatWeights(base, weights.keys(), options.base);
+  const { base, stateDict, weights } = readBaseWeights(options.base, adapter.config);
   for (const { path } of layout.modules) {
     if (weights.has(path)) continue;
     const problem = Object.hasOwn(stateDict, `${path}.weight`)
