@@ -11,11 +11,11 @@
  * `save_projection` and `runtime_offload_base_weight`.
  */
 import type { Mat } from '../linalg/kernels/mat';
-import { Conv1D, Linear } from '../nn/layers/linear';
 import type { SafetensorsValue } from '../nn/io';
 import type { Module } from '../nn/module';
 import type { Tensor } from '../tensor';
 import { PeftModel, type TunerType, registerTunerType } from '../peft/peft-model';
+import { type AdapterKeys, type ResolvedTarget, checkCheckpointCoversTargets, forcedFanInFanOut, resolveTargets } from '../peft/inject';
 import { BaseTuner } from '../peft/tuner';
 import { type CategoryState, checkpointCategoryStates, freshCategoryStates } from './basis';
 import { groupByCategory } from './categories';
@@ -27,32 +27,14 @@ import { samplePattern } from './pattern';
 import { noTargetsMessage } from './targets';
 import { adapterDType, weightMatrix } from './weights';
 
-/** The base layer and orientation of each target, checked to be Linear or Conv1D. */
-function resolveTargets(model: Module, targets: readonly string[]): Map<string, { module: Module; base: Linear | Conv1D; conv1d: boolean }> {
-  const out = new Map<string, { module: Module; base: Linear | Conv1D; conv1d: boolean }>();
-  for (const path of targets) {
-    const module = model.getSubmodule(path);
-    const base = module instanceof FrodLinear ? module.baseLayer : module;
-    if (!(base instanceof Linear || base instanceof Conv1D)) {
-      throw new Error(`FRoD: target module '${path}' is a ${base.constructor.name}; only Linear and Conv1D layers can be adapted (check target_modules)`);
-    }
-    out.set(path, { module, base, conv1d: base instanceof Conv1D });
-  }
-  return out;
-}
-
-/** PEFT's behaviour: fan_in_fan_out follows the layer type, with a warning when the config disagrees. */
-function forcedFanInFanOut(config: FrodConfig, anyConv1d: boolean, anyLinear: boolean): FrodConfig {
-  if (anyConv1d && !config.fanInFanOut) {
-    console.warn('FRoD: fan_in_fan_out is false but the target modules include Conv1D layers; setting fan_in_fan_out to true');
-    return config.with({ fanInFanOut: true });
-  }
-  if (anyLinear && !anyConv1d && config.fanInFanOut) {
-    console.warn('FRoD: fan_in_fan_out is true but the target modules are Linear layers; setting fan_in_fan_out to false');
-    return config.with({ fanInFanOut: false });
-  }
-  return config;
-}
+/** FRoD's per-module keys: λ and the S values. */
+const FROD_KEYS: AdapterKeys = {
+  pathOf: (key) => {
+    const parsed = parseAdapterKey(key);
+    return parsed.kind === 'lambda' || parsed.kind === 'sValues' ? parsed.path : null;
+  },
+  keysOf: (path) => [lambdaKey(path), sValuesKey(path)],
+};
 
 export class FrodModel extends BaseTuner<FrodConfig> {
   readonly prefix = 'frod_';
@@ -92,12 +74,12 @@ export class FrodModel extends BaseTuner<FrodConfig> {
 
   protected injectAdapter(name: string, config: FrodConfig, targets: readonly string[],
     checkpoint: Readonly<Record<string, Tensor>> | null): FrodConfig {
-    const resolved = resolveTargets(this.model, targets);
+    const resolved = resolveTargets(this.model, targets, 'FRoD', FrodLinear);
     const kinds = [...resolved.values()];
-    const kept = forcedFanInFanOut(config, kinds.some((k) => k.conv1d), kinds.some((k) => !k.conv1d));
+    const kept = forcedFanInFanOut('FRoD', config, kinds);
     const mats = new Map([...resolved].map(([path, t]) => [path, weightMatrix({ weight: t.base.weight, fanInFanOut: t.conv1d }, path)]));
     const dtype = adapterDType(kinds.map((k) => k.base.weight));
-    if (checkpoint) checkCheckpointModules(checkpoint, targets);
+    if (checkpoint) checkCheckpointCoversTargets(checkpoint, targets, 'FRoD', FROD_KEYS);
     const states = checkpoint
       ? checkpointCategoryStates(targets, mats, checkpoint, kept, { dtype })
       : this.freshStatesFor(targets, mats, kept, dtype);
@@ -105,7 +87,7 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     const plan = states.flatMap((state) => state.paths.map((path) => {
       const trained = checkpoint ? { lambda: checkpoint[lambdaKey(path)], sValues: checkpoint[sValuesKey(path)] } : null;
       if (trained) checkLayerVectors(path, state, trained.lambda, trained.sValues);
-      return { path, state, trained, target: resolved.get(path) as { module: Module; base: Linear | Conv1D; conv1d: boolean } };
+      return { path, state, trained, target: resolved.get(path) as ResolvedTarget };
     }));
     for (const { path, state, trained, target } of plan) {
       const layer = target.module instanceof FrodLinear ? target.module : new FrodLinear(target.base, path, target.conv1d);
@@ -137,22 +119,6 @@ export class FrodModel extends BaseTuner<FrodConfig> {
   /** FRoD layers with their paths. */
   frodLayers(): [string, FrodLinear][] {
     return this.tunerLayers().filter((e): e is [string, FrodLinear] => e[1] instanceof FrodLinear);
-  }
-}
-
-/** The adapter file must cover exactly the modules the config targets in this model. */
-function checkCheckpointModules(checkpoint: Readonly<Record<string, Tensor>>, targets: readonly string[]): void {
-  const targetSet = new Set(targets);
-  for (const key of Object.keys(checkpoint)) {
-    const parsed = parseAdapterKey(key);
-    if ((parsed.kind === 'lambda' || parsed.kind === 'sValues') && !targetSet.has(parsed.path)) {
-      throw new Error(`FRoD: the adapter has '${key}' but its config does not target module '${parsed.path}' in this model`);
-    }
-  }
-  for (const path of targets) {
-    for (const key of [lambdaKey(path), sValuesKey(path)]) {
-      if (!Object.hasOwn(checkpoint, key)) throw new Error(`FRoD: the config targets module '${path}' but the adapter has no '${key}'`);
-    }
   }
 }
 

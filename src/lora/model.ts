@@ -11,9 +11,9 @@
  */
 import { noTargetsMessage as targetsMessage } from '../frod/targets';
 import type { SafetensorsValue } from '../nn/io';
-import { Conv1D, Linear } from '../nn/layers/linear';
 import type { Module } from '../nn/module';
 import { PeftModel, registerTunerType, type TunerType } from '../peft/peft-model';
+import { type AdapterKeys, checkCheckpointCoversTargets, forcedFanInFanOut, resolveTargets } from '../peft/inject';
 import { BaseTuner } from '../peft/tuner';
 import type { Tensor } from '../tensor';
 import { LoraConfig } from './config';
@@ -33,18 +33,11 @@ export function parseLoraKey(key: string): { path: string; which: 'A' | 'B' } | 
   return found ? { path: found[1], which: found[2] as 'A' | 'B' } : null;
 }
 
-/** PEFT's behaviour: fan_in_fan_out follows the layer type, with a warning when the config disagrees. */
-function forcedFanInFanOut(config: LoraConfig, anyConv1d: boolean, anyLinear: boolean): LoraConfig {
-  if (anyConv1d && !config.fanInFanOut) {
-    console.warn('LoRA: fan_in_fan_out is false but the target modules include Conv1D layers; setting fan_in_fan_out to true');
-    return config.with({ fanInFanOut: true });
-  }
-  if (anyLinear && !anyConv1d && config.fanInFanOut) {
-    console.warn('LoRA: fan_in_fan_out is true but the target modules are Linear layers; setting fan_in_fan_out to false');
-    return config.with({ fanInFanOut: false });
-  }
-  return config;
-}
+/** LoRA's per-module keys: A and B. */
+const LORA_KEYS: AdapterKeys = {
+  pathOf: (key) => parseLoraKey(key)?.path ?? null,
+  keysOf: (path) => [loraKey(path, 'A'), loraKey(path, 'B')],
+};
 
 export class LoraModel extends BaseTuner<LoraConfig> {
   readonly prefix = 'lora_';
@@ -67,18 +60,11 @@ export class LoraModel extends BaseTuner<LoraConfig> {
 
   protected injectAdapter(name: string, config: LoraConfig, targets: readonly string[],
     checkpoint: Readonly<Record<string, Tensor>> | null): LoraConfig {
-    const resolved = targets.map((path) => {
-      const module = this.model.getSubmodule(path);
-      const base = module instanceof LoraLinear ? module.baseLayer : module;
-      if (!(base instanceof Linear || base instanceof Conv1D)) {
-        throw new Error(`LoRA: target module '${path}' is a ${base.constructor.name}; only Linear and Conv1D layers can be adapted (check target_modules)`);
-      }
-      return { path, module, base };
-    });
-    const kept = forcedFanInFanOut(config, resolved.some((t) => t.base instanceof Conv1D), resolved.some((t) => t.base instanceof Linear));
-    if (checkpoint) checkCheckpointModules(checkpoint, targets);
-    for (const { path, module, base } of resolved) {
-      const layer = module instanceof LoraLinear ? module : new LoraLinear(base, path, base instanceof Conv1D);
+    const resolved = resolveTargets(this.model, targets, 'LoRA', LoraLinear);
+    const kept = forcedFanInFanOut('LoRA', config, resolved.values());
+    if (checkpoint) checkCheckpointCoversTargets(checkpoint, targets, 'LoRA', LORA_KEYS);
+    for (const [path, { module, base, conv1d }] of resolved) {
+      const layer = module instanceof LoraLinear ? module : new LoraLinear(base, path, conv1d);
       const trained = checkpoint ? { a: checkpoint[loraKey(path, 'A')], b: checkpoint[loraKey(path, 'B')] } : null;
       layer.updateLayer(name, kept, trained);
       if (layer !== module) this.model.setSubmodule(path, layer);
@@ -99,22 +85,6 @@ export class LoraModel extends BaseTuner<LoraConfig> {
   /** LoRA layers with their paths. */
   loraLayers(): [string, LoraLinear][] {
     return this.tunerLayers().filter((e): e is [string, LoraLinear] => e[1] instanceof LoraLinear);
-  }
-}
-
-/** The adapter file must cover exactly the modules the config targets in this model. */
-function checkCheckpointModules(checkpoint: Readonly<Record<string, Tensor>>, targets: readonly string[]): void {
-  const targetSet = new Set(targets);
-  for (const key of Object.keys(checkpoint)) {
-    const parsed = parseLoraKey(key);
-    if (parsed && !targetSet.has(parsed.path)) {
-      throw new Error(`LoRA: the adapter has '${key}' but its config does not target module '${parsed.path}' in this model`);
-    }
-  }
-  for (const path of targets) {
-    for (const key of [loraKey(path, 'A'), loraKey(path, 'B')]) {
-      if (!Object.hasOwn(checkpoint, key)) throw new Error(`LoRA: the config targets module '${path}' but the adapter has no '${key}'`);
-    }
   }
 }
 
