@@ -5,7 +5,7 @@
  * `…intermediate.dense`, `…output.{dense,LayerNorm}`, `bert.pooler.dense`, `classifier`.
  */
 import { arange, zeros } from '../../tensor/create';
-import { Generator } from '../../tensor/random';
+import type { Generator } from '../../tensor/random';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { Dropout } from '../layers/dropout';
@@ -13,7 +13,7 @@ import { Embedding } from '../layers/embedding';
 import { Linear } from '../layers/linear';
 import { LayerNorm } from '../layers/normalization';
 import { Module, type LoadStateDictResult } from '../module';
-import { IntermediateDense, LayerStack, SelfAttentionQKV, initHfWeights } from './blocks';
+import { IntermediateDense, LayerStack, SeededModel, SelfAttentionQKV, initHfWeights } from './blocks';
 import { loadHfStateDict, pickConfig, type HfLoadOptions } from './hf';
 
 /** BertConfig's fields in camelCase, with Hugging Face's defaults (bert-base). */
@@ -192,18 +192,13 @@ export class BertModel extends Module {
   }
 }
 
-export class BertForSequenceClassification extends Module {
+export class BertForSequenceClassification extends SeededModel<BertConfig> {
   declare bert: BertModel;
   declare dropout: Dropout;
   declare classifier: Linear;
-  readonly config: BertConfig;
-  /** The model's random stream: weight init, then dropout. */
-  readonly generator: Generator;
 
   constructor(config: Partial<BertConfig> = {}) {
-    super();
-    this.config = { ...BERT_DEFAULTS, ...config };
-    this.generator = new Generator(this.config.seed);
+    super({ ...BERT_DEFAULTS, ...config });
     const { hiddenSize, numLabels, classifierDropout, hiddenDropoutProb } = this.config;
     this.registerModule('bert', new BertModel(this.config, this.generator));
     this.registerModule('dropout', new Dropout(classifierDropout ?? hiddenDropoutProb, { generator: this.generator }));

@@ -1,9 +1,9 @@
 /**
- * Pieces shared by the BERT and ViT models: the q/k/v self-attention, the intermediate dense + activation, the
- * encoder's stack of layers, and Hugging Face-style weight init.
+ * Pieces shared by the models: the q/k/v self-attention, the intermediate dense + activation and the encoder's
+ * stack of layers (BERT, ViT), the seeded top-level model and Hugging Face-style weight init.
  */
 import { noGrad } from '../../autograd/graph';
-import type { Generator } from '../../tensor/random';
+import { Generator } from '../../tensor/random';
 import type { Tensor } from '../../tensor/tensor';
 import { activationByName } from '../functional/activation';
 import { mergeHeads, scaledDotProductAttention, splitHeads } from '../functional/attention';
@@ -87,6 +87,20 @@ export class LayerStack<L extends EncoderBlock> extends Module {
     let h = hidden;
     for (const layer of this.layer) h = layer.forward(h, attentionMask);
     return h;
+  }
+}
+
+/** A top-level model built from a config: it keeps the config and a Generator seeded with `config.seed`. */
+export abstract class SeededModel<C extends { seed: number }> extends Module {
+  readonly config: C;
+  /** The model's random stream: weight init, then dropout. */
+  readonly generator: Generator;
+
+  /** @param config the full config (the model's defaults overridden by the caller's fields) */
+  protected constructor(config: C) {
+    super();
+    this.config = config;
+    this.generator = new Generator(config.seed);
   }
 }
 

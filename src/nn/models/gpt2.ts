@@ -5,7 +5,7 @@
  * (weight (in, out)); the MLP uses gelu_new (tanh GELU) by default.
  */
 import { arange } from '../../tensor/create';
-import { Generator } from '../../tensor/random';
+import type { Generator } from '../../tensor/random';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { activationByName } from '../functional/activation';
@@ -18,7 +18,7 @@ import { Embedding } from '../layers/embedding';
 import { Conv1D, Linear } from '../layers/linear';
 import { LayerNorm } from '../layers/normalization';
 import { Module, type LoadStateDictResult } from '../module';
-import { initHfWeights } from './blocks';
+import { SeededModel, initHfWeights } from './blocks';
 import { loadHfStateDict, pickConfig, type HfLoadOptions } from './hf';
 
 /** GPT2Config's fields in camelCase (n_embd → nEmbd, …), with Hugging Face's defaults (gpt2 small). */
@@ -154,17 +154,12 @@ export class GPT2Model extends Module {
   }
 }
 
-export class GPT2LMHeadModel extends Module {
+export class GPT2LMHeadModel extends SeededModel<GPT2Config> {
   declare transformer: GPT2Model;
   declare lm_head: Linear;
-  readonly config: GPT2Config;
-  /** The model's random stream: weight init, then dropout. */
-  readonly generator: Generator;
 
   constructor(config: Partial<GPT2Config> = {}) {
-    super();
-    this.config = { ...GPT2_DEFAULTS, ...config };
-    this.generator = new Generator(this.config.seed);
+    super({ ...GPT2_DEFAULTS, ...config });
     const { nEmbd, vocabSize, nLayer, initializerRange } = this.config;
     this.registerModule('transformer', new GPT2Model(this.config, this.generator));
     this.registerModule('lm_head', new Linear(nEmbd, vocabSize, { bias: false, generator: this.generator }));

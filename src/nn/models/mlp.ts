@@ -1,11 +1,10 @@
 /** A multi-layer perceptron with numbered Linear layers (`layers.0`, `layers.1`, …), for tests and examples. */
-import { Generator } from '../../tensor/random';
 import type { Tensor } from '../../tensor/tensor';
 import { activationByName } from '../functional/activation';
 import { ModuleList } from '../layers/containers';
 import { Dropout } from '../layers/dropout';
 import { Linear } from '../layers/linear';
-import { Module } from '../module';
+import { SeededModel } from './blocks';
 
 export interface MLPConfig {
   inFeatures: number;
@@ -24,17 +23,13 @@ export interface MLPConfig {
 export const MLP_DEFAULTS: Omit<MLPConfig, 'inFeatures' | 'outFeatures'> = { hiddenSizes: [], activation: 'relu', dropout: 0, bias: true, seed: 0 };
 
 /** Linear → act → dropout → … → Linear, with PyTorch's default Linear initialisation. */
-export class MLP extends Module {
+export class MLP extends SeededModel<MLPConfig> {
   declare layers: ModuleList<Linear>;
   declare dropout: Dropout;
-  readonly config: MLPConfig;
-  readonly generator: Generator;
   private readonly act: (x: Tensor) => Tensor;
 
   constructor(config: Partial<MLPConfig> & Pick<MLPConfig, 'inFeatures' | 'outFeatures'>) {
-    super();
-    this.config = { ...MLP_DEFAULTS, ...config };
-    this.generator = new Generator(this.config.seed);
+    super({ ...MLP_DEFAULTS, ...config });
     this.act = activationByName(this.config.activation);
     const widths = [this.config.inFeatures, ...this.config.hiddenSizes, this.config.outFeatures];
     const layers = widths.slice(1).map((out, i) => new Linear(widths[i], out, { bias: this.config.bias, generator: this.generator }));

@@ -9,7 +9,7 @@
  * compute the same thing; loadHf reshapes a Conv2d weight and hfStateDict reshapes it back.
  */
 import { zeros } from '../../tensor/create';
-import { Generator } from '../../tensor/random';
+import type { Generator } from '../../tensor/random';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { truncNormal_ } from '../init';
@@ -17,7 +17,7 @@ import { Dropout } from '../layers/dropout';
 import { Linear } from '../layers/linear';
 import { LayerNorm } from '../layers/normalization';
 import { Module, parameter, type LoadStateDictResult } from '../module';
-import { IntermediateDense, LayerStack, SelfAttentionQKV, initHfWeights } from './blocks';
+import { IntermediateDense, LayerStack, SeededModel, SelfAttentionQKV, initHfWeights } from './blocks';
 import { loadHfStateDict, pickConfig, type HfLoadOptions } from './hf';
 
 /** ViTConfig's fields in camelCase, with Hugging Face's defaults (ViT-Base/16 at 224 pixels). */
@@ -198,17 +198,12 @@ export class ViTModel extends Module {
   }
 }
 
-export class ViTForImageClassification extends Module {
+export class ViTForImageClassification extends SeededModel<ViTConfig> {
   declare vit: ViTModel;
   declare classifier: Linear;
-  readonly config: ViTConfig;
-  /** The model's random stream: weight init, then dropout. */
-  readonly generator: Generator;
 
   constructor(config: Partial<ViTConfig> = {}) {
-    super();
-    this.config = { ...VIT_DEFAULTS, ...config };
-    this.generator = new Generator(this.config.seed);
+    super({ ...VIT_DEFAULTS, ...config });
     this.registerModule('vit', new ViTModel(this.config, this.generator));
     this.registerModule('classifier', new Linear(this.config.hiddenSize, this.config.numLabels, { generator: this.generator }));
     this.initWeights();
