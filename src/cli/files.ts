@@ -7,12 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FrodConfig } from '../frod/config';
 import { SafetensorsError, parseSafetensors, type ParsedSafetensors } from '../nn/io/format';
+import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME } from '../peft/adapter-files';
 import { writeFileAtomic } from '../util/node';
 import { CliError, firstLine } from './io';
 
 /** File names of an adapter directory in the PEFT layout. */
-export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
-export const ADAPTER_MODEL_FILE = 'adapter_model.safetensors';
+export const ADAPTER_CONFIG_FILE = CONFIG_NAME;
+export const ADAPTER_MODEL_FILE = SAFETENSORS_WEIGHTS_NAME;
 const ADAPTER_FILES = new Set([ADAPTER_CONFIG_FILE, ADAPTER_MODEL_FILE]);
 
 /** Turns a Node file-system error into the problem half of a one-line message. */

@@ -5,12 +5,13 @@
  */
 import { SafetensorsError, type SafetensorsValue, loadSafetensors, safetensorsBytes } from '../nn/io';
 import type { Tensor } from '../tensor';
-import { nodeFs, nodePath, writeFileAtomic } from '../util/node';
+import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseConfigJson, readConfigText, writeAdapterFiles } from '../peft/adapter-files';
+import { nodeFs, nodePath } from '../util/node';
 import { FrodConfig } from './config';
 import { parseAdapterKey } from './keys';
 
-export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
-export const ADAPTER_WEIGHTS_NAME = 'adapter_model.safetensors';
+export const ADAPTER_CONFIG_NAME = CONFIG_NAME;
+export const ADAPTER_WEIGHTS_NAME = SAFETENSORS_WEIGHTS_NAME;
 
 /** The tensors to write: index tensors as I64, per-category tensors left out when `saveProjection` is false. */
 function fileValues(config: FrodConfig, tensors: Readonly<Record<string, Tensor>>): Record<string, SafetensorsValue> {
@@ -35,20 +36,12 @@ export function adapterFiles(config: FrodConfig, adapterTensors: Readonly<Record
 export function writeAdapterDir(dir: string, config: FrodConfig, adapterTensors: Readonly<Record<string, Tensor>>): void {
   const fs = nodeFs('writeAdapterDir');
   const path = nodePath('writeAdapterDir');
-  const files = adapterFiles(config, adapterTensors);
-  fs.mkdirSync(dir, { recursive: true });
-  writeFileAtomic(path.join(dir, ADAPTER_WEIGHTS_NAME), files.safetensors, 'writeAdapterDir');
-  writeFileAtomic(path.join(dir, ADAPTER_CONFIG_NAME), files.configJson, 'writeAdapterDir');
+  writeAdapterFiles(fs, path, dir, adapterFiles(config, adapterTensors), 'writeAdapterDir');
 }
 
 /** Parses the text of adapter_config.json into a validated config (errors name the file and the field). */
 export function parseAdapterConfig(text: string, source = ADAPTER_CONFIG_NAME): FrodConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
-  }
+  const json = parseConfigJson(text, source);
   try {
     return FrodConfig.fromJSON(json);
   } catch (err) {
@@ -78,13 +71,7 @@ export function readAdapterDir(dir: string): { config: FrodConfig; tensors: Reco
   const path = nodePath('readAdapterDir');
   const configPath = path.join(dir, ADAPTER_CONFIG_NAME);
   const weightsPath = path.join(dir, ADAPTER_WEIGHTS_NAME);
-  let text: string;
-  try {
-    text = fs.readFileSync(configPath, 'utf8');
-  } catch (err) {
-    throw new Error(`${configPath}: cannot read the adapter config (${(err as Error).message.split('\n')[0]})`);
-  }
-  const config = parseAdapterConfig(text, configPath);
+  const config = parseAdapterConfig(readConfigText(fs, configPath), configPath);
   if (!fs.existsSync(weightsPath)) throw new SafetensorsError(weightsPath, 'cannot read the file (it does not exist)');
   const { tensors } = loadSafetensors(weightsPath);
   try {

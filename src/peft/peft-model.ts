@@ -10,12 +10,12 @@
 import { type SafetensorsValue, loadSafetensors, safetensorsBytes } from '../nn/io';
 import { Module } from '../nn/module';
 import type { Device, DType, Tensor } from '../tensor';
-import { nodeFs, nodePath, writeFileAtomic } from '../util/node';
+import { nodeFs, nodePath } from '../util/node';
+import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, type AdapterFileContents, parseConfigJson, readConfigText, writeAdapterFiles } from './adapter-files';
 import type { BaseTuner, PeftConfigLike } from './tuner';
 import { countParameters, trainableParametersLine } from './trainable';
 
-export const CONFIG_NAME = 'adapter_config.json';
-export const SAFETENSORS_WEIGHTS_NAME = 'adapter_model.safetensors';
+export { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME };
 
 /** A method as the registry knows it. */
 export interface TunerType<C extends PeftConfigLike = PeftConfigLike> {
@@ -49,18 +49,7 @@ function readAdapterFiles(dir: string): { json: Record<string, unknown>; tensors
   const fs = nodeFs('PeftModel.fromPretrained');
   const path = nodePath('PeftModel.fromPretrained');
   const configPath = path.join(dir, CONFIG_NAME);
-  let text: string;
-  try {
-    text = fs.readFileSync(configPath, 'utf8');
-  } catch (err) {
-    throw new Error(`${configPath}: cannot read the adapter config (${(err as Error).message.split('\n')[0]})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${configPath}: not valid JSON (${(err as Error).message})`);
-  }
+  const json = parseConfigJson(readConfigText(fs, configPath), configPath);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${configPath}: expected a JSON object`);
   const { tensors } = loadSafetensors(path.join(dir, SAFETENSORS_WEIGHTS_NAME));
   return { json: json as Record<string, unknown>, tensors, configPath };
@@ -181,7 +170,7 @@ export class PeftModel<C extends PeftConfigLike = PeftConfigLike, M extends Modu
   }
 
   /** The files of one adapter: adapter_config.json (inference_mode true, as PEFT writes it) and the tensors. */
-  adapterFiles(adapterName: string): { configJson: string; safetensors: Uint8Array } {
+  adapterFiles(adapterName: string): AdapterFileContents {
     const tensors: Record<string, SafetensorsValue> = this.baseModel.checkpointTensors(adapterName);
     const config = this.type.withInferenceMode(this.peftConfig.get(adapterName) as C, true);
     return { configJson: config.toJSONString(), safetensors: safetensorsBytes(tensors, { format: 'pt' }) };
@@ -193,11 +182,8 @@ export class PeftModel<C extends PeftConfigLike = PeftConfigLike, M extends Modu
     const path = nodePath('savePretrained');
     const names = options.adapterNames ?? [...this.peftConfig.keys()];
     const files = names.map((name) => [name, this.adapterFiles(name)] as const);
-    for (const [name, { configJson, safetensors }] of files) {
-      const target = name === 'default' ? dir : path.join(dir, name);
-      fs.mkdirSync(target, { recursive: true });
-      writeFileAtomic(path.join(target, SAFETENSORS_WEIGHTS_NAME), safetensors, 'savePretrained');
-      writeFileAtomic(path.join(target, CONFIG_NAME), configJson, 'savePretrained');
+    for (const [name, contents] of files) {
+      writeAdapterFiles(fs, path, name === 'default' ? dir : path.join(dir, name), contents, 'savePretrained');
     }
   }
 
