@@ -17,5 +17,7 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     platform: 'node',
+    // The demo's digits: an optional peer (41 MB), loaded at run time only by `frod demo` / `frod pretrain`.
+    external: ['mnist'],
   },
 ]);

