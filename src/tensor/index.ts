@@ -29,4 +29,5 @@ export type { TensorLike } from './ops/util';
 export type { Dims, VarOptions } from './ops/reduce';
 export { registerBackend, backendFor, type Backend, type UnaryOp, type BinaryOp, type ReduceOp, type MatmulArgs } from './backend';
 export { CpuStorage, type Storage, type View, ndarrayOf } from './storage';
+export { toNdarray, fromNdarray } from './ndarray';
 export { broadcastShapes, formatShape } from './shape';

@@ -1,7 +1,8 @@
 /**
  * Storage: a flat buffer of one dtype on one device. A tensor is a strided view (shape, strides, offset)
  * over a storage, exactly as in PyTorch; views share the storage, copies do not.
- * On the cpu device the buffer is a typed array and views are `ndarray` objects over it.
+ * On the cpu device the buffer is a typed array and a view is laid out exactly as an `ndarray` (data, shape,
+ * stride, offset): `ndarrayOf` / `toNdarray` give one over the same memory, `fromNdarray` takes one in.
  */
 import ndarray from 'ndarray';
 import type { Device, DType, TypedArray } from './dtype';
