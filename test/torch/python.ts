@@ -1,0 +1,38 @@
+/**
+ * Finding a Python that can `import torch`, and running test/torch/parity.py once over a folder of inputs.
+ * Test tooling only: frod-ts itself never needs Python. Not a test file itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const SKIP_LINE = 'torch-parity: SKIPPED — no Python with torch (apt-get install python3-torch to run it)';
+
+/**
+ * Interpreters tried in order: $FROD_TORCH_PYTHON alone when set ('none' forces the skip), else Debian's
+ * /usr/bin/python3 (where python3-torch installs) and then whatever `python3` is on PATH.
+ */
+function candidates(): string[] {
+  const forced = process.env.FROD_TORCH_PYTHON;
+  if (forced !== undefined && forced !== '') return forced === 'none' ? [] : [forced];
+  return ['/usr/bin/python3', 'python3'];
+}
+
+/** The first candidate whose `-c "import torch"` succeeds within 20 s, or null. */
+export function findTorchPython(): string | null {
+  for (const python of candidates()) {
+    const probe = spawnSync(python, ['-c', 'import torch'], { timeout: 20_000, stdio: 'ignore' });
+    if (probe.status === 0) return python;
+  }
+  return null;
+}
+
+const SCRIPT = fileURLToPath(new URL('./parity.py', import.meta.url));
+
+/** Runs parity.py on `folder` (one process for every case); throws with Python's stderr on failure. */
+export function runParityScript(python: string, folder: string): void {
+  const run = spawnSync(python, [SCRIPT, folder], { timeout: 120_000, encoding: 'utf8' });
+  if (run.status !== 0) {
+    const why = run.error ? run.error.message : (run.stderr || '').trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`parity.py failed (status ${run.status}): ${why}`);
+  }
+}
