@@ -125,6 +125,18 @@ test('crossEntropy: clear errors for bad targets, shapes and options', () => {
   throwsMatching(() => crossEntropy(x, tensor([0, 1, 2], { dtype: 'int32' })), /crossEntropy: target of shape \(3\) does not match input \(2, ?3\)/);
   throwsMatching(() => crossEntropy(x, tensor([0, 1], { dtype: 'int32' }), { labelSmoothing: 1.5 }), /labelSmoothing must be between 0\.0 and 1\.0/);
   throwsMatching(() => crossEntropy(x, tensor([0, 1], { dtype: 'int32' }), { weight: f64([1, 2], [2]) }), /weight of shape \(2\) does not match 3 classes/);
+
+});
+
+test('crossEntropy: probability targets refuse a non-negative ignoreIndex (as PyTorch) and accept negative ones', () => {
+  const x = f64([0, 1, 2, 3, 4, 5], [2, 3]);
+  const probs = f64([0.2, 0.3, 0.5, 0.6, 0.3, 0.1], [2, 3]);
+  for (const ignoreIndex of [0, 2, 7]) {
+    throwsMatching(() => crossEntropy(x, probs, { ignoreIndex }), new RegExp(`ignoreIndex ${ignoreIndex} is not supported for probability`));
+  }
+  const plain = crossEntropy(x, probs).item();
+  assert.is(crossEntropy(x, probs, { ignoreIndex: -5 }).item(), plain);
+  assert.is(crossEntropy(x, probs, { ignoreIndex: -100 }).item(), plain);
 });
 
 test('mseLoss: mean, sum and none of squared differences, with gradcheck', () => {

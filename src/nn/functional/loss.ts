@@ -7,7 +7,7 @@ export type Reduction = 'mean' | 'sum' | 'none';
 export interface CrossEntropyOptions {
   /** Per-class weights (C). */
   weight?: Tensor | null;
-  /** Targets equal to this index contribute nothing (class-index targets only). Default −100. */
+  /** Targets equal to this index contribute nothing (class-index targets; with probability targets it must be negative). Default −100. */
   ignoreIndex?: number;
   /** Mixes the one-hot target with the uniform distribution: (1 − ε)·onehot + ε/C. Default 0. */
   labelSmoothing?: number;
@@ -48,6 +48,10 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   const classes = input.ndim === 1 ? input.shape[0] : input.shape[1];
   if (weight && (weight.ndim !== 1 || weight.shape[0] !== classes)) {
     throw new Error(`crossEntropy: weight of shape ${formatShape(weight.shape)} does not match ${classes} classes`);
+  }
+  if (target.dtype !== 'int32' && ignoreIndex >= 0) {
+    // As PyTorch: an ignored class cannot be honoured with probability targets, so say so rather than drop it.
+    throw new Error(`crossEntropy: ignoreIndex ${ignoreIndex} is not supported for probability (floating point) targets`);
   }
   const logp = classesLast(input).logSoftmax(-1);
   if (target.dtype !== 'int32') return softTargetLoss(input, target, logp, weight, labelSmoothing, reduction);
