@@ -178,4 +178,15 @@ test('reshape infers one −1 and checks the element count', () => {
   throwsMatching(() => x.view(13), /view: shape '\[13\]' is invalid for input of size 12/);
 });
 
+test('view and reshape of an empty non-contiguous tensor give contiguous strides (as torch) instead of looping', () => {
+  const x = zeros([0, 3]).t();
+  assert.not.ok(x.isContiguous());
+  for (const shape of [[-1], [0], [3, 0, 1], [0, 5]]) {
+    const v = x.view(shape);
+    assert.ok(sharesStorage(v, x));
+    assert.is(v.numel(), 0);
+  }
+  assert.equal(x.reshape(-1).shape, [0]);
+});
+
 test.run();

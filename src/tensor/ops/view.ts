@@ -26,7 +26,8 @@ export function inferShape(shape: readonly number[], numel: number, what: string
 
 /** Strides that present `x` with `shape` without copying, or null when impossible (numpy's attempt_nocopy_reshape). */
 function viewStrides(x: Tensor, shape: readonly number[]): number[] | null {
-  if (x.isContiguous()) return contiguousStrides(shape);
+  // An empty tensor has no elements to place, so any shape is a view (torch gives it contiguous strides).
+  if (x.isContiguous() || x.numel() === 0) return contiguousStrides(shape);
   // Merge x's dims into contiguous chunks, then split each chunk over the new dims.
   const oldShape = x.shape.filter((d) => d !== 1);
   const oldStrides = x.strides.filter((_, i) => x.shape[i] !== 1);
