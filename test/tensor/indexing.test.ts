@@ -64,6 +64,35 @@ test('gather reads x[..., index[...], ...] along a dim; scatterAdd accumulates d
   }), 40);
 });
 
+test('gather and scatterAdd take an index smaller than the input outside dim (and than src), as torch; gather backward works', () => {
+  check(fc.property(caseArb, fc.nat(), ({ shape, seed, k, count }, cut) => {
+    const dim = k % shape.length;
+    const indexShape = shape.map((d, i) => (i === dim ? count : Math.max(1, d - ((cut >> i) % 2))));
+    const srcShape = indexShape.map((d, i) => d + ((cut >> (i + 3)) % 2));
+    const x = randomTensor(shape, seed).requiresGrad_(true);
+    const index = randomTensor(indexShape, seed + 2, 'int32', [0, shape[dim]]);
+    const src = randomTensor(srcShape, seed + 3);
+    const xStrides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+    const flat = (i: readonly number[], strides: readonly number[]) => i.reduce((o, t, d) => o + t * strides[d], 0);
+    const out = x.gather(dim, index);
+    out.sum().backward();
+    const hits = new Array<number>(x.numel()).fill(0);
+    const scatteredRef = Array.from(x.data());
+    forEachIndex(indexShape, (i) => {
+      const source = [...i];
+      source[dim] = valueAt(index, i);
+      assert.is(valueAt(out, i), valueAt(x, source));
+      hits[flat(source, xStrides)] += 1;
+      scatteredRef[flat(source, xStrides)] += valueAt(src, i);
+    });
+    assertClose(x.grad!.data(), hits, 0, 0);
+    assertClose(x.detach().scatterAdd(dim, index, src).data(), scatteredRef, 1e-12, 1e-12);
+  }), 40);
+  const x = zeros([2, 3]);
+  throwsMatching(() => x.scatterAdd(1, int32([0, 0, 0], [3, 1]), zeros([3, 1])), /scatterAdd: size of index \(3,1\) exceeds input \(2,3\) at dimension 0/);
+  throwsMatching(() => x.scatterAdd(1, int32([0, 0], [1, 2]), zeros([1, 1])), /scatterAdd: size of index \(1,2\) exceeds src \(1,1\) at dimension 1/);
+});
+
 test('index errors name the bad index and the size', () => {
   const x = zeros([2, 3]);
   throwsMatching(() => x.indexSelect(1, int32([3])), /indexSelect: index 3 is out of bounds for dimension with size 3/);

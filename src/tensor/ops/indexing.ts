@@ -98,9 +98,13 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   checkSameDevice('scatterAdd', x, index, src);
   const d = normalizeDim(dim, x.ndim, 'scatterAdd');
   if (index.ndim !== x.ndim) throw new Error(`scatterAdd: index ${formatShape(index.shape)} and input ${formatShape(x.shape)} must have the same number of dimensions`);
+  // As torch: index may be smaller than the input (outside `dim`) and than src (everywhere).
   for (let i = 0; i < x.ndim; i++) {
-    if (i !== d && index.shape[i] !== x.shape[i]) {
-      throw new Error(`scatterAdd: index ${formatShape(index.shape)} must match input ${formatShape(x.shape)} outside dimension ${d}`);
+    if (i !== d && index.shape[i] > x.shape[i]) {
+      throw new Error(`scatterAdd: size of index ${formatShape(index.shape)} exceeds input ${formatShape(x.shape)} at dimension ${i}`);
+    }
+    if (index.shape[i] > (src.shape[i] ?? 0)) {
+      throw new Error(`scatterAdd: size of index ${formatShape(index.shape)} exceeds src ${formatShape(src.shape)} at dimension ${i}`);
     }
   }
   let source = src.detach().to(x.dtype);
@@ -112,7 +116,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const outer = numelOf(is.moved.shape.slice(0, -1));
   const storage = backendFor(x.device).scatterAddRows(ss.storage, is.storage, outer, inner, count);
   const movedShape = [...is.moved.shape.slice(0, -1), inner];
-  const added = restoreAxis(fromStorage(storage, movedShape), d);
+  const added = padTo(restoreAxis(fromStorage(storage, movedShape), d), x.shape);
   const out = x.detach().add(added);
   return record(out, 'ScatterAddBackward', [x, src], (g) => {
     const gs = g.gather(d, index);
