@@ -6,6 +6,7 @@
  * {@link AdapterLayer.dropAdapterTensors} how its tensors train and go.
  */
 import { Conv1D, Linear } from '../nn/layers/linear';
+import { noGrad } from '../autograd';
 import { Module } from '../nn/module';
 import type { Tensor } from '../tensor';
 import type { TunerLayer } from './tuner';
@@ -105,6 +106,21 @@ export abstract class AdapterLayer<E> extends Module implements TunerLayer {
 
   abstract merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] }): void;
   abstract unmerge(): void;
+
+  /**
+   * What puts the layer back as it is now (merged adapters and base weight, bit for bit) if a merge started
+   * after this call must be undone: unmerge when nothing is merged yet, else a copy of the merged weight.
+   */
+  mergeCheckpoint(): () => void {
+    if (this.merged.length === 0) return () => this.unmerge();
+    const merged = [...this.merged];
+    const weight = this.baseLayer.weight;
+    const copy = noGrad(() => weight.detach().clone());
+    return () => {
+      noGrad(() => weight.copy_(copy));
+      this.merged = merged;
+    };
+  }
 
   override extraRepr(): string {
     return `adapters=[${this.adapterNames().join(', ')}], in_features=${this.inFeatures}, out_features=${this.outFeatures}`;

@@ -42,6 +42,8 @@ export interface TunerLayer extends Module {
   merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] }): void;
   /** Restores the original base weight exactly. */
   unmerge(): void;
+  /** What undoes a merge started after this call (merged adapters and base weight back bit for bit). */
+  mergeCheckpoint(): () => void;
   deleteAdapter(name: string): void;
   /** The wrapped layer (with its weight back where the model needs it). */
   getBaseLayer(): Module;
@@ -259,11 +261,23 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
 
   // ---- merging and unloading --------------------------------------------------------------------------
 
-  /** Merges adapters (default: the active ones) into the base weights. */
+  /**
+   * Merges adapters (default: the active ones) into the base weights. A safe merge that fails in one layer
+   * undoes what it merged in the layers before, so the model is left as it was.
+   */
   merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] } = {}): void {
     const names = options.adapterNames ?? this.active;
     for (const name of names) this.checkExists(name);
-    for (const [, layer] of this.tunerLayers()) layer.merge({ safeMerge: options.safeMerge, adapterNames: names });
+    const undo: (() => void)[] = [];
+    try {
+      for (const [, layer] of this.tunerLayers()) {
+        if (options.safeMerge) undo.push(layer.mergeCheckpoint());
+        layer.merge({ safeMerge: options.safeMerge, adapterNames: names });
+      }
+    } catch (err) {
+      for (const restore of undo.reverse()) restore();
+      throw err;
+    }
   }
 
   /** Restores every merged base weight exactly. */

@@ -165,6 +165,31 @@ test('safe merge refuses non-finite results and names the adapter; nothing is me
   assert.equal(layer.mergedAdapters, []);
 });
 
+test('safe merge that fails in a later layer leaves every layer as it was (earlier layers are rolled back)', () => {
+  const peft = getPeftModel(new TinyModel(3, 2, 'float32', 6), cfg({ initWeights: false }));
+  const layers = peft.baseModel.tunerLayers().map(([, l]) => l as FrodLinear);
+  peft.mergeAdapter(['default'], { safeMerge: true });
+  const merged = layers.map((l) => l.baseLayer.weight.clone());
+  peft.unmergeAdapter();
+  peft.addAdapter('other', cfg({ initWeights: false }));
+  peft.mergeAdapter(['default']); // every layer holds 'default' merged before the failing call
+  const last = layers[layers.length - 1];
+  noGrad(() => last.frodLambdaL.get('other').copy_(last.frodLambdaL.get('other').mul(Infinity)));
+  assert.throws(() => peft.mergeAdapter(['other'], { safeMerge: true }), /safe merge of adapter 'other'/);
+  layers.forEach((l, i) => {
+    assert.equal(l.mergedAdapters, ['default'], l.modulePath);
+    assert.ok(sameBits(l.baseLayer.weight, merged[i]), `${l.modulePath} keeps its weight bit for bit`);
+  });
+  peft.unmergeAdapter();
+  noGrad(() => last.frodLambdaL.get('default').copy_(last.frodLambdaL.get('default').mul(Infinity)));
+  const before = layers.map((l) => l.baseLayer.weight.clone());
+  assert.throws(() => peft.mergeAdapter(['default'], { safeMerge: true }), /safe merge of adapter 'default'/);
+  layers.forEach((l, i) => {
+    assert.equal(l.mergedAdapters, [], l.modulePath);
+    assert.ok(sameBits(l.baseLayer.weight, before[i]), `${l.modulePath} is unchanged`);
+  });
+});
+
 test('unload gives back the original layers and weights; mergeAndUnload the merged ones', () => {
   const input = x(4, 1);
   const reference = run(new TinyModel(4, 2, 'float64', 7), input);
