@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import { isGradEnabled, noGrad } from '../../src/autograd';
-import { logSoftmax, matmul, tensor, zeros, type Tensor } from '../../src/tensor';
+import { logSoftmax, matmul, pow, tensor, zeros, type Tensor } from '../../src/tensor';
 import { assertClose, check, randomTensor, shapeArb, throwsMatching } from '../tensor/helpers';
 
 const f64 = (data: number[] | number[][], requiresGrad = true) => tensor(data, { dtype: 'float64', requiresGrad });
@@ -154,6 +154,16 @@ test('logSoftmax: gradient of a weighted sum matches finite differences (and Σ 
     logSoftmax(uniform, dim).sum().backward();
     assertClose((uniform.grad as Tensor).sum(dim).data(), zeros([uniform.numel() / shape[dim]]).data(), 1e-12, 0);
   }), 30);
+});
+
+test('pow: the exponent gradient is 0 where the base is 0 and the exponent ≥ 0 (torch), not 0·ln 0 = NaN', () => {
+  const exponent = f64([2, 0, 0.5, 3, -1]);
+  f64([0, 0, 0, 2, 0], false).pow(exponent).sum().backward();
+  // 0^−1 = ∞ keeps torch's ∞·ln 0 = −∞.
+  assert.equal(grad(exponent), [0, 0, 0, 8 * Math.log(2), -Infinity]);
+  const fromNumber = f64([2, 1]);
+  pow(0, fromNumber).sum().backward();
+  assert.equal(grad(fromNumber), [0, 0]);
 });
 
 test.run();

@@ -68,12 +68,17 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   return binaryWithGrad('DivBackward', 'div', fa, fb, (g) => g.div(fb), (g, out) => g.mul(out).div(fb).neg());
 }
 
-/** a^b; d/da = b·a^(b−1), d/db = a^b·ln a. */
+/** a^b; d/da = b·a^(b−1), d/db = a^b·ln a (0 where a = 0 and b ≥ 0, as PyTorch, not 0·(−∞) = NaN). */
 export const pow = (a: TensorLike, b: TensorLike): Tensor =>
   binaryWithGrad(
     'PowBackward', 'pow', a, b,
     (g) => g.mul(b).mul(binaryRaw('pow', a, typeof b === 'number' ? b - 1 : b.sub(1))),
-    (g, out) => g.mul(out).mul(typeof a === 'number' ? Math.log(a) : a.log()),
+    (g, out) => {
+      const grad = g.mul(out).mul(typeof a === 'number' ? Math.log(a) : a.log());
+      if (typeof a === 'number' && a !== 0) return grad;
+      const exponentNonNegative = compare('ge', b, 0);
+      return where(typeof a === 'number' ? exponentNonNegative : exponentNonNegative.mul(compare('eq', a, 0)), 0, grad);
+    },
   );
 
 /** Elementwise max; the gradient goes to the larger operand (split evenly on ties, as PyTorch). */
