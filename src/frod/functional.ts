@@ -20,15 +20,27 @@ import { type BaseWeight, type BaseWeights, adapterDType, matrixToWeight, weight
 
 export type { BaseWeight, BaseWeights } from './weights';
 
+/** Every module path a state dict implies: each proper dotted prefix of its tensor names, sorted. */
+function modulePathsOf(names: readonly string[]): string[] {
+  const paths = new Set<string>();
+  for (const name of names) {
+    for (let end = name.indexOf('.'); end > 0; end = name.indexOf('.', end + 1)) paths.add(name.slice(0, end));
+  }
+  return [...paths].sort();
+}
+
 /**
  * Every 2-D `<path>.weight` of a state dict whose `<path>` the config targets (spec §4), in sorted path
- * order, with `fanInFanOut` from the config. A targeted weight that is not 2-D, or a config that targets
- * nothing, is an error.
+ * order, with `fanInFanOut` from the config. Targets inside a `modules_to_save` module are left out, as
+ * the Module API leaves them. A targeted weight that is not 2-D, or a config that targets nothing, is an
+ * error.
  */
 export function weightsFromStateDict(stateDict: Readonly<Record<string, Tensor>>, config: FrodConfig): Map<string, BaseWeight> {
-  const paths = Object.keys(stateDict).filter((k) => k.endsWith('.weight')).map((k) => k.slice(0, -'.weight'.length)).sort();
-  const selected = selectTargets(paths, config);
-  if (selected.length === 0) throw new Error(noTargetsMessage(config, paths.length));
+  const names = Object.keys(stateDict);
+  const paths = modulePathsOf(names);
+  const weighted = new Set(names.filter((k) => k.endsWith('.weight')).map((k) => k.slice(0, -'.weight'.length)));
+  const selected = selectTargets(paths, config).filter((path) => weighted.has(path));
+  if (selected.length === 0) throw new Error(noTargetsMessage(config, weighted.size));
   const out = new Map<string, BaseWeight>();
   for (const path of selected) {
     const base = { weight: stateDict[`${path}.weight`], fanInFanOut: config.fanInFanOut };

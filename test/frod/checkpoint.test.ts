@@ -16,6 +16,8 @@ import { adapterFiles, readAdapterBytes, readAdapterDir, writeAdapterDir } from 
 import { initAdapterFromWeights, inspectAdapter, mergeWeightsWithAdapter, weightsFromStateDict } from '../../src/frod/functional';
 import { lambdaKey, projectionKey, sIndicesKey, sSizeKey } from '../../src/frod/keys';
 import { getPeftModel } from '../../src/frod/model';
+import { Linear } from '../../src/nn/layers/linear';
+import { Module } from '../../src/nn/module';
 import { GOLDEN, TinyModel, goldenCases, sameBits } from './helpers';
 
 const TARGETS = ['q_proj', 'v_proj', 'up_proj', 'down_proj'];
@@ -117,6 +119,28 @@ test('an adapter made for other shapes: the error names the module and both shap
   const lean = cfg({ saveProjection: false });
   const noV = readAdapterBytes(...Object.values(adapterFiles(lean, small)) as [string, Uint8Array]).tensors;
   assert.throws(() => mergeWeightsWithAdapter(big, noV, lean), /frod_lambda_l' has shape \(6\) but module 'model\.layers\.0\.mlp\.down_proj' has in_features 8/);
+});
+
+/** `head.dense` sits inside a module that modules_to_save names; `body.dense` does not. */
+class HeadModel extends Module {
+  constructor() {
+    super();
+    const body = new Module();
+    body.registerModule('dense', new Linear(4, 4, { dtype: 'float64' }));
+    const head = new Module();
+    head.registerModule('dense', new Linear(4, 2, { dtype: 'float64' }));
+    this.registerModule('body', body);
+    this.registerModule('head', head);
+  }
+}
+
+test('weightsFromStateDict leaves out targets inside a modules_to_save module, as the Module API does', () => {
+  const config = cfg({ targetModules: ['dense'], modulesToSave: ['head'] });
+  const model = new HeadModel();
+  const functional = [...weightsFromStateDict(model.stateDict(), config).keys()];
+  const peft = getPeftModel(new HeadModel(), config);
+  assert.equal(functional, peft.baseModel.tunerLayers().map(([path]) => path));
+  assert.equal(functional, ['body.dense']);
 });
 
 test('missing pieces: a module the base lacks, λ without S values, unknown keys', () => {
