@@ -225,19 +225,20 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
       wrapper.setAdapter(name);
       if (name !== null && !trainable(name)) wrapper.copies.get(name).requiresGrad_(false);
     }
+    const tunerBiases = this.tunerBiasNames();
     for (const name of this.active) {
       const config = this.peftConfig.get(name) as C;
       if (!trainable(name) || config.bias === 'none') continue;
       for (const [param, tensor] of this.userParameters(name)) {
         const last = param.slice(param.lastIndexOf('.') + 1);
-        if (config.bias === 'all' ? last.includes('bias') : this.isTunerBias(param)) tensor.requiresGrad = true;
+        if (config.bias === 'all' ? last.includes('bias') : tunerBiases.has(param)) tensor.requiresGrad = true;
       }
     }
   }
 
-  /** True for `<tuner layer path>.bias` (the biases `<prefix>only` trains). */
-  private isTunerBias(param: string): boolean {
-    return this.tunerLayers().some(([path]) => param === `${path}.bias`);
+  /** `<tuner layer path>.bias` of every tuner layer (the biases `<prefix>only` trains). */
+  private tunerBiasNames(): Set<string> {
+    return new Set(this.tunerLayers().map(([path]) => `${path}.bias`));
   }
 
   /**
@@ -316,9 +317,10 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
     const out = this.methodCheckpoint(name, config);
     const wrapped = this.wrappers().map(([path]) => path);
     const underWrapper = (param: string) => wrapped.some((w) => param === w || param.startsWith(`${w}.`));
+    const tunerBiases = this.tunerBiasNames();
     for (const [param, tensor] of this.userParameters(name)) {
       const last = param.slice(param.lastIndexOf('.') + 1);
-      const bias = config.bias === 'all' ? last.includes('bias') : config.bias !== 'none' && this.isTunerBias(param);
+      const bias = config.bias === 'all' ? last.includes('bias') : config.bias !== 'none' && tunerBiases.has(param);
       if (bias || underWrapper(param)) out[`base_model.model.${param}`] = tensor.detach();
     }
     return out;
