@@ -118,6 +118,20 @@ test('dtype promotion: int32 < float32 < float64; a fractional number makes int3
   assert.is(f.add(1e-300).dtype, 'float32');
 });
 
+test('dtype promotion with a 0-d tensor follows torch.result_type: it raises the dtype only across categories', () => {
+  const i = tensor([1, 2], { dtype: 'int32' }), f = tensor([1, 2]), d = tensor([1, 2], { dtype: 'float64' });
+  const d0 = tensor(3, { dtype: 'float64' }), f0 = tensor(3), i0 = tensor(3, { dtype: 'int32' });
+  assert.is(f.mul(d0).dtype, 'float32');
+  assert.is(d0.mul(f).dtype, 'float32');
+  assert.is(d.mul(f0).dtype, 'float64');
+  assert.is(i.add(d0).dtype, 'float64');
+  assert.is(i.add(f0).dtype, 'float32');
+  assert.is(f.add(i0).dtype, 'float32');
+  assert.is(f0.add(d0).dtype, 'float64');
+  assert.is(where(tensor([1, 0], { dtype: 'int32' }), f, d0).dtype, 'float32');
+  assert.equal(f.sub(d0).toArray(), [-2, -1]);
+});
+
 test('where broadcasts condition and both branches, and takes numbers on either side', () => {
   check(fc.property(caseArb, fc.nat(), ({ shapes: [sa, sb], seed }, maskSeed) => {
     const cond = randomTensor(sb, maskSeed, 'int32', [0, 2]);

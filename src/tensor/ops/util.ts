@@ -1,6 +1,6 @@
 /** Helpers shared by the ops: scalar promotion, device checks, broadcast views, reducing gradients. */
 import { backendFor } from '../backend';
-import { promoteTypes, promoteWithScalar, type DType } from '../dtype';
+import { isFloating, promoteTypes, promoteWithScalar, type DType } from '../dtype';
 import { broadcastShapes, contiguousStrides, formatShape } from '../shape';
 import type { Storage } from '../storage';
 import { Tensor } from '../tensor';
@@ -43,7 +43,20 @@ export function operands(what: string, a: TensorLike, b: TensorLike): [Tensor, T
     return [a, scalarTensor(b, dtype, a.device), dtype];
   }
   checkSameDevice(what, a, b);
-  return [a, b, promoteTypes(a.dtype, b.dtype)];
+  return [a, b, resultType(a, b)];
+}
+
+/**
+ * torch.result_type of two tensors: a 0-d tensor beside a dimensioned one only raises the dtype when it is of
+ * a higher category (float32 · 0-d float64 stays float32; int32 + 0-d float64 is float64).
+ */
+export function resultType(a: Tensor, b: Tensor): DType {
+  const zeroA = a.ndim === 0, zeroB = b.ndim === 0;
+  if (zeroA !== zeroB) {
+    const dimensioned = zeroA ? b : a;
+    if (isFloating(dimensioned.dtype)) return dimensioned.dtype;
+  }
+  return promoteTypes(a.dtype, b.dtype);
 }
 
 /** A broadcast view of `t` with `shape` (zero strides on the new or size-1 dims); no graph. */
