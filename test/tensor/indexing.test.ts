@@ -146,6 +146,10 @@ test('oneHot gives int32 rows; numClasses defaults to max + 1 and bounds are che
   assert.is(oneHot(int32([1])).dtype, 'int32');
   throwsMatching(() => oneHot(int32([3]), 3), /oneHot: class values must be in \[0, 3\), got 3/);
   throwsMatching(() => oneHot(tensor([1])), /oneHot: expected an int32 index tensor, got float32/);
+  // numClasses inferred from a large batch of labels (spreading them into Math.max overflowed the stack).
+  const labels = new Int32Array(300_000);
+  labels[123] = 1;
+  sameShape(oneHot(tensor(labels)), [300_000, 2]);
 });
 
 test('sparseMm equals the dense product of the COO matrix (duplicate entries add), in float64 and float32', () => {

@@ -49,7 +49,11 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
   if (indices.dtype !== 'int32') throw new Error(`oneHot: expected an int32 index tensor, got ${indices.dtype}`);
   const values = indices.data();
   let classes = numClasses;
-  if (classes < 0) classes = values.length ? Math.max(...values) + 1 : 0;
+  // A loop, not Math.max(...values): spreading a large batch of labels overflows the call stack.
+  if (classes < 0) {
+    classes = 0;
+    for (const v of values) classes = Math.max(classes, v + 1);
+  }
   for (const v of values) {
     if (v < 0 || v >= classes) throw new Error(`oneHot: class values must be in [0, ${classes}), got ${v}`);
   }
