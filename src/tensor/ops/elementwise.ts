@@ -12,11 +12,9 @@ import { broadcastAll, broadcastView, castTo, checkSameDevice, fromStorage, oper
 export function binaryRaw(op: BinaryOp, a: TensorLike, b: TensorLike, outDtype?: DType): Tensor {
   const [ta, tb, dtype] = operands(op, a, b);
   const shape = broadcastAll(op, ta, tb);
-  const computeDtype = dtype;
-  const va = broadcastView(castTo(ta, computeDtype), shape, op);
-  const vb = broadcastView(castTo(tb, computeDtype), shape, op);
-  const out = outDtype ?? computeDtype;
-  return fromStorage(backendFor(ta.device).binary(op, va, vb, out), shape);
+  const va = broadcastView(castTo(ta, dtype), shape, op);
+  const vb = broadcastView(castTo(tb, dtype), shape, op);
+  return fromStorage(backendFor(ta.device).binary(op, va, vb, outDtype ?? dtype), shape);
 }
 
 /** Applies a unary kernel; no graph. Integer inputs of float-valued ops compute in float32. */

@@ -4,6 +4,7 @@
  */
 import { record } from '../../autograd/graph';
 import { backendFor } from '../backend';
+import { allocArray, promoteTypes } from '../dtype';
 import { contiguousStrides, formatShape, normalizeDim, normalizeDims, numelOf } from '../shape';
 import { Tensor } from '../tensor';
 import { broadcastView, fromStorage } from './util';
@@ -201,7 +202,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       throw new Error(`cat: expected all tensors to be on the same device, but found at least two devices, ${first.device} and ${x.device}`);
     }
   }
-  const dtype = nonEmpty.reduce((acc, x) => (acc === 'float64' || x.dtype === 'float64' ? 'float64' : acc === 'float32' || x.dtype === 'float32' ? 'float32' : 'int32'), first.dtype);
+  const dtype = nonEmpty.reduce((acc, x) => promoteTypes(acc, x.dtype), first.dtype);
   const shape = [...first.shape];
   shape[d] = nonEmpty.reduce((acc, x) => acc + x.shape[d], 0);
   // Copy each part into its slab: move `dim` first, so every part is one contiguous block of the output.
@@ -209,7 +210,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const inner = numelOf(shape.slice(d + 1));
   const parts = nonEmpty.map((x) => x.detach().to(dtype).contiguous().data());
   const backend = backendFor(first.device);
-  const data = new (dtype === 'float64' ? Float64Array : dtype === 'float32' ? Float32Array : Int32Array)(numelOf(shape));
+  const data = allocArray(dtype, numelOf(shape));
   let col = 0;
   nonEmpty.forEach((x, p) => {
     const width = x.shape[d] * inner;
