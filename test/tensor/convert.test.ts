@@ -88,4 +88,17 @@ test('device mismatches throw naming both devices', () => {
   throwsMatching(() => cpu.indexSelect(0, onGpu([1], 'int32')), /indexSelect: .*cpu and gpu/);
 });
 
+
+
+test('copy_ on the cpu writes into the storage: earlier views and detached aliases see the new values', () => {
+  const p = tensor([[1, 2], [3, 4]]);
+  const alias = p.detach();
+  const column = p.select(1, 0);
+  p.copy_(tensor([[5, 6], [7, 8]], { dtype: 'float64' }));
+  assert.equal(alias.toArray(), [[5, 6], [7, 8]]);
+  assert.equal(column.toArray(), [5, 7]);
+  p.copy_(p.t());
+  assert.equal(p.toArray(), [[5, 7], [6, 8]]);
+});
+
 test.run();
