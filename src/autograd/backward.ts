@@ -50,6 +50,9 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
     if (!sameShape(grad.shape, root.shape)) {
       throw new Error(`backward: grad of shape ${formatShape(grad.shape)} does not match output of shape ${formatShape(root.shape)}`);
     }
+    if (grad.device !== root.device) {
+      throw new Error(`backward: expected all tensors to be on the same device, but found at least two devices, ${root.device} and ${grad.device} (output and grad)`);
+    }
     seed = grad.dtype === root.dtype ? grad.detach() : grad.detach().to(root.dtype);
   }
   const previous = setGradEnabled(false);

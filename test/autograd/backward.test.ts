@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import { isGradEnabled, noGrad } from '../../src/autograd';
+import '../../src/tensor/gpu';
 import { logSoftmax, matmul, pow, tensor, zeros, type Tensor } from '../../src/tensor';
 import { assertClose, check, randomTensor, shapeArb, throwsMatching } from '../tensor/helpers';
 
@@ -164,6 +165,12 @@ test('pow: the exponent gradient is 0 where the base is 0 and the exponent ≥ 0
   const fromNumber = f64([2, 1]);
   pow(0, fromNumber).sum().backward();
   assert.equal(grad(fromNumber), [0, 0]);
+});
+
+test('backward with a grad on another device names both devices', () => {
+  const x = tensor([1, 2], { requiresGrad: true });
+  const y = x.mul(2);
+  throwsMatching(() => y.backward(tensor([1, 1]).to('gpu')), /backward: expected all tensors to be on the same device, but found at least two devices, cpu and gpu/);
 });
 
 test.run();
