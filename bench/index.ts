@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['matmul', 'linalg', 'gpu', 'frod'];
+const BENCHES = ['matmul', 'linalg', 'gpu', 'train-step', 'frod'];
 
 type BenchModule = Record<string, unknown>;
 
