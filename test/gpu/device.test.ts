@@ -139,6 +139,10 @@ test('float64 on the gpu is a clear error; float32 and int32 are accepted', () =
     assert.ok(errorOf(fn).includes('gpu device supports float32 only'), `${what}: got '${errorOf(fn)}'`);
   }
   assert.ok(errorOf(() => tensor([2 ** 24 + 1], { dtype: 'int32', device: 'gpu' })).includes('exact to ±2^24'));
+  // full keeps a host mirror of int32 values: beyond 2^24 the device would hold a different value than the mirror.
+  assert.ok(errorOf(() => full([2], 2 ** 24 + 1, { dtype: 'int32', device: 'gpu' })).includes('exact to ±2^24'));
+  assert.ok(errorOf(() => full([2], -(2 ** 24) - 1, { dtype: 'int32', device: 'gpu' })).includes('exact to ±2^24'));
+  assert.equal(full([2], 2 ** 24, { dtype: 'int32', device: 'gpu' }).add(0).toArray(), [2 ** 24, 2 ** 24]);
   assert.is(randn([2], { device: 'gpu' }).to('int32').dtype, 'int32');
 });
 

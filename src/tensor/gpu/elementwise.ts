@@ -9,7 +9,7 @@ import { numelOf } from '../shape';
 import { CpuStorage, type View } from '../storage';
 import { binaryLines, powLines, unaryLines } from './math';
 import { runtime, type DeviceValue, type KernelArg } from './runtime';
-import { checkDeviceSize, checkGpuDType, deviceValue, GpuStorage, type GpuDType } from './storage';
+import { checkDeviceSize, checkExactInt, checkGpuDType, deviceValue, GpuStorage, type GpuDType } from './storage';
 import { indexLines, layoutKey, simplifyLayout } from './source';
 
 const NAMES = ['a', 'b', 'c'];
@@ -79,6 +79,7 @@ export function full(size: number, value: number, dtype: DType): GpuStorage {
   const out: GpuDType = checkGpuDType(dtype, 'full');
   checkDeviceSize(size, 'full');
   const v = out === 'int32' ? Math.trunc(value) | 0 : Math.fround(value);
+  if (out === 'int32') checkExactInt(v, 'full'); // else the device value and the host mirror would differ
   const hostInts = out === 'int32' ? new Int32Array(size).fill(v) : null;
   if (!runtime.usesTextures() || size === 0) return new GpuStorage(new Float32Array(size).fill(v), out, size, hostInts);
   const filled = runtime.run('full', () => ({ params: ['v'], body: ['return v;'] }), size, [v]);

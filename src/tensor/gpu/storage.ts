@@ -61,15 +61,19 @@ export function checkDeviceSize(length: number, what: string): void {
   }
 }
 
+/** Throws unless the int32 value `v` is an exact float32 integer (|v| ≤ 2^24), the device's int32 range. */
+export function checkExactInt(v: number, what: string): void {
+  if (v > MAX_DEVICE_ELEMENTS || v < -MAX_DEVICE_ELEMENTS) {
+    throw new Error(`${what}: int32 value ${v} cannot be held exactly on the gpu device (int32 is stored as float32, exact to ±2^24)`);
+  }
+}
+
 /** int32 values as float32 for the device, checking they stay exact. */
 export function intsToFloats(values: ArrayLike<number>, what: string): Float32Array {
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v > MAX_DEVICE_ELEMENTS || v < -MAX_DEVICE_ELEMENTS) {
-      throw new Error(`${what}: int32 value ${v} cannot be held exactly on the gpu device (int32 is stored as float32, exact to ±2^24)`);
-    }
-    out[i] = v;
+    checkExactInt(values[i], what);
+    out[i] = values[i];
   }
   return out;
 }
