@@ -38,12 +38,15 @@ export function qr(A: Tensor, options: QrOptions = {}): { Q: Tensor; R: Tensor }
   const batch = matrixBatch(A, fn);
   const { rows: m, cols: n } = batch;
   const qCols = mode === 'complete' ? m : Math.min(m, n);
-  const results = mapBatch(batch, fn, (a) => k.qr(a, mode === 'complete' ? 'complete' : 'reduced'));
-  const R = stackMatrices(batch.batchShape, results.map((f) => f.R), qCols, n);
-  const Q = mode === 'r'
-    ? tensor(new Float64Array(0), { dtype: 'float64', shape: [0] })
-    : stackMatrices(batch.batchShape, results.map((f) => f.Q), m, qCols);
-  return { Q, R };
+  if (mode === 'r') {
+    const R = stackMatrices(batch.batchShape, mapBatch(batch, fn, (a) => k.qrR(a)), qCols, n);
+    return { Q: tensor(new Float64Array(0), { dtype: 'float64', shape: [0] }), R };
+  }
+  const results = mapBatch(batch, fn, (a) => k.qr(a, mode));
+  return {
+    Q: stackMatrices(batch.batchShape, results.map((f) => f.Q), m, qCols),
+    R: stackMatrices(batch.batchShape, results.map((f) => f.R), qCols, n),
+  };
 }
 
 /**
