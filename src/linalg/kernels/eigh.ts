@@ -15,7 +15,7 @@
  * Cost: about 4n³ flops per sweep (random matrices take 8–12 sweeps) plus 2n³ for the quotients (one
  * matrix product).
  */
-import { type Mat, EPS, assertSquare, mat, powerOfTwoScale } from './mat';
+import { type Mat, EPS, assertSquare, mat, maxAbs, powerOfTwoScale } from './mat';
 import { orthogonalizeColumns } from './hestenes';
 import { canonicalSign } from './signs';
 import { dot } from './rowOps';
@@ -37,7 +37,7 @@ export function eigh(a: Mat): EighResult {
   assertSquare(a, 'linalg.eigh');
   const n = a.rows;
   const sym = symmetricFromLower(a);
-  const scale = powerOfTwoScale(maxAbsOf(sym));
+  const scale = powerOfTwoScale(maxAbs(mat(n, n, sym)));
   for (let i = 0; i < sym.length; i++) sym[i] *= scale;
   const sigma = 2 * normBound(sym, n);
   // The zero matrix has σ = 0 and B = 0: then I is a perfectly good eigenbasis.
@@ -55,12 +55,6 @@ function symmetricFromLower(a: Mat): Float64Array {
   const s = a.data.slice();
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) s[j * n + i] = s[i * n + j];
   return s;
-}
-
-function maxAbsOf(x: Float64Array): number {
-  let best = 0;
-  for (let i = 0; i < x.length; i++) best = Math.max(best, Math.abs(x[i]));
-  return best;
 }
 
 /** ρ = min(‖S‖_F, ‖S‖_∞), an upper bound on the spectral norm of the symmetric S. */

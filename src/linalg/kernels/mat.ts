@@ -135,13 +135,6 @@ export function maxAbs(a: Mat): number {
   return best;
 }
 
-/** True when every entry is a finite number. */
-export function isFiniteMat(a: Mat): boolean {
-  const d = a.data;
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
-}
-
 /** `(rows,cols)` as PyTorch prints shapes, for error messages. */
 export function shapeText(a: Mat): string {
   return `(${a.rows},${a.cols})`;
