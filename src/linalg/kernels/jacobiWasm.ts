@@ -11,7 +11,7 @@
  * Memory layout (bytes): 0–47 the coefficients (c, s or τ values, six float64 at most, read as splats),
  * 64–111 the accumulators written back (three f64x2), columns from DATA_BYTE on.
  */
-import { encodeModule, i32, op, v128, type FunctionDef, type ValType } from '../../tensor/cpu/wasm/encode';
+import { encodeModule, i32, instantiateWithMemory, op, v128, type FunctionDef, type ValType } from '../../tensor/cpu/wasm/encode';
 
 /** Where the column buffer starts in the kernels' memory. */
 export const DATA_BYTE = 128;
@@ -142,14 +142,6 @@ export interface JacobiWasm {
 
 /** Compiles the kernels, or null where WebAssembly SIMD is missing (the JavaScript kernels are used then). */
 export function loadJacobiWasm(): JacobiWasm | null {
-  if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') return null;
-  try {
-    const bytes = jacobiModuleBytes();
-    if (!WebAssembly.validate(bytes)) return null;
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    return { memory, ...(instance.exports as unknown as Omit<JacobiWasm, 'memory'>) };
-  } catch {
-    return null;
-  }
+  const loaded = instantiateWithMemory(jacobiModuleBytes());
+  return loaded && { memory: loaded.memory, ...(loaded.exports as unknown as Omit<JacobiWasm, 'memory'>) };
 }

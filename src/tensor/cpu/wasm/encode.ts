@@ -1,8 +1,9 @@
 /**
- * A tiny WebAssembly binary encoder: just what the matmul micro-kernels need (one imported memory, functions
- * over i32 parameters with i32/v128 locals, structured control flow, scalar i32 and 128-bit SIMD ops).
- * Kernels are written as arrays of instructions (see ./gemmKernel.ts) and turned into a module here, so the
- * package ships no binary blobs. Format: https://webassembly.github.io/spec/core/binary/
+ * A tiny WebAssembly binary encoder: just what the matmul micro-kernels and linalg's Jacobi column kernels
+ * need (one imported memory, functions over i32 parameters with i32/v128 locals, structured control flow,
+ * scalar i32 and 128-bit SIMD ops), and the loader both use. Kernels are written as arrays of instructions
+ * (see ./gemmKernel.ts, src/linalg/kernels/jacobiWasm.ts) and turned into a module here, so the package ships
+ * no binary blobs. Format: https://webassembly.github.io/spec/core/binary/
  */
 
 /** Value types. */
@@ -123,4 +124,20 @@ export function encodeModule(functions: readonly FunctionDef[], minPages = 1): U
     ...section(7, vec(exports)),
     ...section(10, vec(codes)),
   ]);
+}
+
+/**
+ * Compiles `bytes` and instantiates it on a fresh one-page memory (the module imports it as `env.memory`), or
+ * returns null where WebAssembly or an extension the module uses (SIMD) is missing, or compilation is blocked.
+ */
+export function instantiateWithMemory(bytes: Uint8Array<ArrayBuffer>): { memory: WebAssembly.Memory; exports: WebAssembly.Exports } | null {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') return null;
+  try {
+    if (!WebAssembly.validate(bytes)) return null;
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    return { memory, exports: instance.exports };
+  } catch {
+    return null;
+  }
 }

@@ -10,7 +10,7 @@
  * Kernels: float32 as 4 rows × 8 columns (f32x4, 8 accumulators), float64 as 4 rows × 4 columns (f64x2,
  * 8 accumulators) — small enough that accumulators, B vectors and the broadcast A value fit in 16 registers.
  */
-import { encodeModule, i32, op, v128, type FunctionDef, type ValType } from './encode';
+import { encodeModule, i32, instantiateWithMemory, op, v128, type FunctionDef, type ValType } from './encode';
 
 export interface KernelShape {
   /** Bytes per element (4 for float32, 8 for float64). */
@@ -119,15 +119,8 @@ export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
  * (the caller then uses the JavaScript kernels).
  */
 export function loadTileKernels(): TileKernels | null {
-  if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') return null;
-  const bytes = kernelModuleBytes();
-  try {
-    if (!WebAssembly.validate(bytes)) return null;
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    const exports = instance.exports as unknown as { f32: ColumnKernel; f64: ColumnKernel };
-    return { memory, f32: exports.f32, f64: exports.f64 };
-  } catch {
-    return null;
-  }
+  const loaded = instantiateWithMemory(kernelModuleBytes());
+  if (!loaded) return null;
+  const exports = loaded.exports as unknown as { f32: ColumnKernel; f64: ColumnKernel };
+  return { memory: loaded.memory, f32: exports.f32, f64: exports.f64 };
 }
