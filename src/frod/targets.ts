@@ -87,7 +87,8 @@ export function compileLayerRegex(pattern: string | null, what = 'layersPattern'
 }
 
 /** The subset of {@link FrodConfig} that target matching reads. */
-export type TargetSelection = Pick<FrodConfig, 'targetModules' | 'layersToTransform' | 'layersPattern' | 'modulesToSave'>;
+export type TargetSelection = Pick<FrodConfig, 'targetModules' | 'layersToTransform' | 'layersPattern' | 'modulesToSave'>
+  & { readonly taskType?: string | null };
 
 /** True when `path` equals an entry of `names` or ends in `.entry`. */
 function matchesNameList(path: string, names: readonly string[]): boolean {
@@ -150,15 +151,37 @@ export function matchesTarget(path: string, config: TargetSelection): boolean {
  * are neither a `modulesToSave` module nor inside one. The empty path (the root module) is never a target.
  * May return an empty list: callers report that with {@link noTargetsMessage}.
  */
-export function selectTargets(paths: readonly string[], config: TargetSelection): string[] {
+export function selectTargets(paths: readonly string[], config: TargetSelection, layerTypes?: LayerTypes): string[] {
   if (config.targetModules === null) throw new Error(noTargetModulesMessage());
-  const regex = typeof config.targetModules === 'string' ? compileFullMatch(config.targetModules) : null;
+  const allLinear = config.targetModules === ALL_LINEAR;
+  if (allLinear && layerTypes === undefined) {
+    throw new Error(`target_modules "${ALL_LINEAR}" needs the model's layer types, which a weights file does not record: list the target modules instead`);
+  }
+  const regex = typeof config.targetModules === 'string' && !allLinear ? compileFullMatch(config.targetModules) : null;
   const saved = paths.filter((path) => path !== '' && isModuleToSave(path, config.modulesToSave));
   const insideSaved = (path: string) => saved.some((root) => path === root || path.startsWith(`${root}.`));
   return paths.filter((path) => {
     if (path === '' || insideSaved(path)) return false;
+    if (allLinear) return layerTypes!.isLinear(path) && !isOutputLayer(path, config.taskType ?? null);
     return regex ? regex.test(path) : matchesTarget(path, config);
   });
+}
+
+/** PEFT's shorthand for every Linear / Conv1D layer except the model's output layer. */
+export const ALL_LINEAR = 'all-linear';
+
+/** What `"all-linear"` needs to know about the model: which paths hold a Linear or Conv1D layer. */
+export interface LayerTypes {
+  isLinear(path: string): boolean;
+}
+
+/**
+ * The output layer `"all-linear"` leaves out, as PEFT does: a language model's output embeddings
+ * (`lm_head`), and for sequence classification (`task_type: "SEQ_CLS"`) the head (`classifier`, `score`).
+ */
+function isOutputLayer(path: string, taskType: string | null): boolean {
+  if (path === 'lm_head') return true;
+  return taskType === 'SEQ_CLS' && (path === 'classifier' || path === 'score');
 }
 
 /** Error text for a config without `targetModules` (PEFT would look up a default per model type; we cannot). */

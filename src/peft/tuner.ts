@@ -12,6 +12,7 @@ import { Module } from '../nn/module';
 import type { SafetensorsValue } from '../nn/io';
 import type { Device, DType, Tensor } from '../tensor';
 import { isModuleToSave, selectTargets } from '../frod/targets';
+import { Conv1D, Linear } from '../nn/layers/linear';
 import { ModulesToSaveWrapper } from './modules-to-save';
 
 /** What the generic tuner reads from a method's config. */
@@ -189,9 +190,16 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
   /** The paths `config` adapts (spec §4); matching nothing is an error. */
   protected findTargets(config: C): string[] {
     const paths = this.candidatePaths();
-    const targets = selectTargets(paths, config);
+    const targets = selectTargets(paths, config, { isLinear: (path) => this.isAdaptableLayer(path) });
     if (targets.length === 0) throw new Error(this.noTargetsMessage(config, paths.length - 1));
     return targets;
+  }
+
+  /** Whether the module at `path` is a Linear or Conv1D (or already one of this tuner's layers over one). */
+  private isAdaptableLayer(path: string): boolean {
+    const module = this.model.getSubmodule(path);
+    const base = isTunerLayer(module) ? (module as TunerLayer & { baseLayer?: Module }).baseLayer : module;
+    return base instanceof Linear || base instanceof Conv1D;
   }
 
   /** Tuner layers with their paths inside the model. */
