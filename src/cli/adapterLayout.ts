@@ -3,7 +3,7 @@
  * decoded. Used by `frod inspect` and for the summaries of `frod init` / `frod merge`.
  */
 import { categoryOf } from '../frod/categories';
-import { isModuleToSave } from '../frod/targets';
+import { isModuleToSave } from '../peft/targets';
 import { parseAdapterKey } from '../frod/keys';
 import type { FrodConfig } from '../frod/config';
 import type { ParsedSafetensors, RawEntry } from '../nn/io/format';

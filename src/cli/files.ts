@@ -5,9 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FrodConfig } from '../frod/config';
+import { frodConfigFromJson } from '../frod/checkpoint';
+import type { FrodConfig } from '../frod/config';
 import { SafetensorsError, parseSafetensors, type ParsedSafetensors } from '../nn/io/format';
-import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME } from '../peft/adapter-files';
+import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseAdapterConfigText, readAdapterDirectory } from '../peft/adapterFiles';
 import { writeFileAtomic } from '../util/node';
 import { CliError, firstLine } from './io';
 
@@ -47,9 +48,7 @@ export function parseSafetensorsFile(file: string, bytes: Uint8Array): ParsedSaf
     return parseSafetensors(bytes, file);
   } catch (err) {
     if (!(err instanceof SafetensorsError)) throw err;
-    const prefix = `safetensors: ${file}: `;
-    const problem = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : firstLine(err);
-    throw new CliError(file, `not a valid safetensors file: ${problem}`);
+    throw safetensorsCliError(err, file);
   }
 }
 
@@ -58,25 +57,28 @@ export function readSafetensorsFile(file: string): ParsedSafetensors {
   return parseSafetensorsFile(file, readInputFile(file));
 }
 
-/** Reads and validates an adapter_config.json file (FrodConfig's messages name the invalid field). */
+/** Re-throws a library error about `file` (its message starts with the file) as a CliError naming it once. */
+function asCliError(err: unknown, file: string): never {
+  if (err instanceof CliError) throw err;
+  if (err instanceof SafetensorsError) throw safetensorsCliError(err, file);
+  const line = firstLine(err);
+  throw new CliError(file, line.startsWith(`${file}: `) ? line.slice(file.length + 2) : line);
+}
+
+/** A SafetensorsError as `<file>: not a valid safetensors file: <problem>` (or its own reading problem). */
+function safetensorsCliError(err: SafetensorsError, file: string): CliError {
+  const prefix = `safetensors: ${file}: `;
+  const problem = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : firstLine(err);
+  return new CliError(file, problem.startsWith('cannot read') || problem.startsWith('no such file') ? problem : `not a valid safetensors file: ${problem}`);
+}
+
+/** Reads and validates an adapter_config.json file (the same reader as the library; errors name the file and field). */
 export function readConfigFile(file: string): FrodConfig {
   const bytes = readInputFile(file);
-  let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new CliError(file, 'is not UTF-8 text, expected an adapter_config.json');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text.replace(/^\uFEFF/, '')); // tolerate a byte-order mark from Windows editors
+    return frodConfigFromJson(parseAdapterConfigText(bytes, file), file);
   } catch (err) {
-    throw new CliError(file, `not valid JSON (${firstLine(err)})`);
-  }
-  try {
-    return FrodConfig.fromJSON(json);
-  } catch (err) {
-    throw new CliError(file, firstLine(err));
+    asCliError(err, file);
   }
 }
 
@@ -101,17 +103,17 @@ function checkDirectory(dir: string): void {
   }
 }
 
-/** Reads an adapter directory in the PEFT layout (adapter_config.json + adapter_model.safetensors). */
+/** Reads an adapter directory in the PEFT layout with the library's reader (adapter_config.json + adapter_model.safetensors). */
 export function readAdapterDir(dir: string): AdapterDirContents {
   checkDirectory(dir);
   const configFile = path.join(dir, ADAPTER_CONFIG_FILE);
   const modelFile = path.join(dir, ADAPTER_MODEL_FILE);
-  if (!fs.existsSync(modelFile) && fs.existsSync(path.join(dir, 'adapter_model.bin'))) {
-    throw new CliError(modelFile, 'no such file (adapter_model.bin is a pickle, which frod does not read; save with safe_serialization=True)');
+  try {
+    const read = readAdapterDirectory(dir, 'frod', frodConfigFromJson);
+    return { config: read.config, configFile, model: read.weights, modelFile };
+  } catch (err) {
+    asCliError(err, err instanceof SafetensorsError ? modelFile : configFile);
   }
-  const config = readConfigFile(configFile);
-  const model = readSafetensorsFile(modelFile);
-  return { config, configFile, model, modelFile };
 }
 
 /** True when `file` names an existing directory. */

@@ -16,7 +16,7 @@ import { LoraConfig } from '../lora/config';
 import { getLoraModel } from '../lora/model';
 import type { ViTForImageClassification } from '../nn/models/vit';
 import type { Module } from '../nn/module';
-import type { PeftModel } from '../peft/peft-model';
+import type { PeftModel } from '../peft/peftModel';
 import type { PeftConfigLike } from '../peft/tuner';
 import { countParameters } from '../peft/trainable';
 import type { Tensor } from '../tensor/tensor';

@@ -4,7 +4,7 @@
  * `results.json`, the loss plot and the trained FRoD adapter (PEFT layout), and reloads that adapter into a
  * fresh copy of the base model to check that it predicts exactly what the trained model predicted.
  */
-import { PeftModel } from '../peft/peft-model';
+import { PeftModel } from '../peft/peftModel';
 import { trainableParametersLine } from '../peft/trainable';
 import type { Device } from '../tensor/dtype';
 import { createProgress } from '../util/progress';

@@ -1,12 +1,14 @@
 /**
- * Adapter directories as PEFT writes them (spec §6): `adapter_config.json` (snake_case, PEFT's
+ * Adapter directories as PEFT writes them: `adapter_config.json` (snake_case, PEFT's
  * `json.dumps(indent=2, sort_keys=True)`) and `adapter_model.safetensors` (`{"format": "pt"}` metadata; the
- * pattern and its size as I64). Writes are atomic; paths need Node (bytes work everywhere).
+ * pattern and its size as I64), for the raw-weights API (src/frod/functional.ts). Reading and writing the
+ * directory goes through src/peft/adapterFiles.ts, which PeftModel and the `frod` command use too.
  */
-import { SafetensorsError, type SafetensorsValue, loadSafetensors, safetensorsBytes } from '../nn/io';
+import { type SafetensorsValue, decodeSafetensors, loadSafetensors, safetensorsBytes } from '../nn/io';
 import type { Tensor } from '../tensor';
-import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseConfigJson, readConfigText, writeAdapterFiles } from '../peft/adapter-files';
-import { nodeFs, nodePath } from '../util/node';
+import {
+  CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseAdapterConfigText, readAdapterDirectory, writeAdapterFiles,
+} from '../peft/adapterFiles';
 import { FrodConfig } from './config';
 import { parseAdapterKey } from './keys';
 
@@ -34,14 +36,11 @@ export function adapterFiles(config: FrodConfig, adapterTensors: Readonly<Record
 
 /** Writes adapter_config.json and adapter_model.safetensors into `dir` (created if needed), each atomically. */
 export function writeAdapterDir(dir: string, config: FrodConfig, adapterTensors: Readonly<Record<string, Tensor>>): void {
-  const fs = nodeFs('writeAdapterDir');
-  const path = nodePath('writeAdapterDir');
-  writeAdapterFiles(fs, path, dir, adapterFiles(config, adapterTensors), 'writeAdapterDir');
+  writeAdapterFiles(dir, adapterFiles(config, adapterTensors), 'writeAdapterDir');
 }
 
-/** Parses the text of adapter_config.json into a validated config (errors name the file and the field). */
-export function parseAdapterConfig(text: string, source = ADAPTER_CONFIG_NAME): FrodConfig {
-  const json = parseConfigJson(text, source);
+/** A FRoD config from adapter_config.json's parsed object; errors name `source` and the field. */
+export function frodConfigFromJson(json: unknown, source: string = ADAPTER_CONFIG_NAME): FrodConfig {
   try {
     return FrodConfig.fromJSON(json);
   } catch (err) {
@@ -49,9 +48,20 @@ export function parseAdapterConfig(text: string, source = ADAPTER_CONFIG_NAME): 
   }
 }
 
-/** Checks every tensor name of an adapter file against spec §6. */
-export function checkAdapterKeys(tensors: Readonly<Record<string, Tensor>>): void {
-  for (const key of Object.keys(tensors)) parseAdapterKey(key);
+/** Parses the text of adapter_config.json into a validated config (errors name the file and the field). */
+export function parseAdapterConfig(text: string, source = ADAPTER_CONFIG_NAME): FrodConfig {
+  return frodConfigFromJson(parseAdapterConfigText(text, source), source);
+}
+
+/** Checks every tensor name of an adapter file against the FRoD key grammar (src/frod/keys.ts); errors name `source`. */
+export function checkAdapterKeys(tensors: Readonly<Record<string, unknown>>, source?: string): void {
+  for (const key of Object.keys(tensors)) {
+    try {
+      parseAdapterKey(key);
+    } catch (err) {
+      throw new Error(source ? `${source}: ${(err as Error).message}` : (err as Error).message);
+    }
+  }
 }
 
 /** Reads and validates an adapter from bytes: the config text and the safetensors bytes. */
@@ -64,20 +74,11 @@ export function readAdapterBytes(configJson: string, safetensors: Uint8Array): {
 
 /**
  * Reads an adapter directory: its config (validated; errors name the file and the field) and its tensors
- * (a corrupted file throws a SafetensorsError naming it; every key is checked against spec §6).
+ * (a corrupted file throws a SafetensorsError naming it; every key is checked against the key grammar).
  */
 export function readAdapterDir(dir: string): { config: FrodConfig; tensors: Record<string, Tensor> } {
-  const fs = nodeFs('readAdapterDir');
-  const path = nodePath('readAdapterDir');
-  const configPath = path.join(dir, ADAPTER_CONFIG_NAME);
-  const weightsPath = path.join(dir, ADAPTER_WEIGHTS_NAME);
-  const config = parseAdapterConfig(readConfigText(fs, configPath), configPath);
-  if (!fs.existsSync(weightsPath)) throw new SafetensorsError(weightsPath, 'cannot read the file (it does not exist)');
-  const { tensors } = loadSafetensors(weightsPath);
-  try {
-    checkAdapterKeys(tensors);
-  } catch (err) {
-    throw new Error(`${weightsPath}: ${(err as Error).message}`);
-  }
+  const { weightsPath, config, weights } = readAdapterDirectory(dir, 'readAdapterDir', frodConfigFromJson);
+  const { tensors } = decodeSafetensors(weights, weightsPath);
+  checkAdapterKeys(tensors, weightsPath);
   return { config, tensors };
 }

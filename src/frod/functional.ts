@@ -15,10 +15,12 @@ import { categoryOf } from './categories';
 import type { FrodConfig } from './config';
 import { LAMBDA_EPS, adaptedWeight, decomposeWeight } from './decompose';
 import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
-import { isModuleToSave, noTargetsMessage, selectTargets } from './targets';
+import { isModuleToSave, noTargetsMessage, selectTargets } from '../peft/targets';
 import { type BaseWeight, type BaseWeights, adapterDType, matrixToWeight, weightMatrix, weightShape } from './weights';
 
 export type { BaseWeight, BaseWeights } from './weights';
+
+const MODEL_PREFIX = 'base_model.model.';
 
 /** Every module path a state dict implies: each proper dotted prefix of its tensor names, sorted. */
 function modulePathsOf(names: readonly string[]): string[] {
@@ -40,7 +42,7 @@ export function weightsFromStateDict(stateDict: Readonly<Record<string, Tensor>>
   const paths = modulePathsOf(names);
   const weighted = new Set(names.filter((k) => k.endsWith('.weight')).map((k) => k.slice(0, -'.weight'.length)));
   const selected = selectTargets(paths, config).filter((path) => weighted.has(path));
-  if (selected.length === 0) throw new Error(noTargetsMessage(config, weighted.size));
+  if (selected.length === 0) throw new Error(noTargetsMessage('FRoD', config, weighted.size));
   const out = new Map<string, BaseWeight>();
   for (const path of selected) {
     const base = { weight: stateDict[`${path}.weight`], fanInFanOut: config.fanInFanOut };
@@ -55,17 +57,22 @@ function weightMatrices(weights: BaseWeights): Map<string, Mat> {
   return new Map([...weights].map(([path, base]) => [path, weightMatrix(base, path)]));
 }
 
-/** The seeded generator of a layer's `init_weights: false` noise (same in the functional and Module APIs). */
-export function initNoiseGenerator(config: FrodConfig, path: string): Generator {
-  return new Generator(`frod-init/${config.projectionPrngKey}/${path}`);
+/**
+ * The seeded generator of a layer's `init_weights: false` noise (same in the functional and Module APIs):
+ * seeded by the key, the adapter's name and the module path, so two adapters on one layer get different
+ * noise (as PEFT's draws from torch's global RNG differ) and every run the same.
+ */
+export function initNoiseGenerator(config: FrodConfig, path: string, adapterName: string): Generator {
+  return new Generator(`frod-init/${config.projectionPrngKey}/${adapterName}/${path}`);
 }
 
 /** Initial λ and S values of one layer: λ from the decomposition, S = 0 (or the test noise of `init_weights: false`). */
-export function initialLayerValues(lambda: Float64Array, nnz: number, config: FrodConfig, path: string): { lambda: Float64Array; sValues: Float64Array } {
+export function initialLayerValues(lambda: Float64Array, nnz: number, config: FrodConfig, path: string,
+  adapterName: string): { lambda: Float64Array; sValues: Float64Array } {
   const sValues = new Float64Array(nnz);
   const out = lambda.slice();
   if (!config.initWeights) {
-    const generator = initNoiseGenerator(config, path);
+    const generator = initNoiseGenerator(config, path, adapterName);
     for (let i = 0; i < nnz; i++) sValues[i] = 0.1 * generator.normal();
     for (let i = 0; i < out.length; i++) out[i] += 0.1 * generator.normal();
   }
@@ -78,6 +85,8 @@ export interface InitAdapterOptions {
   stateDict?: Readonly<Record<string, Tensor>>;
   /** Show the projection progress (also needs config.progressbar). Default true. */
   progress?: boolean;
+  /** The adapter's name (seeds the `init_weights: false` noise; never stored). Default "default". */
+  adapterName?: string;
 }
 
 /**
@@ -87,7 +96,7 @@ export interface InitAdapterOptions {
  * the index tensors are int32 (written as I64 by {@link writeAdapterDir}).
  */
 export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig, options: InitAdapterOptions = {}): Record<string, Tensor> {
-  if (weights.size === 0) throw new Error(noTargetsMessage(config));
+  if (weights.size === 0) throw new Error(noTargetsMessage('FRoD', config));
   const dtype = adapterDType([...weights.values()].map((b) => b.weight));
   const mats = weightMatrices(weights);
   const states = freshCategoryStates([...weights.keys()], mats, config, { dtype, progress: options.progress });
@@ -95,7 +104,7 @@ export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig,
   for (const state of states) {
     for (const path of state.paths) {
       const { lambda } = decomposeWeight(state.basis(), mats.get(path) as Mat);
-      const init = initialLayerValues(lambda, state.pattern.nnz, config, path);
+      const init = initialLayerValues(lambda, state.pattern.nnz, config, path, options.adapterName ?? 'default');
       out[lambdaKey(path)] = tensor(init.lambda, { dtype });
       out[sValuesKey(path)] = tensor(init.sValues, { dtype });
     }
@@ -105,7 +114,10 @@ export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig,
   return out;
 }
 
-/** `modules_to_save` tensors and trainable biases of a state dict, under `base_model.model.<name>`. */
+/**
+ * `modules_to_save` tensors and trained biases of a state dict under PEFT's keys: `base_model.model.<name>`,
+ * with an adapted layer's own tensors under `base_layer` (`…q_proj.base_layer.bias`), as PEFT saves them.
+ */
 function extraModelTensors(stateDict: Readonly<Record<string, Tensor>>, adapted: readonly string[], config: FrodConfig): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   const adaptedSet = new Set(adapted);
@@ -116,9 +128,26 @@ function extraModelTensors(stateDict: Readonly<Record<string, Tensor>>, adapted:
     const saved = prefixes.some((p) => isModuleToSave(p, config.modulesToSave));
     const isBias = parts[parts.length - 1] === 'bias';
     const bias = isBias && (config.bias === 'all' || (config.bias === 'frod_only' && adaptedSet.has(owner)));
-    if (saved || bias) out[`base_model.model.${name}`] = value;
+    if (saved || bias) out[`base_model.model.${adaptedFileName(name, adaptedSet)}`] = value;
   }
   return out;
+}
+
+/** `<path>.<p>` of an adapted module as PEFT names it in an adapter file: `<path>.base_layer.<p>`. */
+function adaptedFileName(name: string, adapted: ReadonlySet<string>): string {
+  const owner = name.slice(0, Math.max(0, name.lastIndexOf('.')));
+  return adapted.has(owner) ? `${owner}.base_layer.${name.slice(owner.length + 1)}` : name;
+}
+
+/**
+ * The base-file tensor an adapter's plain tensor replaces: PEFT's `<path>.base_layer.<p>` of an adapted
+ * module is the base file's `<path>.<p>`; any other name is the same in both.
+ */
+export function baseTensorName(name: string, adapted: ReadonlySet<string>): string {
+  const at = name.lastIndexOf('.base_layer.');
+  if (at < 0) return name;
+  const owner = name.slice(0, at);
+  return adapted.has(owner) ? `${owner}.${name.slice(at + '.base_layer.'.length)}` : name;
 }
 
 /** The adapter's tensors sorted by role. */
@@ -197,7 +226,14 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
       out.set(`${path}.weight`, matrixToWeight(merged, base.weight.dtype, base.fanInFanOut));
     }
   }
-  for (const [name, value] of parsed.modelTensors) out.set(name, value);
+  const adapted = new Set(paths);
+  for (const [name, value] of parsed.modelTensors) {
+    const target = baseTensorName(name, adapted);
+    if (out.has(target)) {
+      throw new Error(`FRoD: the adapter holds both the FRoD tensors of module '${target.slice(0, -'.weight'.length)}' and a plain '${MODEL_PREFIX}${name}', which would replace its merged weight; an adapter file has one or the other`);
+    }
+    out.set(target, value);
+  }
   return out;
 }
 

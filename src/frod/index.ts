@@ -15,7 +15,6 @@
  */
 export * from './config';
 export * from './categories';
-export * from './targets';
 export * from './pattern';
 export * from './keys';
 export { type BaseWeight, type BaseWeights, weightShape, weightMatrix, matrixToWeight } from './weights';
@@ -30,5 +29,5 @@ export {
   ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, adapterFiles, parseAdapterConfig, readAdapterBytes, readAdapterDir, writeAdapterDir,
 } from './checkpoint';
 export { type BaseWeightMover, type FrodBaseLayer, FrodLinear } from './layer';
-export { FROD_TUNER, FrodModel, getPeftModel } from './model';
-export { PeftModel } from '../peft/peft-model';
+export { FROD_TUNER, FrodModel } from './model';
+

@@ -19,7 +19,7 @@ import { noGrad } from '../autograd';
 import type { Mat } from '../linalg/kernels/mat';
 import { parameter } from '../nn/module';
 import { type Device, Generator, type Tensor, dropout, sparseMm, tensor } from '../tensor';
-import { type AdaptableLayer, AdapterLayer } from '../peft/adapter-layer';
+import { type AdaptableLayer, AdapterLayer } from '../peft/adapterLayer';
 import { BufferDict, ParameterDict } from '../peft/dicts';
 import type { CategoryState } from './basis';
 import type { FrodConfig } from './config';
@@ -90,7 +90,7 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
     const sharing = [...this.adapters].find(([other, entry]) => other !== name && entry.category.v === category.v);
     const { u, lambda } = decomposeWeight(category.basis(), this.baseMatrix());
     const uTensor = sharing ? this.frodU.get(sharing[0]) : tensor(u.data, { dtype, shape: [u.rows, u.cols], device });
-    const init = trained ? null : initialLayerValues(lambda, category.pattern.nnz, config, this.modulePath);
+    const init = trained ? null : initialLayerValues(lambda, category.pattern.nnz, config, this.modulePath, name);
     const lambdaValues = trained ? trained.lambda.to(dtype) : tensor(init!.lambda, { dtype });
     const sValues = trained ? trained.sValues.to(dtype) : tensor(init!.sValues, { dtype });
     this.frodU.set(name, uTensor);

@@ -1,5 +1,5 @@
 /**
- * FrodModel (the FRoD tuner) and `getPeftModel` (spec §4–§7).
+ * FrodModel: the FRoD tuner (PEFT's FrodModel) on the method-neutral base of src/peft.
  *
  *   const peft = getPeftModel(model, new FrodConfig({ targetModules: ['query', 'value'] }));
  *   peft.printTrainableParameters();           // trainable params: … || all params: … || trainable%: …
@@ -14,7 +14,9 @@ import type { Mat } from '../linalg/kernels/mat';
 import type { SafetensorsValue } from '../nn/io';
 import type { Module } from '../nn/module';
 import type { Tensor } from '../tensor';
-import { PeftModel, type TunerType, registerTunerType } from '../peft/peft-model';
+import { type TunerType, registerTunerType } from '../peft/registry';
+import { FROD_TARGET_MODULES_MAPPING } from '../peft/targetModulesMapping';
+import { warn } from '../peft/warnings';
 import { type AdapterKeys, type ResolvedTarget, checkCheckpointCoversTargets, forcedFanInFanOut, resolveTargets } from '../peft/inject';
 import { BaseTuner } from '../peft/tuner';
 import { type CategoryState, checkpointCategoryStates, freshCategoryStates } from './basis';
@@ -24,7 +26,6 @@ import { checkLayerVectors } from './functional';
 import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
 import { FrodLinear } from './layer';
 import { samplePattern } from './pattern';
-import { noTargetsMessage } from './targets';
 import { adapterDType, weightMatrix } from './weights';
 
 /** FRoD's per-module keys: λ and the S values. */
@@ -36,18 +37,21 @@ const FROD_KEYS: AdapterKeys = {
   keysOf: (path) => [lambdaKey(path), sValuesKey(path)],
 };
 
+/** Why an adapter without projections is not portable (said on every such save and load). */
+const NOT_PORTABLE = 'V\'s column signs and the sparse pattern are regenerated from the base weights, which only the implementation '
+  + 'that wrote the adapter reproduces (frod-ts: seeded sampler, canonical signs; PEFT: torch\'s RNG, LAPACK\'s signs); '
+  + 'save_projection: true (the default) is the portable choice (docs/frod-math.md, "Differences from PEFT")';
+
 export class FrodModel extends BaseTuner<FrodConfig> {
   readonly prefix = 'frod_';
+  readonly methodName = 'FRoD';
+  readonly targetModuleMapping = FROD_TARGET_MODULES_MAPPING;
   /** Fresh category states by (category, members, dtype, α): V is shared across adapters. */
   private readonly freshStates = new Map<string, CategoryState>();
 
   protected checkNewAdapter(name: string, config: FrodConfig): void {
     if (!(config instanceof FrodConfig)) throw new Error(`adapter '${name}': expected a FrodConfig`);
     checkAdaptersAgree(new Map([...this.peftConfig, [name, config]]));
-  }
-
-  protected noTargetsMessage(config: FrodConfig, searched: number): string {
-    return noTargetsMessage(config, searched);
   }
 
   protected isMethodKey(key: string): boolean {
@@ -80,6 +84,7 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     const mats = new Map([...resolved].map(([path, t]) => [path, weightMatrix({ weight: t.base.weight, fanInFanOut: t.conv1d }, path)]));
     const dtype = adapterDType(kinds.map((k) => k.base.weight));
     if (checkpoint) checkCheckpointCoversTargets(checkpoint, targets, 'FRoD', FROD_KEYS);
+    if (checkpoint && !kept.saveProjection) warn(`FRoD adapter '${name}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
     const states = checkpoint
       ? checkpointCategoryStates(targets, mats, checkpoint, kept, { dtype })
       : this.freshStatesFor(targets, mats, kept, dtype);
@@ -106,6 +111,7 @@ export class FrodModel extends BaseTuner<FrodConfig> {
       out[sValuesKey(path)] = layer.frodLambdaSValues.get(name).detach();
       categories.add(layer.categoryOf(name));
     }
+    if (!config.saveProjection) warn(`FRoD adapter '${name}' is saved without its projections (save_projection: false): ${NOT_PORTABLE}`);
     if (config.saveProjection) {
       for (const state of categories) {
         for (const [key, value] of Object.entries(state.checkpointTensors())) {
@@ -131,12 +137,6 @@ export const FROD_TUNER: TunerType<FrodConfig> = {
 };
 registerTunerType(FROD_TUNER);
 
-/**
- * Wraps `model` with a fresh FRoD adapter named `adapterName` (spec §4–§7): targeted Linear / Conv1D layers
- * become FrodLinear, only adapter parameters (and modules_to_save copies, and biases per `bias`) train.
- */
-export function getPeftModel<M extends Module>(model: M, config: FrodConfig, adapterName = 'default'): PeftModel<FrodConfig, M> {
-  const tuner = new FrodModel(model);
-  tuner.addAdapter(adapterName, config);
-  return new PeftModel<FrodConfig, M>(tuner, FROD_TUNER);
-}
+
+/** Re-exported so that importing it from here also registers FRoD with the method registry. */
+export { getPeftModel } from '../peft/mapping';

@@ -8,7 +8,7 @@
 import { noGrad } from '../autograd';
 import { kaimingUniform_, normal_, zeros_ } from '../nn/init';
 import { Linear } from '../nn/layers/linear';
-import { type AdaptableLayer, AdapterLayer } from '../peft/adapter-layer';
+import { type AdaptableLayer, AdapterLayer } from '../peft/adapterLayer';
 import { ModuleMap } from '../peft/dicts';
 import { dropout, Generator, type Tensor } from '../tensor';
 import type { LoraConfig } from './config';

@@ -9,10 +9,12 @@
  *   peft.printTrainableParameters();
  *   peft.savePretrained('out');   // PeftModel.fromPretrained(fresh, 'out') reads it back (peft_type "LORA")
  */
-import { noTargetsMessage as targetsMessage } from '../frod/targets';
 import type { SafetensorsValue } from '../nn/io';
 import type { Module } from '../nn/module';
-import { PeftModel, registerTunerType, type TunerType } from '../peft/peft-model';
+import type { PeftModel } from '../peft/peftModel';
+import { getPeftModel } from '../peft/mapping';
+import { type TunerType, registerTunerType } from '../peft/registry';
+import { LORA_TARGET_MODULES_MAPPING } from '../peft/targetModulesMapping';
 import { type AdapterKeys, checkCheckpointCoversTargets, forcedFanInFanOut, resolveTargets } from '../peft/inject';
 import { BaseTuner } from '../peft/tuner';
 import type { Tensor } from '../tensor';
@@ -41,17 +43,11 @@ const LORA_KEYS: AdapterKeys = {
 
 export class LoraModel extends BaseTuner<LoraConfig> {
   readonly prefix = 'lora_';
+  readonly methodName = 'LoRA';
+  readonly targetModuleMapping = LORA_TARGET_MODULES_MAPPING;
 
   protected checkNewAdapter(name: string, config: LoraConfig): void {
     if (!(config instanceof LoraConfig)) throw new Error(`adapter '${name}': expected a LoraConfig`);
-    const biased = [...this.peftConfig].filter(([, c]) => c.bias !== 'none');
-    if (config.bias !== 'none' && biased.length > 0) {
-      throw new Error(`LoraModel supports only 1 adapter with bias; adapter '${biased[0][0]}' already has bias "${biased[0][1].bias}", set bias "none" for adapter '${name}'`);
-    }
-  }
-
-  protected noTargetsMessage(config: LoraConfig, searched: number): string {
-    return targetsMessage(config, searched).replace(/^FRoD: /, 'LoRA: ');
   }
 
   protected isMethodKey(key: string): boolean {
@@ -97,9 +93,7 @@ export const LORA_TUNER: TunerType<LoraConfig> = {
 };
 registerTunerType(LORA_TUNER);
 
-/** Wraps `model` with a fresh LoRA adapter named `adapterName`: only the adapter (and modules_to_save copies, and biases per `bias`) trains. */
-export function getLoraModel(model: Module, config: LoraConfig, adapterName = 'default'): PeftModel<LoraConfig> {
-  const tuner = new LoraModel(model);
-  tuner.addAdapter(adapterName, config);
-  return new PeftModel(tuner, LORA_TUNER);
+/** `getPeftModel` for a LoraConfig (kept from 0.1; `getPeftModel` dispatches on the config). */
+export function getLoraModel<M extends Module>(model: M, config: LoraConfig, adapterName = 'default'): PeftModel<LoraConfig, M> {
+  return getPeftModel(model, config, adapterName);
 }

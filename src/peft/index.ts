@@ -1,8 +1,24 @@
-/** The method-independent PEFT machinery: tuner base, PeftModel, modules_to_save, keyed dicts, counts. */
-export { type PeftConfigLike, type TunerLayer, BaseTuner, checkAdapterName, isTunerLayer } from './tuner';
-export { type AdaptableLayer, AdapterLayer } from './adapter-layer';
-export { type LoadAdapterOptions, type TunerType, CONFIG_NAME, PeftModel, SAFETENSORS_WEIGHTS_NAME, registerTunerType } from './peft-model';
-export { ModulesToSaveWrapper } from './modules-to-save';
+/**
+ * The method-independent PEFT machinery: config base, registry and `getPeftModel`, tuner base, PeftModel,
+ * modules_to_save, target matching, keyed dicts, adapter files, warnings, counts.
+ */
+export {
+  type ConfigField, type ConfigKind, type JsonObject, type JsonValue, type TaskType, PeftConfig, TASK_TYPES,
+} from './config';
+export { type PeftConfigLike, BaseTuner } from './tuner';
+export { type TunerLayer, checkAdapterName, isTunerLayer } from './tunerLayer';
+export { type AdaptableLayer, AdapterLayer } from './adapterLayer';
+export { type TunerType, registerTunerType } from './registry';
+export { getPeftModel } from './mapping';
+export { type LoadAdapterOptions, PeftModel } from './peftModel';
+export {
+  CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, type AdapterDirectory, parseAdapterConfigText, readAdapterConfigFile, readAdapterDirectory,
+} from './adapterFiles';
+export { ModulesToSaveWrapper } from './modulesToSave';
 export { BufferDict, ModuleMap, ParameterDict } from './dicts';
 export { cloneModule } from './clone';
 export { countParameters, formatThousands, trainableParametersLine } from './trainable';
+export { FROD_TARGET_MODULES_MAPPING, LORA_TARGET_MODULES_MAPPING, modelTypeOf } from './targetModulesMapping';
+export { taskModulesToSave } from './taskTypes';
+export { type WarningHandler, catchWarnings, setWarningHandler, warn } from './warnings';
+export * from './targets';

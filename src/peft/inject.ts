@@ -6,7 +6,7 @@
  */
 import { Conv1D, Linear } from '../nn/layers/linear';
 import type { Module } from '../nn/module';
-import type { AdaptableLayer, AdapterLayer } from './adapter-layer';
+import type { AdaptableLayer, AdapterLayer } from './adapterLayer';
 
 /** A targeted module: what sits at the path now, the layer it adapts, and whether that is a Conv1D. */
 export interface ResolvedTarget {

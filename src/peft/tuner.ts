@@ -1,82 +1,48 @@
 /**
  * The method-independent part of a PEFT tuner (PEFT's BaseTuner): it owns the wrapped model, the adapter
- * configs and the active adapters; finds target modules (spec §4); wraps `modules_to_save`; marks what
- * trains (adapter parameters, `modules_to_save` copies, biases per `bias`); merges, unmerges and unloads;
- * and splits a checkpoint into the method's own tensors and plain model tensors.
+ * configs and the active adapters; prepares a config (default targets by model type, the task type's heads);
+ * finds target modules; wraps `modules_to_save`; marks what trains (adapter parameters, `modules_to_save`
+ * copies, biases per `bias`); merges, unmerges and unloads; and splits a checkpoint into the method's own
+ * tensors and plain model tensors.
  *
- * A method (FRoD here, LoRA later) subclasses it with its config type and its layer type (a Module that
- * implements {@link TunerLayer}) and fills in the hooks marked abstract.
+ * A method (FRoD, LoRA) subclasses it with its config type and its layer type (a Module that implements
+ * {@link TunerLayer}) and fills in the hooks marked abstract.
  */
 import { noGrad } from '../autograd';
 import { Module } from '../nn/module';
 import type { SafetensorsValue } from '../nn/io';
 import type { Device, DType, Tensor } from '../tensor';
-import { isModuleToSave, selectTargets } from '../frod/targets';
 import { Conv1D, Linear } from '../nn/layers/linear';
-import { ModulesToSaveWrapper } from './modules-to-save';
+import type { PeftConfig } from './config';
+import { MODEL_TENSOR_PREFIX, type NamedParameter, adapterViewParameters, legacyName, trainsBias } from './modelTensors';
+import { ModulesToSaveWrapper } from './modulesToSave';
+import { modelTypeOf } from './targetModulesMapping';
+import { isModuleToSave, noTargetModulesMessage, noTargetsMessage, selectTargets } from './targets';
+import { taskModulesToSave } from './taskTypes';
+import { type TunerLayer, checkAdapterName, isTunerLayer } from './tunerLayer';
+import { warn } from './warnings';
 
-/** What the generic tuner reads from a method's config. */
-export interface PeftConfigLike {
-  readonly peftType: string;
-  readonly targetModules: string | readonly string[] | null;
-  readonly layersToTransform: number | readonly number[] | null;
-  readonly layersPattern: string | readonly string[] | null;
-  readonly modulesToSave: readonly string[] | null;
-  /** 'none', 'all' or '<prefix>only' (e.g. 'frod_only'). */
-  readonly bias: string;
-  readonly inferenceMode: boolean;
-  /** adapter_config.json text. */
-  toJSONString(): string;
-}
+export { type TunerLayer, checkAdapterName, isTunerLayer } from './tunerLayer';
 
-/** A method's adapted layer: a Module that wraps a base layer and holds adapters by name. */
-export interface TunerLayer extends Module {
-  readonly isTunerLayer: true;
-  /** Adapters this layer holds. */
-  adapterNames(): string[];
-  /** Adapters merged into the base weight, in merge order. */
-  readonly mergedAdapters: readonly string[];
-  /** Activates `names`; `trainable(name)` says whether an active adapter's parameters train. */
-  setActiveAdapters(names: readonly string[], trainable: (name: string) => boolean): void;
-  /** true: forward is exactly the base layer's. */
-  setAdaptersDisabled(disabled: boolean): void;
-  merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] }): void;
-  /** Restores the original base weight exactly. */
-  unmerge(): void;
-  /** What undoes a merge started after this call (merged adapters and base weight back bit for bit). */
-  mergeCheckpoint(): () => void;
-  deleteAdapter(name: string): void;
-  /** The wrapped layer (with its weight back where the model needs it). */
-  getBaseLayer(): Module;
-  /**
-   * Optional: takes tensors the layer keeps in host memory (an offloaded base weight) out of the module tree
-   * for a device move of the model, so the move leaves them there; returns what puts them back.
-   */
-  holdOffloaded?(): () => void;
-}
+/** What the generic tuner reads from a method's config (kept for code written against 0.1). */
+export type PeftConfigLike = PeftConfig;
 
-/** True for a Module that implements {@link TunerLayer}. */
-export function isTunerLayer(module: Module): module is TunerLayer {
-  return (module as unknown as Partial<TunerLayer>).isTunerLayer === true;
-}
+/** A config type the tuner can change (its `with`). */
+type Changeable<C> = C & { with(changes: { targetModules?: string | readonly string[]; modulesToSave?: readonly string[] | null }): C };
 
-/** Adapter names become parts of parameter paths: no dots, not empty. */
-export function checkAdapterName(name: string): void {
-  if (typeof name !== 'string' || name === '' || name.includes('.')) {
-    throw new Error(`adapter name must be a non-empty string without '.', got ${JSON.stringify(name)}`);
-  }
-}
-
-export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
+export abstract class BaseTuner<C extends PeftConfig> extends Module {
   /** The wrapped model (registered as `model`, so paths read `base_model.model.…` from the PeftModel). */
   readonly model: Module;
   /** Adapter configs by name, in the order they were added. */
   readonly peftConfig = new Map<string, C>();
   private active: string[] = [];
-  private disabled = false;
 
   /** Marks the method's parameters: every adapter parameter path contains it (e.g. 'frod_'). */
   abstract readonly prefix: string;
+  /** The method's name in messages, e.g. 'FRoD'. */
+  abstract readonly methodName: string;
+  /** model_type → default targets (PEFT's table for the method). */
+  abstract readonly targetModuleMapping: Readonly<Record<string, string | readonly string[]>>;
 
   constructor(model: Module) {
     super();
@@ -99,8 +65,6 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
   protected abstract methodCheckpoint(name: string, config: C): Record<string, SafetensorsValue>;
   /** True for a checkpoint key the method owns (the rest are plain model tensors). */
   protected abstract isMethodKey(key: string): boolean;
-  /** The error message for a config that matches no module. */
-  protected abstract noTargetsMessage(config: C, searched: number): string;
 
   // ---- adapters ---------------------------------------------------------------------------------------
 
@@ -109,25 +73,65 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
     return [...this.active];
   }
 
-  /** Adds an adapter (fresh, or from a checkpoint's tensors). The first adapter becomes active. */
+  /**
+   * The config an adapter is added with, as PEFT prepares it: default targets for the model type when
+   * `target_modules` is null, and the task type's heads added to `modules_to_save`.
+   */
+  prepareConfig(config: C): C {
+    let prepared = config;
+    if (prepared.targetModules === null) {
+      const modelType = modelTypeOf(this.model);
+      const defaults = modelType === null ? undefined : this.targetModuleMapping[modelType];
+      if (defaults === undefined) throw new Error(`${this.methodName}: ${noTargetModulesMessage(modelType)}`);
+      prepared = (prepared as Changeable<C>).with({ targetModules: defaults });
+    }
+    const modulesToSave = taskModulesToSave(prepared.taskType, prepared.modulesToSave);
+    if (modulesToSave !== prepared.modulesToSave) prepared = (prepared as Changeable<C>).with({ modulesToSave });
+    return prepared;
+  }
+
+  /**
+   * Adds an adapter (fresh, or from a checkpoint's tensors). The first adapter becomes active. Everything is
+   * checked before the model changes: a refused adapter leaves no trace.
+   */
   addAdapter(name: string, config: C, checkpoint: Readonly<Record<string, Tensor>> | null = null): void {
     checkAdapterName(name);
     if (this.peftConfig.has(name)) throw new Error(`adapter '${name}' already exists; delete it first or pick another name`);
-    this.checkNewAdapter(name, config);
-    if (checkpoint) this.matchModelTensors(name, checkpoint);
-    const targets = this.findTargets(config);
-    const kept = this.injectAdapter(name, config, targets, checkpoint);
+    const prepared = this.prepareConfig(config);
+    this.checkOneBiasedAdapter(name, prepared);
+    this.checkNewAdapter(name, prepared);
+    const targets = this.findTargets(prepared);
+    if (checkpoint) this.matchModelTensors(name, checkpoint, prepared);
+    const kept = this.injectAdapter(name, prepared, targets, checkpoint);
     this.peftConfig.set(name, kept);
     this.wrapModulesToSave(name, kept);
-    if (checkpoint) this.loadModelTensors(name, checkpoint);
+    if (checkpoint) this.loadModelTensors(name, checkpoint, kept);
     if (this.active.length === 0) this.active = [name];
     this.refresh();
   }
 
-  /** Makes `names` the active adapters. */
+  /** PEFT's rule: biases are the base model's, so only one adapter may train them. */
+  private checkOneBiasedAdapter(name: string, config: C): void {
+    if (config.bias === 'none') return;
+    const biased = [...this.peftConfig].find(([, c]) => c.bias !== 'none');
+    if (biased) {
+      throw new Error(`${this.constructor.name} supports only 1 adapter with bias: adapter '${biased[0]}' has bias "${biased[1].bias}", so set bias "none" for adapter '${name}'`);
+    }
+  }
+
+  /**
+   * Makes `names` the active adapters. Two active adapters may not both have a copy of the same
+   * modules_to_save module (a copy replaces the module, it does not add to it), as in PEFT.
+   */
   setAdapter(names: string | readonly string[]): void {
     const list = typeof names === 'string' ? [names] : [...names];
     for (const name of list) this.checkExists(name);
+    for (const [path, wrapper] of this.wrappers()) {
+      const holders = list.filter((name) => wrapper.copies.has(name));
+      if (holders.length > 1) {
+        throw new Error(`Only one adapter can be set at a time for ModulesToSaveWrapper: adapters ${holders.map((h) => `'${h}'`).join(' and ')} both have a copy of '${path}'`);
+      }
+    }
     this.active = list;
     this.refresh();
   }
@@ -142,15 +146,26 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
     this.refresh();
   }
 
-  /** Turns every adapter off (forward = the base model) or on again. */
+  /** Turns every adapter off (forward = the base model, adapter parameters frozen) or on again. */
   setAdaptersEnabled(enabled: boolean): void {
-    this.disabled = !enabled;
-    for (const [, layer] of this.tunerLayers()) layer.setAdaptersDisabled(this.disabled);
-    for (const [, wrapper] of this.wrappers()) wrapper.setDisabled(this.disabled);
+    for (const [, layer] of this.tunerLayers()) layer.setAdaptersDisabled(!enabled);
+    for (const [, wrapper] of this.wrappers()) wrapper.setDisabled(!enabled);
+    if (enabled) this.refresh();
   }
 
+  /**
+   * Whether the adapter layers are enabled: true, false, or 'irregular' when some are and some are not
+   * (PEFT's `get_model_status().enabled`).
+   */
+  adaptersEnabledState(): boolean | 'irregular' {
+    const states = new Set(this.tunerLayers().map(([, layer]) => !layer.adaptersDisabled));
+    if (states.size > 1) return 'irregular';
+    return states.size === 0 ? true : [...states][0];
+  }
+
+  /** True when every adapter layer is disabled. */
   get adaptersDisabled(): boolean {
-    return this.disabled;
+    return this.adaptersEnabledState() === false;
   }
 
   protected checkExists(name: string): void {
@@ -187,18 +202,18 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
     return paths;
   }
 
-  /** The paths `config` adapts (spec §4); matching nothing is an error. */
+  /** The paths `config` adapts (see src/peft/targets.ts); matching nothing is an error. */
   protected findTargets(config: C): string[] {
     const paths = this.candidatePaths();
     const targets = selectTargets(paths, config, { isLinear: (path) => this.isAdaptableLayer(path) });
-    if (targets.length === 0) throw new Error(this.noTargetsMessage(config, paths.length - 1));
+    if (targets.length === 0) throw new Error(noTargetsMessage(this.methodName, config, paths.length - 1));
     return targets;
   }
 
-  /** Whether the module at `path` is a Linear or Conv1D (or already one of this tuner's layers over one). */
+  /** Whether the module at `path` is a Linear or Conv1D (or already a tuner layer over one). */
   private isAdaptableLayer(path: string): boolean {
     const module = this.model.getSubmodule(path);
-    const base = isTunerLayer(module) ? (module as TunerLayer & { baseLayer?: Module }).baseLayer : module;
+    const base = isTunerLayer(module) ? module.baseLayer : module;
     return base instanceof Linear || base instanceof Conv1D;
   }
 
@@ -223,60 +238,46 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
     }
   }
 
+  /** Whether adapter `name`'s parameters train (false in inference mode). */
+  private trainable(name: string): boolean {
+    return !(this.peftConfig.get(name)?.inferenceMode ?? true);
+  }
+
   /** Applies the active adapters and the trainability rules to every layer and wrapper. */
   protected refresh(): void {
-    const trainable = (name: string) => !(this.peftConfig.get(name)?.inferenceMode ?? true);
+    const trainable = (name: string) => this.trainable(name);
     this.model.requiresGrad_(false);
-    for (const [, layer] of this.tunerLayers()) layer.setActiveAdapters(this.active, trainable);
+    for (const [, layer] of this.tunerLayers()) {
+      layer.setActiveAdapters(this.active, (name) => trainable(name) && !layer.adaptersDisabled);
+    }
     for (const [, wrapper] of this.wrappers()) {
       const name = this.active.find((a) => wrapper.copies.has(a)) ?? null;
       wrapper.setAdapter(name);
       if (name !== null && !trainable(name)) wrapper.copies.get(name).requiresGrad_(false);
     }
-    const tunerBiases = this.tunerBiasNames();
     for (const name of this.active) {
       const config = this.peftConfig.get(name) as C;
       if (!trainable(name) || config.bias === 'none') continue;
-      for (const [param, tensor] of this.userParameters(name)) {
-        const last = param.slice(param.lastIndexOf('.') + 1);
-        if (config.bias === 'all' ? last.includes('bias') : tunerBiases.has(param)) tensor.requiresGrad = true;
-      }
+      for (const p of this.userParameters(name)) if (trainsBias(config.bias, p)) p.tensor.requiresGrad = true;
     }
   }
 
-  /** `<tuner layer path>.bias` of every tuner layer (the biases `<prefix>only` trains). */
-  private tunerBiasNames(): Set<string> {
-    return new Set(this.tunerLayers().map(([path]) => `${path}.bias`));
-  }
-
-  /**
-   * The model's parameters named as in the original model, as adapter `name` sees it: tuner layers are
-   * seen through to their base layers and wrappers to `name`'s copy (or the original).
-   */
-  userParameters(name: string): [string, Tensor][] {
-    const out: [string, Tensor][] = [];
-    const walk = (module: Module, path: string) => {
-      const at = (p: string) => (path ? `${path}.${p}` : p);
-      if (isTunerLayer(module)) return walk(module.getBaseLayer(), path);
-      if (module instanceof ModulesToSaveWrapper) {
-        return walk(module.copies.has(name) ? module.copies.get(name) : module.originalModule, path);
-      }
-      for (const [p, t] of module.ownParameters()) out.push([at(p), t]);
-      for (const [c, child] of module.namedChildren()) walk(child, at(c));
-    };
-    walk(this.model, '');
-    return out;
+  /** The model's parameters as adapter `name` sees them, named as in its adapter file (src/peft/modelTensors.ts). */
+  userParameters(name: string): NamedParameter[] {
+    return adapterViewParameters(this.model, name);
   }
 
   // ---- merging and unloading --------------------------------------------------------------------------
 
   /**
    * Merges adapters (default: the active ones) into the base weights. A safe merge that fails in one layer
-   * undoes what it merged in the layers before, so the model is left as it was.
+   * undoes what it merged in the layers before, so the model is left as it was. Warns, as PEFT, when some
+   * or all of them are merged already.
    */
   merge(options: { safeMerge?: boolean; adapterNames?: readonly string[] } = {}): void {
     const names = options.adapterNames ?? this.active;
     for (const name of names) this.checkExists(name);
+    this.warnAlreadyMerged(names);
     const undo: (() => void)[] = [];
     try {
       for (const [, layer] of this.tunerLayers()) {
@@ -289,9 +290,23 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
     }
   }
 
-  /** Restores every merged base weight exactly. */
+  /** PEFT's `check_adapters_to_merge` warnings, once per call rather than once per layer. */
+  private warnAlreadyMerged(names: readonly string[]): void {
+    const merged = [...new Set(this.tunerLayers().flatMap(([, layer]) => layer.mergedAdapters))];
+    if (merged.length === 0) return;
+    const more = names.filter((n) => !merged.includes(n));
+    if (more.length === 0) warn('All adapters are already merged, nothing to do.');
+    else warn(`Already following adapters were merged ${merged.join(',')}. You are now additionally merging ${more.join(',')}.`);
+  }
+
+  /** Restores every merged base weight exactly (warns when nothing is merged, as PEFT). */
   unmerge(): void {
-    for (const [, layer] of this.tunerLayers()) layer.unmerge();
+    const layers = this.tunerLayers();
+    if (layers.length > 0 && layers.every(([, layer]) => layer.mergedAdapters.length === 0)) {
+      warn('Already unmerged. Nothing to do.');
+      return;
+    }
+    for (const [, layer] of layers) layer.unmerge();
   }
 
   /** Puts base layers back in place of tuner layers and the active copies in place of wrappers. */
@@ -312,38 +327,52 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
 
   /** Returns the plain model with its original weights (unmerging first). */
   unload(): Module {
-    this.unmerge();
+    for (const [, layer] of this.tunerLayers()) layer.unmerge();
     return this.replaceWithBase();
   }
 
   // ---- checkpoints -----------------------------------------------------------------------------------
 
-  /** adapter_model.safetensors of adapter `name`: the method's tensors plus modules_to_save copies and trained biases. */
+  /**
+   * adapter_model.safetensors of adapter `name`: the method's tensors plus its modules_to_save copies and
+   * the biases it trains, under PEFT's keys (`base_model.model.<path>.base_layer.bias` for an adapted layer).
+   */
   checkpointTensors(name: string): Record<string, SafetensorsValue> {
     this.checkExists(name);
     const config = this.peftConfig.get(name) as C;
     const out = this.methodCheckpoint(name, config);
-    const wrapped = this.wrappers().map(([path]) => path);
-    const underWrapper = (param: string) => wrapped.some((w) => param === w || param.startsWith(`${w}.`));
-    const tunerBiases = this.tunerBiasNames();
-    for (const [param, tensor] of this.userParameters(name)) {
-      const last = param.slice(param.lastIndexOf('.') + 1);
-      const bias = config.bias === 'all' ? last.includes('bias') : config.bias !== 'none' && tunerBiases.has(param);
-      if (bias || underWrapper(param)) out[`base_model.model.${param}`] = tensor.detach();
+    for (const p of this.userParameters(name)) {
+      const copy = p.wrapper !== null && this.wrapperHasCopy(p.wrapper, name);
+      if (copy || trainsBias(config.bias, p)) out[`${MODEL_TENSOR_PREFIX}${p.name}`] = p.tensor.detach();
     }
     return out;
   }
 
+  private wrapperHasCopy(path: string, name: string): boolean {
+    const wrapper = this.model.getSubmodule(path);
+    return wrapper instanceof ModulesToSaveWrapper && wrapper.copies.has(name);
+  }
+
   /**
-   * Pairs the plain model tensors of a checkpoint with the model's parameters (as adapter `name` sees the
-   * model), checking names and shapes; throws before anything is changed.
+   * Pairs the plain model tensors of a checkpoint with the model's parameters (as adapter `name` will see the
+   * model), checking names and shapes; throws before anything is changed. A key names a parameter by
+   * PEFT's name or, for an adapted layer's own parameters, by the name frod-ts 0.1 wrote (`<path>.bias`).
    */
-  private matchModelTensors(name: string, checkpoint: Readonly<Record<string, Tensor>>): [Tensor, Tensor][] {
-    const params = new Map(this.userParameters(name));
+  private matchModelTensors(name: string, checkpoint: Readonly<Record<string, Tensor>>, config: C): [Tensor, Tensor][] {
+    const targets = new Set(this.findTargets(config));
+    const byName = new Map<string, Tensor>();
+    for (const p of this.userParameters(name)) {
+      byName.set(p.name, p.tensor);
+      const legacy = legacyName(p);
+      if (legacy !== null) byName.set(legacy, p.tensor);
+      // A layer this adapter will wrap has its parameters under base_layer once adapted.
+      const owner = p.name.slice(0, p.name.lastIndexOf('.'));
+      if (p.tunerLayer === null && targets.has(owner)) byName.set(`${owner}.base_layer.${p.name.slice(owner.length + 1)}`, p.tensor);
+    }
     const pairs: [Tensor, Tensor][] = [];
     for (const [key, value] of Object.entries(checkpoint)) {
       if (this.isMethodKey(key)) continue;
-      const param = key.startsWith('base_model.model.') ? params.get(key.slice('base_model.model.'.length)) : undefined;
+      const param = key.startsWith(MODEL_TENSOR_PREFIX) ? byName.get(key.slice(MODEL_TENSOR_PREFIX.length)) : undefined;
       if (!param) throw new Error(`adapter checkpoint tensor '${key}' matches no parameter of the model`);
       if (param.shape.length !== value.shape.length || param.shape.some((d, i) => d !== value.shape[i])) {
         throw new Error(`adapter checkpoint tensor '${key}' has shape (${value.shape.join(',')}), the model's is (${param.shape.join(',')})`);
@@ -354,10 +383,10 @@ export abstract class BaseTuner<C extends PeftConfigLike> extends Module {
   }
 
   /** Copies the plain model tensors of a checkpoint into the model (modules_to_save copies, biases). */
-  private loadModelTensors(name: string, checkpoint: Readonly<Record<string, Tensor>>): void {
-    const pairs = this.matchModelTensors(name, checkpoint);
+  private loadModelTensors(name: string, checkpoint: Readonly<Record<string, Tensor>>, config: C): void {
+    const pairs = this.matchModelTensors(name, checkpoint, config);
     noGrad(() => {
-      for (const [param, value] of pairs) param.copy_(value.to(param.device));
+      for (const [param, value] of pairs) param.copy_(value.to(param.device).to(param.dtype));
     });
   }
 }

@@ -119,7 +119,7 @@ test('init replaces a directory that holds only a previous adapter, and writes i
 test('init accepts a config written with a byte-order mark and only the fields that differ from the defaults', async () => {
   const dir = copyGolden('wide');
   const config = path.join(dir, 'bom.json');
-  fs.writeFileSync(config, `\uFEFF${JSON.stringify({ target_modules: '.*\\.query', sparse_rate: 0.02 })}`);
+  fs.writeFileSync(config, `\uFEFF${JSON.stringify({ peft_type: 'FROD', target_modules: '.*\\.query', sparse_rate: 0.02 })}`);
   const result = await frod(['init', '--base', path.join(dir, 'base.safetensors'), '--config', config, '--out', path.join(dir, 'out')]);
   assert.is(result.code, 0, result.stderr);
   const written = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'adapter_config.json'), 'utf8'));
@@ -161,7 +161,7 @@ test('modules_to_save copies and trained biases go into the adapter, and merge p
   const baseFile = path.join(dir, 'with-head.safetensors');
   fs.writeFileSync(baseFile, serializeSafetensors(entries, base.metadata));
   const config = path.join(dir, 'config.json');
-  fs.writeFileSync(config, JSON.stringify({ target_modules: ['q_proj', 'score'], modules_to_save: ['score'], bias: 'frod_only', sparse_rate: 0.05 }));
+  fs.writeFileSync(config, JSON.stringify({ peft_type: 'FROD', target_modules: ['q_proj', 'score'], modules_to_save: ['score'], bias: 'frod_only', sparse_rate: 0.05 }));
   const init = await frod(['init', '--base', baseFile, '--config', config, '--out', path.join(dir, 'fresh')]);
   assert.is(init.code, 0, init.stderr);
   const adapterFile = path.join(dir, 'fresh', 'adapter_model.safetensors');

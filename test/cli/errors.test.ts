@@ -157,7 +157,7 @@ test('merge: an adapter tensor name outside the PEFT layout', async () => {
 test('init: invalid adapter_config.json (missing, bad JSON, not an object, bad field values)', async () => {
   await failsIn('wide', (dir) => initArgs(dir, { config: at(dir, 'none.json') }), 1, /none\.json: no such file$/);
   await failsIn('wide', (dir) => [...initArgs(dir, { config: writeConfig(dir, () => '{"target_modules": [') })], 1, /adapter_config\.json: not valid JSON/);
-  await failsIn('wide', (dir) => initArgs(dir, { config: writeConfig(dir, () => '[1, 2]') }), 1, /adapter_config\.json: FrodConfig\.fromJSON: expected a JSON object/);
+  await failsIn('wide', (dir) => initArgs(dir, { config: writeConfig(dir, () => '[1, 2]') }), 1, /adapter_config\.json: expected a JSON object/);
   await failsIn('wide', (dir) => initArgs(dir, { config: writeConfig(dir, (j) => { j.sparse_rate = 2; }) }), 1, /sparse_rate: expected a number in \[0, 1\], got 2/);
   await failsIn('wide', (dir) => initArgs(dir, { config: writeConfig(dir, (j) => { j.bias = 'some'; }) }), 1, /FrodConfig\.bias: expected "none", "all" or "frod_only", got "some"/);
   await failsIn('wide', (dir) => initArgs(dir, { config: writeConfig(dir, (j) => { j.peft_type = 'LORA'; }) }), 1, /peft_type: expected "FROD"/);

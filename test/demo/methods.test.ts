@@ -12,7 +12,7 @@ import type { LoadedModel } from '../../src/demo/model';
 import { crossEntropy } from '../../src/nn/functional/loss';
 import { ViTForImageClassification } from '../../src/nn/models/vit';
 import { AdamW } from '../../src/nn/optim';
-import { PeftModel } from '../../src/peft/peft-model';
+import { PeftModel } from '../../src/peft/peftModel';
 import { noGrad } from '../../src/autograd';
 import type { Tensor } from '../../src/tensor';
 import '../../src/lora';

@@ -176,7 +176,7 @@ test('inspectAdapter: categories, in, nnz and trainable counts; modules_to_save 
   const sd = stateDictOf(4, 2, 6);
   const tensors = initAdapterFromWeights(weightsFromStateDict(sd, config), config, { stateDict: sd });
   assert.ok(Object.hasOwn(tensors, 'base_model.model.classifier.weight'));
-  assert.ok(Object.hasOwn(tensors, 'base_model.model.model.layers.0.self_attn.q_proj.bias'));
+  assert.ok(Object.hasOwn(tensors, 'base_model.model.model.layers.0.self_attn.q_proj.base_layer.bias'));
   assert.not.ok(Object.hasOwn(tensors, 'base_model.model.model.layers.0.self_attn.q_proj.weight'));
   const summary = inspectAdapter(tensors);
   assert.equal(summary.categories.map((c) => [c.name, c.inFeatures, c.nnz, c.modules.length, c.hasProjection]), [

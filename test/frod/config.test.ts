@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import {
   checkAdaptersAgree, FrodConfig, pythonFloatRepr, type FrodConfigOptions, type JsonValue,
 } from '../../src/frod/config';
+import { catchWarnings } from '../../src/peft/warnings';
 
 const GOLDEN = join(import.meta.dirname, '..', 'fixtures', 'golden');
 const goldenConfigs = readdirSync(GOLDEN).map((name) => ({
@@ -105,7 +106,7 @@ test('pythonFloatRepr writes floats as Python\'s repr and round-trips (property)
 });
 
 test('random valid configs survive toJSON → fromJSON, JSON text, and toJSONString (property)', () => {
-  fc.assert(fc.property(validOptions, extraKeys, (options, extra) => {
+  fc.assert(fc.property(validOptions, extraKeys, (options, extra) => catchWarnings(() => {
     const c = new FrodConfig(options, extra);
     const json = c.toJSON();
     const back = FrodConfig.fromJSON(JSON.parse(JSON.stringify(json)));
@@ -115,7 +116,7 @@ test('random valid configs survive toJSON → fromJSON, JSON text, and toJSONStr
     for (const [key, value] of Object.entries(extra)) assert.equal(json[key], value);
     assert.equal(FrodConfig.fromJSON(JSON.parse(c.toJSONString())).toJSON(), json);
     assert.equal(c.with({}).toJSON(), json);
-  }), { numRuns: 150 });
+  }).result), { numRuns: 150 });
 });
 
 test('inputs are copied, never modified; configs are immutable', () => {
@@ -186,30 +187,37 @@ test('wrong JSON types are rejected for every field (property)', () => {
   const wrongType = fc.oneof(fc.constant({ nested: 1 }), fc.constant([{ a: 1 }]), fc.constant(Number.POSITIVE_INFINITY));
   fc.assert(fc.property(fc.constantFrom(...fieldKeys), wrongType, (key, value) => {
     fc.pre(!(key === 'auto_mapping' && !Array.isArray(value) && typeof value === 'object'));
-    assert.throws(() => FrodConfig.fromJSON({ [key]: value }), (e: Error) => e.message.startsWith(`FrodConfig.${key}: expected`));
+    assert.throws(() => FrodConfig.fromJSON({ peft_type: 'FROD', [key]: value }), (e: Error) => e.message.startsWith(`FrodConfig.${key}: expected`));
   }), { numRuns: 60 });
 });
 
-test('layersPattern needs layersToTransform; peft_type must be FROD; options and JSON must be objects', () => {
+test('layersPattern needs layersToTransform (an empty list counts, as in PEFT); peft_type must be FROD; options and JSON must be objects', () => {
   assert.throws(() => new FrodConfig({ layersPattern: 'layers' }), /^FrodConfig\.layersPattern: expected layersToTransform to be set/);
-  assert.throws(() => new FrodConfig({ layersPattern: ['h'], layersToTransform: [] }), /layersPattern: expected layersToTransform/);
-  assert.throws(() => FrodConfig.fromJSON({ layers_pattern: 'h' }), /^FrodConfig\.layers_pattern: expected layers_to_transform to be set/);
+  assert.equal(new FrodConfig({ layersPattern: ['h'], layersToTransform: [] }).layersToTransform, []);
+  assert.throws(() => FrodConfig.fromJSON({ peft_type: 'FROD', layers_pattern: 'h' }), /^FrodConfig\.layers_pattern: expected layers_to_transform to be set/);
+  assert.equal(FrodConfig.fromJSON({ peft_type: 'FROD', layers_pattern: 'h', layers_to_transform: [] }).layersPattern, 'h');
   assert.is(new FrodConfig({ layersPattern: '', layersToTransform: null }).layersPattern, '');
   assert.is(new FrodConfig({ layersPattern: 'h', layersToTransform: 0 }).layersToTransform, 0);
   assert.throws(() => FrodConfig.fromJSON({ peft_type: 'LORA' }), /^FrodConfig\.peft_type: expected "FROD", got "LORA"$/);
   assert.throws(() => FrodConfig.fromJSON([1]), /^FrodConfig\.fromJSON: expected a JSON object/);
   assert.throws(() => FrodConfig.fromJSON(null), /^FrodConfig\.fromJSON: expected a JSON object/);
   assert.throws(() => new FrodConfig({ sparse_rate: 0.1 } as FrodConfigOptions), /^FrodConfig: unknown option "sparse_rate"$/);
-  assert.is(FrodConfig.fromJSON({}).sparseRate, 0.01); // missing keys take the defaults
+  assert.is(FrodConfig.fromJSON({ peft_type: 'FROD' }).sparseRate, 0.01); // missing keys take the defaults
 });
 
-test('unknown JSON keys are kept and written back', () => {
+test('a JSON config without peft_type is refused, as PEFT refuses it (test_config: MIN_EXPECTED_CONFIG_KEYS)', () => {
+  assert.throws(() => FrodConfig.fromJSON({}), /^FrodConfig: adapter_config\.json has no "peft_type" \(expected "FROD"\)/);
+  assert.throws(() => FrodConfig.fromJSON({ sparse_rate: 0.1, target_modules: ['q'] }), /has no "peft_type"/);
+});
+
+test('unknown JSON keys are kept and written back, with one warning naming them', () => {
   const json = { ...goldenConfigs[0].json, x_new_option: [1, { a: 'b' }], runtime_config: { t: true } };
-  const c = FrodConfig.fromJSON(json);
+  const { result: c, warnings } = catchWarnings(() => FrodConfig.fromJSON(json));
+  assert.equal(warnings, ['FrodConfig: adapter_config.json has keys this version does not know ("runtime_config", "x_new_option"); they are kept and written back but have no effect']);
   assert.equal(c.extra, { x_new_option: [1, { a: 'b' }], runtime_config: { t: true } });
   assert.equal(c.toJSON(), json);
   assert.equal(JSON.parse(c.toJSONString()), json);
-  const tricky = FrodConfig.fromJSON(JSON.parse('{"__proto__": {"polluted": 1}, "sparse_rate": 0.2}'));
+  const tricky = catchWarnings(() => FrodConfig.fromJSON(JSON.parse('{"peft_type": "FROD", "__proto__": {"polluted": 1}, "sparse_rate": 0.2}'))).result;
   assert.equal(Object.keys(tricky.extra), ['__proto__']);
   assert.equal(Object.keys(tricky.toJSON()).slice(-1), ['__proto__']);
   assert.is(({} as Record<string, unknown>).polluted, undefined);

@@ -15,7 +15,7 @@ import { initAdapterFromWeights, mergeWeightsWithAdapter, weightsFromStateDict }
 import { lambdaKey, projectionKey, sValuesKey } from '../../src/frod/keys';
 import { FrodLinear } from '../../src/frod/layer';
 import { getPeftModel } from '../../src/frod/model';
-import { PeftModel } from '../../src/peft/peft-model';
+import { PeftModel } from '../../src/peft/peftModel';
 import { tensorToMat, weightMatrix } from '../../src/frod/weights';
 import { assertClose, assertColumnsSignFree, goldenCases, moduleFromStateDict } from './helpers';
 

@@ -18,7 +18,7 @@ import { FrodLinear } from '../../src/frod/layer';
 import { getPeftModel } from '../../src/frod/model';
 import { projectionKey } from '../../src/frod/keys';
 import { sparseNnz } from '../../src/frod/pattern';
-import { PeftModel } from '../../src/peft/peft-model';
+import { PeftModel } from '../../src/peft/peftModel';
 import { TinyModel, assertClose, sameBits } from './helpers';
 
 const TARGETS = ['q_proj', 'v_proj', 'up_proj', 'down_proj'];

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { FrodConfig } from '../../src/frod/config';
 import {
   compileFullMatch, isModuleToSave, layerIndexForFilter, matchesTarget, noTargetsMessage, selectTargets,
-} from '../../src/frod/targets';
+} from '../../src/peft/targets';
 
 const GOLDEN = join(import.meta.dirname, '..', 'fixtures', 'golden');
 
@@ -117,12 +117,12 @@ test('modulesToSave are never adapted, nor anything inside them (PEFT suffix rul
 });
 
 test('no targetModules is an error; matching nothing gives a message that lists target_modules', () => {
-  assert.throws(() => selectTargets(['a.fc'], config({})), /targetModules: expected a regular expression or a list/);
+  assert.throws(() => selectTargets(['a.fc'], config({})), /target_modules is null and the model does not say its model type/);
   const cfg = config({ targetModules: ['q_proj', 'v_proj'], layersToTransform: [0, 1], layersPattern: 'layers' });
   assert.equal(selectTargets(['fc1', 'fc2'], cfg), []);
-  const message = noTargetsMessage(cfg, 2);
+  const message = noTargetsMessage('FRoD', cfg, 2);
   assert.is(message, 'FRoD: target_modules ["q_proj","v_proj"] with layers_to_transform [0,1] and layers_pattern "layers" matched no module among 2 module paths; check target_modules against the model\'s module names');
-  assert.match(noTargetsMessage(config({ targetModules: 'x.*' })), /^FRoD: target_modules regex "x\.\*" matched no module;/);
+  assert.match(noTargetsMessage('FRoD', config({ targetModules: 'x.*' })), /^FRoD: target_modules regex "x\.\*" matched no module;/);
 });
 
 test.run();

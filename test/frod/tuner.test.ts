@@ -15,8 +15,8 @@ import { FrodConfig } from '../../src/frod/config';
 import { readAdapterDir } from '../../src/frod/checkpoint';
 import { FrodLinear } from '../../src/frod/layer';
 import { getPeftModel } from '../../src/frod/model';
-import { ModulesToSaveWrapper } from '../../src/peft/modules-to-save';
-import { PeftModel } from '../../src/peft/peft-model';
+import { ModulesToSaveWrapper } from '../../src/peft/modulesToSave';
+import { PeftModel } from '../../src/peft/peftModel';
 import { Container, TinyModel, assertClose, sameBits } from './helpers';
 
 const TARGETS = ['q_proj', 'v_proj', 'up_proj', 'down_proj'];

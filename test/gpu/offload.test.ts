@@ -18,7 +18,7 @@ import { gpu } from '../../src/tensor/gpu';
 import { FrodConfig } from '../../src/frod/config';
 import { FrodLinear } from '../../src/frod/layer';
 import { getPeftModel } from '../../src/frod/model';
-import type { PeftModel } from '../../src/peft/peft-model';
+import type { PeftModel } from '../../src/peft/peftModel';
 import { TinyModel, sameBits } from '../frod/helpers';
 import { assertOnGpu, assertParity, ints, normal, runs, seedArb } from './util';
 

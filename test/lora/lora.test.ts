@@ -5,12 +5,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { FrodConfig } from '../../src/frod/config';
-import { selectTargets } from '../../src/frod/targets';
+import { selectTargets } from '../../src/peft/targets';
 import { loadSafetensors } from '../../src/nn/io';
 import { Conv1D, Linear } from '../../src/nn/layers/linear';
 import { Module } from '../../src/nn/module';
 import { ViTForImageClassification } from '../../src/nn/models/vit';
-import { PeftModel } from '../../src/peft/peft-model';
+import { PeftModel } from '../../src/peft/peftModel';
 import { LoraConfig, LoraLinear, getLoraModel, loraKey } from '../../src/lora';
 import { Generator, randn, type Tensor } from '../../src/tensor';
 
@@ -152,7 +152,7 @@ test('LoraConfig: defaults, JSON round trip with unknown keys, rank/alpha patter
   assert.throws(() => new LoraConfig({ loraDropout: 2 }), /LoraConfig\.loraDropout/);
   assert.throws(() => LoraConfig.fromJSON({ peft_type: 'LORA', bias: 'some' }), /LoraConfig\.bias/);
   assert.throws(() => LoraConfig.fromJSON({ peft_type: 'FROD' }), /peft_type/);
-  assert.throws(() => LoraConfig.fromJSON({ use_dora: true }), /use_dora/);
+  assert.throws(() => LoraConfig.fromJSON({ peft_type: 'LORA', use_dora: true }), /use_dora/);
   assert.throws(() => new LoraConfig({ targetModules: '(' }), /invalid regular expression/);
 });
 

@@ -6,6 +6,6 @@ export {
 export { decodeEntry, defaultSafeDType, encodeEntry, encodeValues, type DecodedArray } from './convert';
 export { bf16ToFloat32, f16ToFloat32, float32ToBF16, float32ToF16 } from './half';
 export {
-  loadSafetensors, readSafetensorsRaw, safetensorsBytes, saveSafetensors, writeSafetensorsRaw,
+  decodeSafetensors, loadSafetensors, readSafetensorsRaw, safetensorsBytes, saveSafetensors, writeSafetensorsRaw,
   type LoadedSafetensors, type SafetensorsValue,
 } from './safetensors';

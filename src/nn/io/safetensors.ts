@@ -52,15 +52,19 @@ export function readSafetensorsRaw(pathOrBytes: string | Uint8Array): ParsedSafe
  */
 export function loadSafetensors(pathOrBytes: string | Uint8Array): LoadedSafetensors {
   const source = typeof pathOrBytes === 'string' ? pathOrBytes : '<bytes>';
-  const { entries, metadata } = readSafetensorsRaw(pathOrBytes);
+  return decodeSafetensors(readSafetensorsRaw(pathOrBytes), source);
+}
+
+/** Decodes every tensor of a parsed file (see {@link loadSafetensors} for the dtypes); `source` names it in errors. */
+export function decodeSafetensors(parsed: ParsedSafetensors, source: string): LoadedSafetensors {
   const tensors: Array<[string, Tensor]> = [];
   const dtypes: Array<[string, SafeDType]> = [];
-  for (const [name, entry] of entries) {
+  for (const [name, entry] of parsed.entries) {
     const { dtype, data } = decodeEntry(entry, name, source);
     tensors.push([name, tensor(data, { dtype, shape: entry.shape })]);
     dtypes.push([name, entry.dtype]);
   }
-  return { tensors: Object.fromEntries(tensors), metadata, dtypes: Object.fromEntries(dtypes) };
+  return { tensors: Object.fromEntries(tensors), metadata: parsed.metadata, dtypes: Object.fromEntries(dtypes) };
 }
 
 /** The raw entry of one value to save. */

@@ -1,10 +1,13 @@
 /**
- * Which modules FRoD adapts (spec §4), decided from dotted module paths alone.
+ * Which modules a tuner adapts, decided from dotted module paths alone, with PEFT's rules
+ * (`check_target_module_exists`): a regex string must match the whole path; a list matches a path equal to an
+ * entry (always kept) or ending in `.entry` (then filtered by `layers_to_transform` / `layers_pattern`);
+ * `"all-linear"` (any case) means every Linear / Conv1D except the output layer; `modules_to_save` modules and
+ * what lies inside them are never targets. Shared by every method (FRoD, LoRA) and the `frod` command.
  *
- * This file knows nothing about Module types: the model code checks that every selected path is a Linear or
- * Conv1D and reports a configuration that selects nothing with {@link noTargetsMessage}.
+ * This file knows nothing about Module types: the tuner checks that every selected path is a Linear or Conv1D
+ * and reports a configuration that selects nothing with {@link noTargetsMessage}.
  */
-import type { FrodConfig } from './config';
 
 /**
  * Translates the few Python `re` spellings that JavaScript writes differently: `(?P<name>…)` → `(?<name>…)`,
@@ -86,9 +89,14 @@ export function compileLayerRegex(pattern: string | null, what = 'layersPattern'
   }
 }
 
-/** The subset of {@link FrodConfig} that target matching reads. */
-export type TargetSelection = Pick<FrodConfig, 'targetModules' | 'layersToTransform' | 'layersPattern' | 'modulesToSave'>
-  & { readonly taskType?: string | null };
+/** What target matching reads from a config (a subset of PeftConfig). */
+export interface TargetSelection {
+  readonly targetModules: string | readonly string[] | null;
+  readonly layersToTransform: number | readonly number[] | null;
+  readonly layersPattern: string | readonly string[] | null;
+  readonly modulesToSave: readonly string[] | null;
+  readonly taskType?: string | null;
+}
 
 /** True when `path` equals an entry of `names` or ends in `.entry`. */
 function matchesNameList(path: string, names: readonly string[]): boolean {
@@ -132,13 +140,15 @@ export function isModuleToSave(path: string, modulesToSave: readonly string[] | 
  *
  * - a string is a Python regex that must match the whole path; `layersToTransform` does not apply to it
  *   (as in PEFT and the reference);
- * - a list matches a path equal to an entry or ending in `.entry`; with `layersToTransform` only paths whose
- *   layer index ({@link layerIndexForFilter}) is listed stay selected.
+ * - a list matches a path equal to an entry (kept in any case, PEFT's exact-key rule) or ending in `.entry`;
+ *   with `layersToTransform` only such suffix matches whose layer index ({@link layerIndexForFilter}) is
+ *   listed stay selected.
  */
 export function matchesTarget(path: string, config: TargetSelection): boolean {
   const targets = config.targetModules;
   if (targets === null) throw new Error(noTargetModulesMessage());
   if (typeof targets === 'string') return compileFullMatch(targets).test(path);
+  if (targets.includes(path)) return true; // named by its exact path: kept whatever layers_to_transform says
   if (!matchesNameList(path, targets)) return false;
   const keep = layerFilter(config.layersToTransform);
   if (keep === null) return true;
@@ -153,7 +163,7 @@ export function matchesTarget(path: string, config: TargetSelection): boolean {
  */
 export function selectTargets(paths: readonly string[], config: TargetSelection, layerTypes?: LayerTypes): string[] {
   if (config.targetModules === null) throw new Error(noTargetModulesMessage());
-  const allLinear = config.targetModules === ALL_LINEAR;
+  const allLinear = isAllLinear(config.targetModules);
   if (allLinear && layerTypes === undefined) {
     throw new Error(`target_modules "${ALL_LINEAR}" needs the model's layer types, which a weights file does not record: list the target modules instead`);
   }
@@ -167,8 +177,13 @@ export function selectTargets(paths: readonly string[], config: TargetSelection,
   });
 }
 
-/** PEFT's shorthand for every Linear / Conv1D layer except the model's output layer. */
+/** PEFT's shorthand for every Linear / Conv1D layer except the model's output layer (matched in any case). */
 export const ALL_LINEAR = 'all-linear';
+
+/** True for `target_modules: "all-linear"` in any letter case, as PEFT compares it. */
+export function isAllLinear(targets: string | readonly string[] | null): boolean {
+  return typeof targets === 'string' && targets.toLowerCase() === ALL_LINEAR;
+}
 
 /** What `"all-linear"` needs to know about the model: which paths hold a Linear or Conv1D layer. */
 export interface LayerTypes {
@@ -184,9 +199,10 @@ function isOutputLayer(path: string, taskType: string | null): boolean {
   return taskType === 'SEQ_CLS' && (path === 'classifier' || path === 'score');
 }
 
-/** Error text for a config without `targetModules` (PEFT would look up a default per model type; we cannot). */
-export function noTargetModulesMessage(): string {
-  return 'FrodConfig.targetModules: expected a regular expression or a list of module names, got null';
+/** Error text for a config without `target_modules` whose model type has no default targets (PEFT's message, with the reason). */
+export function noTargetModulesMessage(modelType?: string | null): string {
+  const why = modelType ? `model type "${modelType}" has no default target modules` : 'the model does not say its model type';
+  return `target_modules is null and ${why}: please specify target_modules in the adapter config`;
 }
 
 /** Describes `targetModules` (and the layer filter) for error messages. */
@@ -205,7 +221,7 @@ function describeSelection(config: TargetSelection): string {
  * The one-line error for a configuration that selects no module, listing `target_modules` (and the layer
  * filter) and, when given, how many module paths were searched.
  */
-export function noTargetsMessage(config: TargetSelection, searchedPaths?: number): string {
+export function noTargetsMessage(method: string, config: TargetSelection, searchedPaths?: number): string {
   const searched = searchedPaths === undefined ? '' : ` among ${searchedPaths} module path${searchedPaths === 1 ? '' : 's'}`;
-  return `FRoD: ${describeSelection(config)} matched no module${searched}; check target_modules against the model's module names`;
+  return `${method}: ${describeSelection(config)} matched no module${searched}; check target_modules against the model's module names`;
 }

@@ -9,7 +9,7 @@ import { Conv1D, Linear } from '../nn/layers/linear';
 import { noGrad } from '../autograd';
 import { Module } from '../nn/module';
 import type { Tensor } from '../tensor';
-import type { TunerLayer } from './tuner';
+import type { TunerLayer } from './tunerLayer';
 
 /** The base layers adapters wrap. */
 export type AdaptableLayer = Linear | Conv1D;
@@ -76,8 +76,14 @@ export abstract class AdapterLayer<E> extends Module implements TunerLayer {
     for (const name of this.adapters.keys()) this.setAdapterTrainable(name, this.active.includes(name) && trainable(name));
   }
 
+  get adaptersDisabled(): boolean {
+    return this.disabled;
+  }
+
+  /** true: forward is the base layer's and no adapter parameter trains (the tuner re-applies trainability on enabling). */
   setAdaptersDisabled(disabled: boolean): void {
     this.disabled = disabled;
+    if (disabled) for (const name of this.adapters.keys()) this.setAdapterTrainable(name, false);
   }
 
   deleteAdapter(name: string): void {
