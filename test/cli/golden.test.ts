@@ -9,8 +9,9 @@ import * as assert from 'uvu/assert';
 import { serializeSafetensors, type RawEntry } from '../../src/nn/io/format';
 import { encodeEntry } from '../../src/nn/io/convert';
 import {
-  GOLDEN_CASES, bytesEqual, cleanTemp, copyGolden, frod, maxAbs, maxAbsDiff, readSafetensors, values,
+  GOLDEN, GOLDEN_CASES, bytesEqual, cleanTemp, copyGolden, frod, maxAbs, maxAbsDiff, readSafetensors, values,
 } from './helpers';
+import { requireGoldenCases } from '../util/golden';
 
 interface CaseJson {
   targets: string[];
@@ -28,6 +29,7 @@ function column(data: Float64Array, rows: number, cols: number, j: number): Floa
 }
 
 test.after.each(cleanTemp);
+requireGoldenCases(GOLDEN_CASES, GOLDEN);
 
 for (const name of GOLDEN_CASES) {
   test(`merge ${name}: merged weights match the reference, other tensors are byte-identical`, async () => {

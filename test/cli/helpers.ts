@@ -8,15 +8,15 @@ import * as assert from 'uvu/assert';
 import { main } from '../../src/cli/main';
 import { parseSafetensors, type ParsedSafetensors } from '../../src/nn/io/format';
 import { decodeEntry } from '../../src/nn/io/convert';
+import { GOLDEN_DIR, goldenCaseNames } from '../util/golden';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /**
  * The golden cases: test/fixtures/golden, or the directory named by FROD_GOLDEN_DIR (e.g. cases freshly
  * made with `make_golden.py OUT --seed N`, which adds the `subset` and `regex` cases).
  */
-export const GOLDEN = process.env.FROD_GOLDEN_DIR ?? path.join(ROOT, 'test', 'fixtures', 'golden');
-export const GOLDEN_CASES: readonly string[] = fs.readdirSync(GOLDEN)
-  .filter((name) => fs.existsSync(path.join(GOLDEN, name, 'case.json'))).sort();
+export const GOLDEN = GOLDEN_DIR;
+export const GOLDEN_CASES: readonly string[] = goldenCaseNames(GOLDEN);
 
 /** What one run of `frod` printed and returned. */
 export interface RunResult {

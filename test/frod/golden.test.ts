@@ -17,9 +17,11 @@ import { FrodLinear } from '../../src/frod/layer';
 import { getPeftModel } from '../../src/frod/model';
 import { PeftModel } from '../../src/peft/peftModel';
 import { tensorToMat, weightMatrix } from '../../src/frod/weights';
-import { assertClose, assertColumnsSignFree, goldenCases, moduleFromStateDict } from './helpers';
+import { GOLDEN, assertClose, assertColumnsSignFree, goldenCases, moduleFromStateDict } from './helpers';
+import { requireGoldenCases } from '../util/golden';
 
 const cases = goldenCases();
+requireGoldenCases(cases.map((c) => c.name), GOLDEN);
 const F64 = 1e-10;
 const F32 = 1e-5;
 

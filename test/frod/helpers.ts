@@ -1,5 +1,5 @@
 /** Shared helpers of the FRoD tests: golden cases, module trees built from state dicts, comparisons. */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { Conv1D, Linear } from '../../src/nn/layers/linear';
@@ -7,9 +7,10 @@ import { loadSafetensors } from '../../src/nn/io';
 import { Module } from '../../src/nn/module';
 import { noGrad } from '../../src/autograd';
 import { type DType, Generator, type Tensor, tensor } from '../../src/tensor';
+import { GOLDEN_DIR, goldenCaseNames } from '../util/golden';
 
 /** The golden cases (FROD_GOLDEN_DIR points the tests at another set made by make_golden.py). */
-export const GOLDEN = process.env.FROD_GOLDEN_DIR ?? join(import.meta.dirname, '..', 'fixtures', 'golden');
+export const GOLDEN = GOLDEN_DIR;
 
 export interface GoldenCase {
   name: string;
@@ -25,7 +26,7 @@ export interface GoldenCase {
 
 /** Every golden case folder. */
 export function goldenCases(): GoldenCase[] {
-  return readdirSync(GOLDEN).sort().map((name) => {
+  return goldenCaseNames(GOLDEN).map((name) => {
     const dir = join(GOLDEN, name);
     return {
       name,

@@ -1,11 +1,9 @@
 /**
  * The parity cases on headless-gl (real GLSL kernels on a GPU, or on Mesa's software GL), where the optional
  * `gl` package is installed and can open a context (it needs an X server: run under `xvfb-run -a`).
- * Elsewhere the suite is skipped with a visible line, and one test checks that skipping is right.
+ * Elsewhere every test of the suite is skipped with the reason (test/util/skip.ts).
  */
 import { createRequire } from 'node:module';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import { GPU } from 'gpu.js';
 import { paritySuite } from './suite';
 
@@ -21,14 +19,5 @@ function unavailableReason(): string | null {
 }
 
 const reason = unavailableReason();
-
-if (reason === null) {
-  paritySuite('gpu parity (headless-gl)', 'headlessgl', 4);
-} else {
-  console.log(`\n  gpu/headlessgl: SKIPPED — ${reason}; parity.test.ts and gpujs-cpu.test.ts cover the device here\n`);
-  test('headless-gl parity is skipped only because headless-gl is unavailable here', () => {
-    assert.is(GPU.isHeadlessGLSupported, false);
-    assert.ok(reason.length > 0);
-  });
-  test.run();
-}
+paritySuite('gpu parity (headless-gl)', 'headlessgl', 4,
+  reason === null ? null : `${reason}; parity.test.ts and gpujs-cpu.test.ts cover the device here`);

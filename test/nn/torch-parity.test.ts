@@ -1,7 +1,7 @@
 // frod-ts against PyTorch in the same run: optimizers, losses, layers, a small graph, a module tree (names,
 // strict loading, surgery) and safetensors files both ways. The cases (test/torch/cases.ts, interop.ts) go to
 // test/torch/parity.py in one safetensors file; one Python process computes them all with torch and writes
-// its results back. Without a Python that imports torch the file prints one SKIPPED line and checks only that.
+// its results back. Without a Python that imports torch every test is skipped with the reason (test/util/skip.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +18,8 @@ import {
   DROP_KEYS, EXTRA_KEYS, MODEL_SIZES, SURGERY, countForPython, filesForPython, moduleCase, modelTree,
 } from '../torch/interop';
 import { Generator } from '../../src/tensor/random';
-import { SKIP_LINE, findTorchPython, runParityScript } from '../torch/python';
+import { NO_TORCH, findTorchPython, runParityScript } from '../torch/python';
+import { testUnless } from '../util/skip';
 
 interface ModuleInfo {
   named_modules: string[];
@@ -94,122 +95,120 @@ function compareCase(run: PythonRun, c: ParityCase): void {
 }
 
 const python = findTorchPython();
+const noTorch = python === null ? NO_TORCH : null;
+/** Every test here needs torch's results: without torch each is skipped with the reason. */
+const parity = (name: string, fn: () => void) => testUnless(noTorch, name, fn);
 
-if (python === null) {
-  console.log(SKIP_LINE);
-  test('torch parity: skipped, no Python with torch found', () => {
-    assert.is(findTorchPython(), null);
-    assert.match(SKIP_LINE, /SKIPPED — no Python with torch/);
-  });
-} else {
-  let run: PythonRun | null = null;
-  let failure: Error | null = null;
-  try {
-    run = runPython(python);
-  } catch (err) {
-    failure = err as Error;
-  }
-  const ready = (): PythonRun => {
-    if (failure) throw failure;
-    return run as PythonRun;
-  };
-
-  test(`torch parity: ${python} ran every case (torch ${run?.info.torch_version ?? '?'})`, () => {
-    const r = ready();
-    assert.ok(r.info.torch_version, 'torch version reported');
-    const ids = new Set(Object.keys(r.results.tensors).map((k) => k.split('.')[0]));
-    assert.equal([...ids].sort(), CASES.map((c) => c.json.id).sort());
-  });
-
-  const kinds = [...new Set(CASES.map((c) => c.json.kind))];
-  for (const kind of kinds) {
-    const ofKind = CASES.filter((c) => c.json.kind === kind);
-    test(`torch parity: ${kind} values and gradients match torch (${ofKind.length} cases, float64 and float32)`, () => {
-      for (const c of ofKind) compareCase(ready(), c);
-    });
-  }
-
-  test('torch parity: module, parameter and state-dict names match torch.nn (ModuleDict/ModuleList/Sequential/Conv1D)', () => {
-    const info = ready().info.module0;
-    const model = module0.model;
-    assert.equal(model.namedModules().map(([name]) => name), info.named_modules);
-    assert.equal(model.namedParameters().map(([name, p]) => [name, [...p.shape]]), info.named_parameters);
-    assert.equal(Object.keys(model.stateDict()), info.state_dict_keys);
-  });
-
-  /** A fresh copy of the module case's model. */
-  const copyOfModel = () => {
-    const copy = modelTree(MODEL_SIZES, 'float64', new Generator(1));
-    copy.loadStateDict(module0.model.stateDict());
-    return copy;
-  };
-
-  test('torch parity: loadStateDict reports the missing and unexpected keys torch reports, and strict mode its message', () => {
-    const info = ready().info.module0;
-    const model = copyOfModel();
-    const broken: Record<string, Tensor> = { ...model.stateDict() };
-    for (const key of DROP_KEYS) delete broken[key];
-    for (const key of EXTRA_KEYS) broken[key] = module0.x.reshape(-1).narrow(0, 0, 1);
-    const report = model.loadStateDict(broken, { strict: false });
-    assert.equal(report, { missingKeys: info.missing_keys, unexpectedKeys: info.unexpected_keys });
-    let message = '';
+let run: PythonRun | null = null;
+let failure: Error | null = null;
+/** parity.py's results, computed once, on first use (so nothing runs Python when torch is missing). */
+const ready = (): PythonRun => {
+  if (run === null && failure === null) {
     try {
-      model.loadStateDict(broken);
+      run = runPython(python as string);
     } catch (err) {
-      message = (err as Error).message;
+      failure = err as Error;
     }
-    const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
-    assert.ok(info.strict_error, 'torch raised in strict mode');
-    assert.is(oneLine(message), oneLine(info.strict_error as string));
-  });
+  }
+  if (failure) throw failure;
+  return run as PythonRun;
+};
 
-  test('torch parity: module surgery (setSubmodule inside a Sequential and at the root) gives the names torch gives', () => {
-    const info = ready().info.module0;
-    const model = copyOfModel();
-    model.setSubmodule(`${SURGERY.parent}.${SURGERY.child}`, new Linear(MODEL_SIZES.hidden, MODEL_SIZES.width, { dtype: 'float64' }));
-    model.setSubmodule('head', new Linear(MODEL_SIZES.width, MODEL_SIZES.out, { dtype: 'float64' }));
-    assert.equal(model.namedParameters().map(([name, p]) => [name, [...p.shape]]), info.after_surgery_parameters);
-    assert.equal(model.namedModules().map(([name, m]) => [name, m.constructor.name]), info.after_surgery_modules);
-  });
+parity(`torch parity: ${python ?? 'python'} ran every case and reports its torch version`, () => {
+  const r = ready();
+  assert.ok(r.info.torch_version, 'torch version reported');
+  const ids = new Set(Object.keys(r.results.tensors).map((k) => k.split('.')[0]));
+  assert.equal([...ids].sort(), CASES.map((c) => c.json.id).sort());
+});
 
-  const expectedLoadDtype: Record<string, string> = {
-    f64: 'float64', f32: 'float32', f16: 'float32', bf16: 'float32', i64_small: 'int32', i64_large: 'float64',
-    i32: 'int32', u8: 'int32', bool: 'int32', scalar_f32: 'float32', empty_f64: 'float64',
-  };
-
-  test('torch parity: safetensors written by torch load with exactly torch\'s values (F64 F32 F16 BF16 I64 I32 U8 BOOL)', () => {
-    const { fromPython } = ready();
-    assert.match(fromPython.metadata?.writer ?? '', /^torch /);
-    const names = Object.keys(fromPython.tensors).filter((k) => !k.endsWith('.f64'));
-    assert.equal(names.sort(), Object.keys(expectedLoadDtype).sort());
-    for (const name of names) {
-      const loaded = fromPython.tensors[name];
-      const reference = fromPython.tensors[`${name}.f64`];
-      assert.is(loaded.dtype, expectedLoadDtype[name], `${name}: dtype`);
-      assert.equal([...loaded.shape], [...reference.shape], `${name}: shape`);
-      const a = loaded.data();
-      const e = reference.data();
-      for (let i = 0; i < e.length; i++) assert.ok(Object.is(a[i], e[i]), `${name} element ${i}: ${a[i]} vs torch ${e[i]}`);
-    }
-  });
-
-  test('torch parity: re-saving what torch wrote, in the same file dtypes, gives torch\'s bytes', () => {
-    const { fromPython, fromPythonRaw } = ready();
-    for (const [name, entry] of fromPythonRaw.entries) {
-      const dtype = entry.dtype as SafeDType;
-      const bytes = safetensorsBytes({ [name]: { tensor: fromPython.tensors[name], dtype } });
-      const again = parseSafetensors(bytes).entries.get(name);
-      assert.ok(again, name);
-      assert.equal([...(again?.bytes ?? [])], [...entry.bytes], `${name} (${dtype}): bytes`);
-    }
-  });
-
-  test('torch parity: safetensors written by frod-ts load in Python with torch\'s conversions bit for bit', () => {
-    const fromTs = ready().info.from_ts;
-    assert.equal(fromTs.problems, []);
-    assert.is(fromTs.checked, countForPython());
-    assert.equal(fromTs.metadata, { writer: 'frod-ts' });
+const kinds = [...new Set(CASES.map((c) => c.json.kind))];
+for (const kind of kinds) {
+  const ofKind = CASES.filter((c) => c.json.kind === kind);
+  parity(`torch parity: ${kind} values and gradients match torch (${ofKind.length} cases, float64 and float32)`, () => {
+    for (const c of ofKind) compareCase(ready(), c);
   });
 }
+
+parity('torch parity: module, parameter and state-dict names match torch.nn (ModuleDict/ModuleList/Sequential/Conv1D)', () => {
+  const info = ready().info.module0;
+  const model = module0.model;
+  assert.equal(model.namedModules().map(([name]) => name), info.named_modules);
+  assert.equal(model.namedParameters().map(([name, p]) => [name, [...p.shape]]), info.named_parameters);
+  assert.equal(Object.keys(model.stateDict()), info.state_dict_keys);
+});
+
+/** A fresh copy of the module case's model. */
+const copyOfModel = () => {
+  const copy = modelTree(MODEL_SIZES, 'float64', new Generator(1));
+  copy.loadStateDict(module0.model.stateDict());
+  return copy;
+};
+
+parity('torch parity: loadStateDict reports the missing and unexpected keys torch reports, and strict mode its message', () => {
+  const info = ready().info.module0;
+  const model = copyOfModel();
+  const broken: Record<string, Tensor> = { ...model.stateDict() };
+  for (const key of DROP_KEYS) delete broken[key];
+  for (const key of EXTRA_KEYS) broken[key] = module0.x.reshape(-1).narrow(0, 0, 1);
+  const report = model.loadStateDict(broken, { strict: false });
+  assert.equal(report, { missingKeys: info.missing_keys, unexpectedKeys: info.unexpected_keys });
+  let message = '';
+  try {
+    model.loadStateDict(broken);
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+  assert.ok(info.strict_error, 'torch raised in strict mode');
+  assert.is(oneLine(message), oneLine(info.strict_error as string));
+});
+
+parity('torch parity: module surgery (setSubmodule inside a Sequential and at the root) gives the names torch gives', () => {
+  const info = ready().info.module0;
+  const model = copyOfModel();
+  model.setSubmodule(`${SURGERY.parent}.${SURGERY.child}`, new Linear(MODEL_SIZES.hidden, MODEL_SIZES.width, { dtype: 'float64' }));
+  model.setSubmodule('head', new Linear(MODEL_SIZES.width, MODEL_SIZES.out, { dtype: 'float64' }));
+  assert.equal(model.namedParameters().map(([name, p]) => [name, [...p.shape]]), info.after_surgery_parameters);
+  assert.equal(model.namedModules().map(([name, m]) => [name, m.constructor.name]), info.after_surgery_modules);
+});
+
+const expectedLoadDtype: Record<string, string> = {
+  f64: 'float64', f32: 'float32', f16: 'float32', bf16: 'float32', i64_small: 'int32', i64_large: 'float64',
+  i32: 'int32', u8: 'int32', bool: 'int32', scalar_f32: 'float32', empty_f64: 'float64',
+};
+
+parity('torch parity: safetensors written by torch load with exactly torch\'s values (F64 F32 F16 BF16 I64 I32 U8 BOOL)', () => {
+  const { fromPython } = ready();
+  assert.match(fromPython.metadata?.writer ?? '', /^torch /);
+  const names = Object.keys(fromPython.tensors).filter((k) => !k.endsWith('.f64'));
+  assert.equal(names.sort(), Object.keys(expectedLoadDtype).sort());
+  for (const name of names) {
+    const loaded = fromPython.tensors[name];
+    const reference = fromPython.tensors[`${name}.f64`];
+    assert.is(loaded.dtype, expectedLoadDtype[name], `${name}: dtype`);
+    assert.equal([...loaded.shape], [...reference.shape], `${name}: shape`);
+    const a = loaded.data();
+    const e = reference.data();
+    for (let i = 0; i < e.length; i++) assert.ok(Object.is(a[i], e[i]), `${name} element ${i}: ${a[i]} vs torch ${e[i]}`);
+  }
+});
+
+parity('torch parity: re-saving what torch wrote, in the same file dtypes, gives torch\'s bytes', () => {
+  const { fromPython, fromPythonRaw } = ready();
+  for (const [name, entry] of fromPythonRaw.entries) {
+    const dtype = entry.dtype as SafeDType;
+    const bytes = safetensorsBytes({ [name]: { tensor: fromPython.tensors[name], dtype } });
+    const again = parseSafetensors(bytes).entries.get(name);
+    assert.ok(again, name);
+    assert.equal([...(again?.bytes ?? [])], [...entry.bytes], `${name} (${dtype}): bytes`);
+  }
+});
+
+parity('torch parity: safetensors written by frod-ts load in Python with torch\'s conversions bit for bit', () => {
+  const fromTs = ready().info.from_ts;
+  assert.equal(fromTs.problems, []);
+  assert.is(fromTs.checked, countForPython());
+  assert.equal(fromTs.metadata, { writer: 'frod-ts' });
+});
 
 test.run();

@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const SKIP_LINE = 'torch-parity: SKIPPED — no Python with torch (apt-get install python3-torch to run it)';
+/** Why the torch tests are skipped when no interpreter below imports torch. */
+export const NO_TORCH = 'no Python with torch (apt-get install python3-torch, or set FROD_TORCH_PYTHON)';
 
 /**
  * Interpreters tried in order: $FROD_TORCH_PYTHON alone when set ('none' forces the skip), else Debian's
