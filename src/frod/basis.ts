@@ -16,6 +16,7 @@ import { projectionKey, sIndicesKey, sSizeKey } from './keys';
 import { type SparsePattern, patternFromIndices, patternToIndices, samplePattern } from './pattern';
 import { type ProjectionPath, categoryProjection } from './projection';
 import { roundToDType, toFloat64 } from './weights';
+import { warn as libraryWarn } from '../peft/warnings';
 
 /** Where a category's V came from. */
 export type BasisSource = ProjectionPath | 'checkpoint';
@@ -96,7 +97,7 @@ export interface BasisOptions {
   dtype: DType;
   /** Show progress (also needs config.progressbar and FROD_PROGRESS ≠ 0). Default true. */
   progress?: boolean;
-  /** Receives warnings (default console.warn). */
+  /** Receives warnings (default: the library warning channel, src/peft/warnings.ts). */
   warn?: (message: string) => void;
 }
 
@@ -201,7 +202,7 @@ function savedPattern(group: CategoryGroup, inFeatures: number, indices: Tensor,
  */
 export function checkpointCategoryStates(paths: readonly string[], weights: WeightMatrices,
   tensors: Readonly<Record<string, Tensor>>, config: FrodConfig, options: BasisOptions): CategoryState[] {
-  const warn = options.warn ?? ((message: string) => console.warn(message));
+  const warn = options.warn ?? libraryWarn;
   const groups = groupChecked(paths, weights);
   const has = (key: string) => Object.hasOwn(tensors, key);
   const savedAny = groups.some((g) => has(projectionKey(g.name)) || has(sIndicesKey(g.name)) || has(sSizeKey(g.name)));

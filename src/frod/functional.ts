@@ -190,7 +190,7 @@ export interface MergeWeightsOptions {
   safe?: boolean;
   /** Named in error messages (default "default"). */
   adapterName?: string;
-  /** Receives warnings (default console.warn). */
+  /** Receives warnings (default: the library warning channel, src/peft/warnings.ts). */
   warn?: (message: string) => void;
 }
 

@@ -80,7 +80,7 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     checkpoint: Readonly<Record<string, Tensor>> | null): FrodConfig {
     const resolved = resolveTargets(this.model, targets, 'FRoD', FrodLinear);
     const kinds = [...resolved.values()];
-    const kept = forcedFanInFanOut('FRoD', config, kinds);
+    const kept = forcedFanInFanOut(config, kinds);
     const mats = new Map([...resolved].map(([path, t]) => [path, weightMatrix({ weight: t.base.weight, fanInFanOut: t.conv1d }, path)]));
     const dtype = adapterDType(kinds.map((k) => k.base.weight));
     if (checkpoint) checkCheckpointCoversTargets(checkpoint, targets, 'FRoD', FROD_KEYS);

@@ -7,6 +7,7 @@
 import { Conv1D, Linear } from '../nn/layers/linear';
 import type { Module } from '../nn/module';
 import type { AdaptableLayer, AdapterLayer } from './adapterLayer';
+import { warn } from './warnings';
 
 /** A targeted module: what sits at the path now, the layer it adapts, and whether that is a Conv1D. */
 export interface ResolvedTarget {
@@ -42,16 +43,16 @@ interface FanInFanOutConfig<C> {
 }
 
 /** PEFT's behaviour: fan_in_fan_out follows the layer type, with a warning when the config disagrees. */
-export function forcedFanInFanOut<C extends FanInFanOutConfig<C>>(method: string, config: C, targets: Iterable<ResolvedTarget>): C {
+export function forcedFanInFanOut<C extends FanInFanOutConfig<C>>(config: C, targets: Iterable<ResolvedTarget>): C {
   const kinds = [...targets];
   const anyConv1d = kinds.some((k) => k.conv1d);
   const anyLinear = kinds.some((k) => !k.conv1d);
   if (anyConv1d && !config.fanInFanOut) {
-    console.warn(`${method}: fan_in_fan_out is false but the target modules include Conv1D layers; setting fan_in_fan_out to true`);
+    warn('fan_in_fan_out is set to False but the target module is `Conv1D`. Setting fan_in_fan_out to True.');
     return config.with({ fanInFanOut: true });
   }
   if (anyLinear && !anyConv1d && config.fanInFanOut) {
-    console.warn(`${method}: fan_in_fan_out is true but the target modules are Linear layers; setting fan_in_fan_out to false`);
+    warn('fan_in_fan_out is set to True but the target module is `torch.nn.Linear`. Setting fan_in_fan_out to False.');
     return config.with({ fanInFanOut: false });
   }
   return config;

@@ -11,6 +11,7 @@ import { Conv1D, Linear } from '../../src/nn/layers/linear';
 import { Module } from '../../src/nn/module';
 import { ViTForImageClassification } from '../../src/nn/models/vit';
 import { PeftModel } from '../../src/peft/peftModel';
+import { catchWarnings } from '../../src/peft/warnings';
 import { LoraConfig, LoraLinear, getLoraModel, loraKey } from '../../src/lora';
 import { Generator, randn, type Tensor } from '../../src/tensor';
 
@@ -195,16 +196,9 @@ test('GPT-2 Conv1D targets force fan_in_fan_out and merge in the (in, out) orien
       return this.c_attn.forward(x);
     }
   }
-  const warnings: string[] = [];
-  const warn = console.warn;
-  console.warn = (message: string) => { warnings.push(message); };
-  let peft;
-  try {
-    peft = getLoraModel(new Block(), new LoraConfig({ r: 2, initLoraWeights: false, targetModules: ['c_attn'] }));
-  } finally {
-    console.warn = warn;
-  }
-  assert.ok(warnings.some((w) => w.includes('setting fan_in_fan_out to true')));
+  const { result: peft, warnings } = catchWarnings(() =>
+    getLoraModel(new Block(), new LoraConfig({ r: 2, initLoraWeights: false, targetModules: ['c_attn'] })));
+  assert.ok(warnings.some((w) => w.includes('Setting fan_in_fan_out to True')));
   assert.is(peft.peftConfig.get('default')!.fanInFanOut, true);
   const x = randn([3, 4], { dtype: 'float64', generator: new Generator(4) });
   const before = peft.forward(x as never) as Tensor;

@@ -171,6 +171,8 @@ export class BertPooler extends Module {
 }
 
 export class BertModel extends Module {
+  /** Hugging Face's `model_type`: PEFT picks the default target modules by it. */
+  readonly modelType = 'bert';
   declare embeddings: BertEmbeddings;
   declare encoder: BertEncoder;
   declare pooler: BertPooler;
@@ -193,6 +195,8 @@ export class BertModel extends Module {
 }
 
 export class BertForSequenceClassification extends SeededModel<BertConfig> {
+  /** Hugging Face's `model_type`: PEFT picks the default target modules by it. */
+  readonly modelType = 'bert';
   declare bert: BertModel;
   declare dropout: Dropout;
   declare classifier: Linear;

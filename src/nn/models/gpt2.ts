@@ -125,6 +125,8 @@ export class GPT2Block extends Module {
 }
 
 export class GPT2Model extends Module {
+  /** Hugging Face's `model_type`: PEFT picks the default target modules by it. */
+  readonly modelType = 'gpt2';
   declare wte: Embedding;
   declare wpe: Embedding;
   declare drop: Dropout;
@@ -155,6 +157,8 @@ export class GPT2Model extends Module {
 }
 
 export class GPT2LMHeadModel extends SeededModel<GPT2Config> {
+  /** Hugging Face's `model_type`: PEFT picks the default target modules by it. */
+  readonly modelType = 'gpt2';
   declare transformer: GPT2Model;
   declare lm_head: Linear;
 

@@ -180,6 +180,8 @@ export class ViTEncoder extends LayerStack<ViTLayer> {
 
 /** ViTModel without the pooler (as inside ViTForImageClassification). */
 export class ViTModel extends Module {
+  /** Hugging Face's `model_type`: PEFT picks the default target modules by it. */
+  readonly modelType = 'vit';
   declare embeddings: ViTEmbeddings;
   declare encoder: ViTEncoder;
   declare layernorm: LayerNorm;
@@ -199,6 +201,8 @@ export class ViTModel extends Module {
 }
 
 export class ViTForImageClassification extends SeededModel<ViTConfig> {
+  /** Hugging Face's `model_type`: PEFT picks the default target modules by it. */
+  readonly modelType = 'vit';
   declare vit: ViTModel;
   declare classifier: Linear;
 
