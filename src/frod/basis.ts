@@ -221,7 +221,7 @@ export function checkpointCategoryStates(paths: readonly string[], weights: Weig
     const savedV = tensors[projectionKey(group.name)];
     const computed = fresh.get(group.name);
     const v = savedV ? savedBasis(group, weights, savedV) : (computed as { v: Mat }).v;
-    const dtype = savedV ? (savedV.dtype === 'float64' ? 'float64' : 'float32') : options.dtype;
+    const dtype = savedV ? (savedV.dtype === 'int32' ? 'float32' : savedV.dtype) : options.dtype;
     const indices = tensors[sIndicesKey(group.name)];
     const pattern = indices
       ? savedPattern(group, v.rows, indices, tensors[sSizeKey(group.name)])

@@ -16,6 +16,7 @@ import type { FrodConfig } from './config';
 import { LAMBDA_EPS, adaptedWeight, decomposeWeight } from './decompose';
 import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
 import { isModuleToSave, noTargetsMessage, selectTargets } from '../peft/targets';
+import { trainableDType } from '../peft/autocast';
 import { type BaseWeight, type BaseWeights, adapterDType, matrixToWeight, weightMatrix, weightShape } from './weights';
 
 export type { BaseWeight, BaseWeights } from './weights';
@@ -87,17 +88,24 @@ export interface InitAdapterOptions {
   progress?: boolean;
   /** The adapter's name (seeds the `init_weights: false` noise; never stored). Default "default". */
   adapterName?: string;
+  /**
+   * PEFT's autocast_adapter_dtype (default true): over float16/bfloat16 weights, λ and the S values are
+   * float32 (λ's initial values still rounded to the base dtype first, as PEFT computes them there).
+   */
+  autocastAdapterDtype?: boolean;
 }
 
 /**
  * A fresh adapter for `weights` (all of them are adapted), as the tensors of adapter_model.safetensors
  * (spec §6): λ and S values per module, and V / s_indices / s_size per category when
- * `config.saveProjection`. V, λ and S take the weights' dtype (float32 unless every weight is float64);
- * the index tensors are int32 (written as I64 by {@link writeAdapterDir}).
+ * `config.saveProjection`. V takes the weights' dtype when they share one (else float32), λ and S too
+ * except over half-precision weights with autocast (float32); the index tensors are int32 (written as I64
+ * by {@link writeAdapterDir}).
  */
 export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig, options: InitAdapterOptions = {}): Record<string, Tensor> {
   if (weights.size === 0) throw new Error(noTargetsMessage('FRoD', config));
   const dtype = adapterDType([...weights.values()].map((b) => b.weight));
+  const trainable = trainableDType(dtype, options.autocastAdapterDtype ?? true);
   const mats = weightMatrices(weights);
   const states = freshCategoryStates([...weights.keys()], mats, config, { dtype, progress: options.progress });
   const out: Record<string, Tensor> = {};
@@ -105,8 +113,8 @@ export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig,
     for (const path of state.paths) {
       const { lambda } = decomposeWeight(state.basis(), mats.get(path) as Mat);
       const init = initialLayerValues(lambda, state.pattern.nnz, config, path, options.adapterName ?? 'default');
-      out[lambdaKey(path)] = tensor(init.lambda, { dtype });
-      out[sValuesKey(path)] = tensor(init.sValues, { dtype });
+      out[lambdaKey(path)] = tensor(init.lambda, { dtype }).to(trainable);
+      out[sValuesKey(path)] = tensor(init.sValues, { dtype }).to(trainable);
     }
     if (config.saveProjection) Object.assign(out, state.checkpointTensors());
   }
@@ -210,8 +218,8 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
     if (!weights.has(path)) throw new Error(`FRoD: the adapter adapts module '${path}' but the base model has no 2-D weight '${path}.weight'`);
   }
   const mats = new Map(paths.map((p) => [p, weightMatrix(weights.get(p) as BaseWeight, p)]));
-  const first = parsed.lambdas.get(paths[0]) as Tensor;
-  const dtype = first.dtype === 'float64' ? 'float64' : 'float32';
+  // A V regenerated for a save_projection-false adapter is rounded as the base weights' V would be.
+  const dtype = adapterDType(paths.map((p) => (weights.get(p) as BaseWeight).weight));
   const states = checkpointCategoryStates(paths, mats, adapterTensors, config, { dtype, warn: options.warn, progress: false });
   const out = new Map<string, Tensor>();
   for (const state of states) {

@@ -25,6 +25,7 @@ import type { CategoryState } from './basis';
 import type { FrodConfig } from './config';
 import { adaptedWeight, decomposeWeight } from './decompose';
 import { checkFinite, initialLayerValues } from './functional';
+import { trainableDType } from '../peft/autocast';
 import { matrixToWeight, toFloat64, weightMatrix } from './weights';
 
 /** The base layers FRoD adapts. */
@@ -78,9 +79,12 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
   /**
    * Adds (or replaces) adapter `name` with its category's V and pattern. U and λ come from the base weight
    * (W = U diag(λ) Vᵀ); `trained` replaces λ and the S values (a checkpoint's), else S = 0 (or the
-   * `init_weights: false` noise).
+   * `init_weights: false` noise). U takes the base weight's dtype; λ and S too, except over a float16/bfloat16
+   * weight with `autocast` (PEFT's autocast_adapter_dtype, default true), where they are float32 (λ's initial
+   * values still rounded to the base dtype, where PEFT computes them).
    */
-  updateLayer(name: string, category: CategoryState, config: FrodConfig, trained: { lambda: Tensor; sValues: Tensor } | null = null): void {
+  updateLayer(name: string, category: CategoryState, config: FrodConfig, trained: { lambda: Tensor; sValues: Tensor } | null = null,
+    autocast = true): void {
     if (category.inFeatures !== this.inFeatures) {
       throw new Error(`FRoD: V of category '${category.name}' is (${category.inFeatures},${category.inFeatures}) but module '${this.modulePath}' has in_features ${this.inFeatures}`);
     }
@@ -91,8 +95,9 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
     const { u, lambda } = decomposeWeight(category.basis(), this.baseMatrix());
     const uTensor = sharing ? this.frodU.get(sharing[0]) : tensor(u.data, { dtype, shape: [u.rows, u.cols], device });
     const init = trained ? null : initialLayerValues(lambda, category.pattern.nnz, config, this.modulePath, name);
-    const lambdaValues = trained ? trained.lambda.to(dtype) : tensor(init!.lambda, { dtype });
-    const sValues = trained ? trained.sValues.to(dtype) : tensor(init!.sValues, { dtype });
+    const vectorDType = trainableDType(dtype, autocast);
+    const lambdaValues = (trained ? trained.lambda : tensor(init!.lambda, { dtype })).to(vectorDType);
+    const sValues = (trained ? trained.sValues : tensor(init!.sValues, { dtype })).to(vectorDType);
     this.frodU.set(name, uTensor);
     this.frodLambdaL.set(name, parameter(lambdaValues.to(device).clone()));
     this.frodLambdaSValues.set(name, parameter(sValues.to(device).clone()));
@@ -177,18 +182,23 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
     return x.matmul(this.fanInFanOut ? w : w.t());
   }
 
-  /** FRoD_a(x) = (x V Sᵀ + x V ⊙ λ) Uᵀ, no bias; x (..., in) → (..., out). */
+  /**
+   * FRoD_a(x) = (x V Sᵀ + x V ⊙ λ) Uᵀ, no bias; x (..., in) → (..., out). Computed in x's dtype, as PEFT
+   * casts U, V, λ and S to the input's dtype (float32 λ and S of a bfloat16 model run in bfloat16 and get
+   * their gradients back in float32).
+   */
   adapterOutput(name: string, x: Tensor): Tensor {
     const { category } = this.adapters.get(name) as AdapterEntry;
     const lambda = this.frodLambdaL.get(name);
-    const sValues = this.frodLambdaSValues.get(name);
-    const { v, indices } = category.tensors(lambda.dtype, lambda.device);
+    const dtype = x.dtype === 'int32' ? lambda.dtype : x.dtype;
+    const sValues = this.frodLambdaSValues.get(name).to(dtype);
+    const { v, indices } = category.tensors(dtype, lambda.device);
     const n = this.inFeatures;
     const lead = x.shape.slice(0, -1);
     const z = x.reshape(-1, n).matmul(v);
-    let h = z.mul(lambda);
+    let h = z.mul(lambda.to(dtype));
     if (category.pattern.nnz > 0) h = h.add(sparseMm(indices, sValues, [n, n], z.t()).t());
-    return h.matmul(this.frodU.get(name).t()).reshape(...lead, this.outFeatures);
+    return h.matmul(this.frodU.get(name).to(dtype).t()).reshape(...lead, this.outFeatures);
   }
 
   override forward(x: Tensor): Tensor {

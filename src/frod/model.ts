@@ -96,7 +96,7 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     }));
     for (const { path, state, trained, target } of plan) {
       const layer = target.module instanceof FrodLinear ? target.module : new FrodLinear(target.base, path, target.conv1d);
-      layer.updateLayer(name, state, kept, trained);
+      layer.updateLayer(name, state, kept, trained, this.autocastAdapterDtype);
       if (layer !== target.module) this.model.setSubmodule(path, layer);
     }
     return kept;

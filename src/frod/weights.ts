@@ -4,6 +4,7 @@
  */
 import { type Mat, mat, transposeInto } from '../linalg/kernels/mat';
 import { type DType, type Tensor, tensor } from '../tensor';
+import { isHalf, roundToHalf } from '../tensor/half';
 
 /** A base weight as stored in a model or a safetensors file. */
 export interface BaseWeight {
@@ -58,15 +59,20 @@ export function tensorToMat(t: Tensor, what: string): Mat {
   return mat(t.shape[0], t.shape[1], toFloat64(t));
 }
 
-/** Rounds float64 values to what `dtype` stores (float32 rounding; float64 unchanged), as a new array. */
+/** Rounds float64 values to what `dtype` stores (through float32 for the half formats), as a new array. */
 export function roundToDType(values: Float64Array, dtype: DType): Float64Array {
   if (dtype === 'float64') return values.slice();
   if (dtype === 'float32') return Float64Array.from(Float32Array.from(values));
+  if (isHalf(dtype)) return Float64Array.from(roundToHalf(Float32Array.from(values), dtype));
   throw new Error(`FRoD: expected a floating dtype, got ${dtype}`);
 }
 
-/** The float dtype FRoD tensors take for a set of weights: float64 only when every weight is float64. */
+/**
+ * The dtype V (and U) take for a set of weights: the weights' own when they all share one floating dtype
+ * (float64, float32, float16 or bfloat16: PEFT stores V in the base dtype), else float32.
+ */
 export function adapterDType(weights: Iterable<Tensor>): DType {
-  for (const w of weights) if (w.dtype !== 'float64') return 'float32';
-  return 'float64';
+  const dtypes = new Set([...weights].map((w) => w.dtype));
+  const [only] = dtypes;
+  return dtypes.size === 1 && only !== 'int32' ? only : 'float32';
 }

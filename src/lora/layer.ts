@@ -9,6 +9,7 @@ import { noGrad } from '../autograd';
 import { kaimingUniform_, normal_, zeros_ } from '../nn/init';
 import { Linear } from '../nn/layers/linear';
 import { type AdaptableLayer, AdapterLayer } from '../peft/adapterLayer';
+import { trainableDType } from '../peft/autocast';
 import { ModuleMap } from '../peft/dicts';
 import { dropout, Generator, type Tensor } from '../tensor';
 import type { LoraConfig } from './config';
@@ -40,12 +41,15 @@ export class LoraLinear extends AdapterLayer<AdapterEntry> {
 
   /**
    * Adds (or replaces) adapter `name` with the config's rank and alpha for this module. A and B are
-   * initialised as the config says (seeded per adapter and module path); `trained` replaces them.
+   * initialised as the config says (seeded per adapter and module path); `trained` replaces them. They take
+   * the base weight's dtype, except float32 over a float16/bfloat16 weight with `autocast` (PEFT's
+   * autocast_adapter_dtype, default true).
    */
-  updateLayer(name: string, config: LoraConfig, trained: { a: Tensor; b: Tensor } | null = null): void {
+  updateLayer(name: string, config: LoraConfig, trained: { a: Tensor; b: Tensor } | null = null, autocast = true): void {
     const rank = config.rankFor(this.modulePath);
     const alpha = config.alphaFor(this.modulePath);
-    const { dtype, device } = this.baseLayer.weight;
+    const { device } = this.baseLayer.weight;
+    const dtype = trainableDType(this.baseLayer.weight.dtype, autocast);
     const generator = new Generator(`lora-init/${name}/${this.modulePath}`);
     const a = new Linear(this.inFeatures, rank, { bias: false, dtype, generator });
     const b = new Linear(rank, this.outFeatures, { bias: false, dtype, generator });
@@ -84,11 +88,12 @@ export class LoraLinear extends AdapterLayer<AdapterEntry> {
     this.loraB.delete(name);
   }
 
-  /** s · B A drop(x) for adapter `name`; x (..., in) → (..., out). */
+  /** s · B A drop(x) for adapter `name`, in A's dtype (as PEFT casts the input); x (..., in) → (..., out). */
   adapterOutput(name: string, x: Tensor): Tensor {
     const entry = this.entry(name);
-    const h = dropout(x, entry.dropout, { training: this.training, generator: entry.generator });
-    return this.loraB.get(name).forward(this.loraA.get(name).forward(h)).mul(entry.scaling);
+    const a = this.loraA.get(name);
+    const h = dropout(x.dtype === 'int32' ? x : x.to(a.weight.dtype), entry.dropout, { training: this.training, generator: entry.generator });
+    return this.loraB.get(name).forward(a.forward(h)).mul(entry.scaling);
   }
 
   override forward(x: Tensor): Tensor {
@@ -96,8 +101,9 @@ export class LoraLinear extends AdapterLayer<AdapterEntry> {
     if (this.disabled && this.merged.length > 0) this.unmerge();
     let y = this.baseLayer.forward(x);
     if (this.disabled || this.merged.length > 0) return y;
+    const dtype = y.dtype;
     for (const name of this.active) if (this.adapters.has(name)) y = y.add(this.adapterOutput(name, x));
-    return y;
+    return y.to(dtype); // the base layer's dtype, as PEFT casts the result back
   }
 
   /** ΔW = s · B A in the stored orientation of the base weight ((in, out) for Conv1D). */

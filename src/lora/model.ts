@@ -62,7 +62,7 @@ export class LoraModel extends BaseTuner<LoraConfig> {
     for (const [path, { module, base, conv1d }] of resolved) {
       const layer = module instanceof LoraLinear ? module : new LoraLinear(base, path, conv1d);
       const trained = checkpoint ? { a: checkpoint[loraKey(path, 'A')], b: checkpoint[loraKey(path, 'B')] } : null;
-      layer.updateLayer(name, kept, trained);
+      layer.updateLayer(name, kept, trained, this.autocastAdapterDtype);
       if (layer !== module) this.model.setSubmodule(path, layer);
     }
     return kept;

@@ -9,7 +9,7 @@ export { type PeftConfigLike, BaseTuner } from './tuner';
 export { type TunerLayer, checkAdapterName, isTunerLayer } from './tunerLayer';
 export { type AdaptableLayer, AdapterLayer } from './adapterLayer';
 export { type TunerType, registerTunerType } from './registry';
-export { getPeftModel } from './mapping';
+export { getPeftModel, type GetPeftModelOptions } from './mapping';
 export { type LoadAdapterOptions, PeftModel } from './peftModel';
 export {
   CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, type AdapterDirectory, parseAdapterConfigText, readAdapterConfigFile, readAdapterDirectory,

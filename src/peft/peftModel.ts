@@ -22,6 +22,11 @@ export { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, registerTunerType, type TunerTyp
 export interface LoadAdapterOptions {
   /** false (default): the adapter is frozen (inference mode) and the model is put in eval mode, as PEFT. */
   isTrainable?: boolean;
+  /**
+   * PEFT's autocast_adapter_dtype (default true): over float16/bfloat16 base weights the trainable adapter
+   * tensors are float32.
+   */
+  autocastAdapterDtype?: boolean;
 }
 
 /** An adapter directory read and parsed for method `type`. */
@@ -197,6 +202,7 @@ export class PeftModel<C extends PeftConfig = PeftConfig, M extends Module = Mod
   loadAdapter(dir: string, adapterName: string, options: LoadAdapterOptions = {}): void {
     const { config, tensors } = readAdapter(dir, 'PeftModel.loadAdapter', this.type as unknown as TunerType);
     const trainable = options.isTrainable ?? false;
+    this.baseModel.autocastAdapterDtype = options.autocastAdapterDtype ?? true;
     this.baseModel.addAdapter(adapterName, this.type.withInferenceMode(config as C, !trainable), tensors);
     if (!trainable) this.eval();
   }
@@ -209,6 +215,7 @@ export class PeftModel<C extends PeftConfig = PeftConfig, M extends Module = Mod
     const { type, config, tensors } = readAdapter(dir, 'PeftModel.fromPretrained');
     const trainable = options.isTrainable ?? false;
     const tuner = type.createTuner(model);
+    tuner.autocastAdapterDtype = options.autocastAdapterDtype ?? true;
     tuner.addAdapter(options.adapterName ?? 'default', type.withInferenceMode(config, !trainable), tensors);
     const peft = new PeftModel<PeftConfig, M>(tuner, type);
     if (!trainable) peft.eval();

@@ -44,6 +44,12 @@ export abstract class BaseTuner<C extends PeftConfig> extends Module {
   /** model_type → default targets (PEFT's table for the method). */
   abstract readonly targetModuleMapping: Readonly<Record<string, string | readonly string[]>>;
 
+  /**
+   * PEFT's autocast_adapter_dtype: trainable adapter tensors over float16/bfloat16 weights are float32.
+   * Applies to adapters added after it is set (getPeftModel and loadAdapter set it from their options).
+   */
+  autocastAdapterDtype = true;
+
   constructor(model: Module) {
     super();
     this.model = model;

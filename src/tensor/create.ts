@@ -129,11 +129,12 @@ function randomTensor(shape: readonly number[], options: RandomOptions, draw: (g
   return fromTypedArray(data, dims, { ...options, dtype });
 }
 
-const BELOW_ONE_F32 = 1 - 2 ** -24;
+/** The largest value below 1 of each float dtype (a draw that would round up to 1 is kept there). */
+const BELOW_ONE: Partial<Record<DType, number>> = { float32: 1 - 2 ** -24, float16: 1 - 2 ** -11, bfloat16: 1 - 2 ** -8 };
 
-/** Uniform on [0, 1) (float32 draws that would round up to 1 are kept just below it). */
+/** Uniform on [0, 1) (draws that would round up to 1 in the dtype are kept just below it). */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  const below = options.dtype === undefined || options.dtype === 'float32' ? BELOW_ONE_F32 : 1;
+  const below = BELOW_ONE[options.dtype ?? 'float32'] ?? 1;
   return randomTensor(shape, options, (g) => Math.min(g.random(), below), 'rand');
 }
 

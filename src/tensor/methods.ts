@@ -106,6 +106,10 @@ declare module './tensor' {
     to(target: DType | Device): Tensor;
     float(): Tensor;
     double(): Tensor;
+    /** A float16 copy (torch's half()). */
+    half(): Tensor;
+    /** A bfloat16 copy. */
+    bfloat16(): Tensor;
     int(): Tensor;
     cpu(): Tensor;
     /** A tensor of this one's dtype and device from data (a new leaf). */
@@ -218,6 +222,8 @@ const methods: Partial<Record<keyof Tensor, unknown>> & ThisType<Tensor> = {
   },
   float() { return toDType(this, 'float32'); },
   double() { return toDType(this, 'float64'); },
+  half() { return toDType(this, 'float16'); },
+  bfloat16() { return toDType(this, 'bfloat16'); },
   int() { return toDType(this, 'int32'); },
   cpu() { return toDevice(this, 'cpu'); },
   newTensor(data: NestedArray | TypedArray, dtype?: DType) { return tensor(data, { dtype: dtype ?? this.dtype, device: this.device }); },

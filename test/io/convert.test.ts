@@ -14,8 +14,8 @@ function sameValue(a: number, b: number): boolean {
 const DOMAINS: Record<SafeDType, { values: fc.Arbitrary<number>; loadsAs: string }> = {
   F64: { values: fc.double(), loadsAs: 'float64' },
   F32: { values: fc.float(), loadsAs: 'float32' },
-  F16: { values: fc.integer({ min: 0, max: 0xffff }).map((b) => f16ToFloat32(Uint16Array.of(b))[0]), loadsAs: 'float32' },
-  BF16: { values: fc.integer({ min: 0, max: 0xffff }).map((b) => bf16ToFloat32(Uint16Array.of(b))[0]), loadsAs: 'float32' },
+  F16: { values: fc.integer({ min: 0, max: 0xffff }).map((b) => f16ToFloat32(Uint16Array.of(b))[0]), loadsAs: 'float16' },
+  BF16: { values: fc.integer({ min: 0, max: 0xffff }).map((b) => bf16ToFloat32(Uint16Array.of(b))[0]), loadsAs: 'bfloat16' },
   I64: { values: fc.integer(), loadsAs: 'int32' },
   I32: { values: fc.integer(), loadsAs: 'int32' },
   I16: { values: fc.integer({ min: -32768, max: 32767 }), loadsAs: 'int32' },

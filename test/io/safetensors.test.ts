@@ -28,7 +28,7 @@ function storedAs(value: number, dtype: SafeDType): number {
 }
 
 const LOADS_AS: Record<SafeDType, DType> = {
-  F64: 'float64', F32: 'float32', F16: 'float32', BF16: 'float32',
+  F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16',
   I64: 'int32', I32: 'int32', I16: 'int32', I8: 'int32', U8: 'int32', BOOL: 'int32',
 };
 

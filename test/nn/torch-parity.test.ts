@@ -173,7 +173,7 @@ parity('torch parity: module surgery (setSubmodule inside a Sequential and at th
 });
 
 const expectedLoadDtype: Record<string, string> = {
-  f64: 'float64', f32: 'float32', f16: 'float32', bf16: 'float32', i64_small: 'int32', i64_large: 'float64',
+  f64: 'float64', f32: 'float32', f16: 'float16', bf16: 'bfloat16', i64_small: 'int32', i64_large: 'float64',
   i32: 'int32', u8: 'int32', bool: 'int32', scalar_f32: 'float32', empty_f64: 'float64',
 };
 

@@ -118,7 +118,7 @@ test('float64 is exact: values round-trip bit for bit and arithmetic is IEEE dou
 });
 
 test('unknown dtypes are rejected with the expected ones named', () => {
-  throwsMatching(() => tensor([1]).to('float16' as DType), /to: unknown dtype 'float16' \(expected 'float32', 'float64' or 'int32'\)/);
+  throwsMatching(() => tensor([1]).to('float8' as DType), /to: unknown dtype 'float8' \(expected 'float32', 'float64', 'float16', 'bfloat16' or 'int32'\)/);
 });
 
 test.run();

@@ -6,9 +6,13 @@ import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { dropout } from './activation';
 
+const FINFO_MIN: Partial<Record<DType, number>> = {
+  float64: -Number.MAX_VALUE, float32: -3.4028234663852886e38, bfloat16: -3.3895313892515355e38, float16: -65504,
+};
+
 /** The most negative finite value of a float dtype (torch.finfo(dtype).min), used to mask scores. */
 export function finfoMin(dtype: DType): number {
-  return dtype === 'float64' ? -Number.MAX_VALUE : -3.4028234663852886e38;
+  return FINFO_MIN[dtype] ?? -3.4028234663852886e38;
 }
 
 /** (B, T, H·D) → (B, H, T, D). */

@@ -89,8 +89,8 @@ export function decodeEntry(entry: RawEntry, name: string, source = '<bytes>'): 
   switch (dtype) {
     case 'F64': return { dtype: 'float64', data: new Float64Array(new Float64Array(buffer, byteOffset, count)) };
     case 'F32': return { dtype: 'float32', data: new Float32Array(new Float32Array(buffer, byteOffset, count)) };
-    case 'F16': return { dtype: 'float32', data: f16ToFloat32(new Uint16Array(buffer, byteOffset, count)) };
-    case 'BF16': return { dtype: 'float32', data: bf16ToFloat32(new Uint16Array(buffer, byteOffset, count)) };
+    case 'F16': return { dtype: 'float16', data: f16ToFloat32(new Uint16Array(buffer, byteOffset, count)) };
+    case 'BF16': return { dtype: 'bfloat16', data: bf16ToFloat32(new Uint16Array(buffer, byteOffset, count)) };
     case 'I64': return decodeI64(bytes, count, name, source);
     case 'I32': return { dtype: 'int32', data: new Int32Array(new Int32Array(buffer, byteOffset, count)) };
     case 'I16': return { dtype: 'int32', data: Int32Array.from(new Int16Array(buffer, byteOffset, count)) };
@@ -100,9 +100,11 @@ export function decodeEntry(entry: RawEntry, name: string, source = '<bytes>'): 
   }
 }
 
+const SAFE_DTYPE_OF: Record<DType, SafeDType> = { float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int32: 'I32' };
+
 /** The file dtype a tensor of `dtype` is saved as unless another is asked for. */
 export function defaultSafeDType(dtype: DType): SafeDType {
-  return dtype === 'float64' ? 'F64' : dtype === 'float32' ? 'F32' : 'I32';
+  return SAFE_DTYPE_OF[dtype];
 }
 
 const INTEGER_RANGES: Partial<Record<SafeDType, readonly [number, number]>> = {

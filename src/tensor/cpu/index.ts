@@ -5,6 +5,7 @@ import { allocArray, type DType, type TypedArray } from '../dtype';
 import { isContiguousView, CpuStorage, type Storage, type View } from '../storage';
 import { binaryKernel, copyView, dataOf, unaryInPlace, whereKernel } from './elementwise';
 import { gatherRowsKernel, indexAddKernel, indexSelectKernel, sampledDotKernel, scatterAddRowsKernel, sparseMmKernel } from './gather';
+import { withHalfPrecision } from './half';
 import { gemm } from './matmul';
 import { reduceRowsKernel, reduceViewKernel } from './reduce';
 
@@ -19,7 +20,8 @@ function contiguousData(view: View): TypedArray {
   return copyView(view, view.dtype);
 }
 
-export const cpuBackend: Backend = {
+/** The float32/float64/int32 kernels; half precision is added around them by ./half.ts. */
+const fullPrecisionBackend: Backend = {
   device: 'cpu',
   fromArray: (data, dtype) => {
     const copy = allocArray(dtype, data.length);
@@ -89,5 +91,7 @@ export const cpuBackend: Backend = {
     return wrap(out, dtype);
   },
 };
+
+export const cpuBackend: Backend = withHalfPrecision(fullPrecisionBackend);
 
 registerBackend(cpuBackend);

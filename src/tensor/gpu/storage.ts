@@ -33,10 +33,10 @@ export class GpuStorage implements Storage {
   }
 }
 
-/** Rejects dtypes the device cannot hold (float64), naming the op. */
+/** Rejects dtypes the device cannot hold (float64, float16, bfloat16), naming the op. */
 export function checkGpuDType(dtype: DType, what: string): GpuDType {
-  if (dtype === 'float64') {
-    throw new Error(`${what}: gpu device supports float32 only; convert with .to('float32') (float64 stays on 'cpu')`);
+  if (dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16') {
+    throw new Error(`${what}: gpu device supports float32 only; convert with .to('float32') (${dtype} stays on 'cpu')`);
   }
   return dtype;
 }

@@ -1,16 +1,30 @@
 /** softmax / logSoftmax (one graph node each, with their closed-form gradients), dropout, oneHot. */
 import { noGrad, record } from '../../autograd/graph';
+import { computeDType } from '../half';
 import { defaultGenerator, type Generator } from '../random';
 import { normalizeDim } from '../shape';
 import type { Tensor } from '../tensor';
 
+/**
+ * The input of a fused op in the dtype it computes in: float32 for int32 and for the half formats, whose
+ * fused kernels in PyTorch work in float and round once at the end.
+ */
+function fusedInput(x: Tensor): Tensor {
+  return x.dtype === 'int32' ? x.to('float32') : x.to(computeDType(x.dtype));
+}
+
+/** The result of a fused op in the input's dtype (rounded once for the half formats). */
+function fusedOutput(out: Tensor, x: Tensor): Tensor {
+  return x.dtype === 'int32' ? out : out.to(x.dtype);
+}
+
 /** log softmax along `dim`: x − max − log Σ exp(x − max). Gradient: g − softmax·Σg. */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
   const d = normalizeDim(dim, x.ndim, 'logSoftmax');
-  const input = x.dtype === 'int32' ? x.to('float32') : x;
+  const input = fusedInput(x);
   const out = noGrad(() => {
     const shifted = input.sub(input.amax(d, true));
-    return shifted.sub(shifted.exp().sum(d, true).log());
+    return fusedOutput(shifted.sub(shifted.exp().sum(d, true).log()), x);
   });
   return record(out, 'LogSoftmaxBackward', [x], (g) => [g.sub(out.exp().mul(g.sum(d, true)))]);
 }
@@ -18,10 +32,10 @@ export function logSoftmax(x: Tensor, dim = -1): Tensor {
 /** softmax along `dim`. Gradient: s·(g − Σ g·s). */
 export function softmax(x: Tensor, dim = -1): Tensor {
   const d = normalizeDim(dim, x.ndim, 'softmax');
-  const input = x.dtype === 'int32' ? x.to('float32') : x;
+  const input = fusedInput(x);
   const out = noGrad(() => {
     const e = input.sub(input.amax(d, true)).exp();
-    return e.div(e.sum(d, true));
+    return fusedOutput(e.div(e.sum(d, true)), x);
   });
   return record(out, 'SoftmaxBackward', [x], (g) => [out.mul(g.sub(g.mul(out).sum(d, true)))]);
 }

@@ -5,6 +5,7 @@
  */
 import { record } from '../../autograd/graph';
 import { backendFor } from '../backend';
+import { promoteTypes } from '../dtype';
 import { formatShape } from '../shape';
 import type { Tensor } from '../tensor';
 import { castTo, checkSameDevice, denseStorage, fromStorage } from './util';
@@ -24,7 +25,8 @@ export function sparseMm(indices: Tensor, values: Tensor, size: readonly [number
   }
   const rows = denseStorage(indices.select(0, 0));
   const cols = denseStorage(indices.select(0, 1));
-  const dtype = values.dtype === 'float64' || dense.dtype === 'float64' ? 'float64' : 'float32';
+  const common = promoteTypes(values.dtype, dense.dtype);
+  const dtype = common === 'int32' ? 'float32' : common;
   const backend = backendFor(dense.device);
   const n = dense.shape[1];
   const vals = castTo(values, dtype);
