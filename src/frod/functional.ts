@@ -59,20 +59,22 @@ function weightMatrices(weights: BaseWeights): Map<string, Mat> {
 
 /**
  * The seeded generator of a layer's `init_weights: false` noise (same in the functional and Module APIs):
- * seeded by the key, the adapter's name and the module path, so two adapters on one layer get different
- * noise (as PEFT's draws from torch's global RNG differ) and every run the same.
+ * seeded by the key, the adapter's position among the adapters added to the model (0 for the first) and the
+ * module path. As in PEFT, whose draws come from torch's global RNG, a second adapter on a layer gets other
+ * noise than the first, while the adapter's name makes no difference (PEFT's
+ * test_custom_models.py::test_adapter_name_makes_no_difference); every run gives the same values.
  */
-export function initNoiseGenerator(config: FrodConfig, path: string, adapterName: string): Generator {
-  return new Generator(`frod-init/${config.projectionPrngKey}/${adapterName}/${path}`);
+export function initNoiseGenerator(config: FrodConfig, path: string, adapterIndex: number): Generator {
+  return new Generator(`frod-init/${config.projectionPrngKey}/${adapterIndex}/${path}`);
 }
 
 /** Initial λ and S values of one layer: λ from the decomposition, S = 0 (or the test noise of `init_weights: false`). */
 export function initialLayerValues(lambda: Float64Array, nnz: number, config: FrodConfig, path: string,
-  adapterName: string): { lambda: Float64Array; sValues: Float64Array } {
+  adapterIndex: number): { lambda: Float64Array; sValues: Float64Array } {
   const sValues = new Float64Array(nnz);
   const out = lambda.slice();
   if (!config.initWeights) {
-    const generator = initNoiseGenerator(config, path, adapterName);
+    const generator = initNoiseGenerator(config, path, adapterIndex);
     for (let i = 0; i < nnz; i++) sValues[i] = 0.1 * generator.normal();
     for (let i = 0; i < out.length; i++) out[i] += 0.1 * generator.normal();
   }
@@ -85,8 +87,6 @@ export interface InitAdapterOptions {
   stateDict?: Readonly<Record<string, Tensor>>;
   /** Show the projection progress (also needs config.progressbar). Default true. */
   progress?: boolean;
-  /** The adapter's name (seeds the `init_weights: false` noise; never stored). Default "default". */
-  adapterName?: string;
 }
 
 /**
@@ -104,7 +104,7 @@ export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig,
   for (const state of states) {
     for (const path of state.paths) {
       const { lambda } = decomposeWeight(state.basis(), mats.get(path) as Mat);
-      const init = initialLayerValues(lambda, state.pattern.nnz, config, path, options.adapterName ?? 'default');
+      const init = initialLayerValues(lambda, state.pattern.nnz, config, path, 0); // the model's first adapter
       out[lambdaKey(path)] = tensor(init.lambda, { dtype });
       out[sValuesKey(path)] = tensor(init.sValues, { dtype });
     }

@@ -78,9 +78,10 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
   /**
    * Adds (or replaces) adapter `name` with its category's V and pattern. U and λ come from the base weight
    * (W = U diag(λ) Vᵀ); `trained` replaces λ and the S values (a checkpoint's), else S = 0 (or the
-   * `init_weights: false` noise).
+   * `init_weights: false` noise of the model's adapter number `adapterIndex`, 0 for the first).
    */
-  updateLayer(name: string, category: CategoryState, config: FrodConfig, trained: { lambda: Tensor; sValues: Tensor } | null = null): void {
+  updateLayer(name: string, category: CategoryState, config: FrodConfig, trained: { lambda: Tensor; sValues: Tensor } | null = null,
+    adapterIndex = 0): void {
     if (category.inFeatures !== this.inFeatures) {
       throw new Error(`FRoD: V of category '${category.name}' is (${category.inFeatures},${category.inFeatures}) but module '${this.modulePath}' has in_features ${this.inFeatures}`);
     }
@@ -90,7 +91,7 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
     const sharing = [...this.adapters].find(([other, entry]) => other !== name && entry.category.v === category.v);
     const { u, lambda } = decomposeWeight(category.basis(), this.baseMatrix());
     const uTensor = sharing ? this.frodU.get(sharing[0]) : tensor(u.data, { dtype, shape: [u.rows, u.cols], device });
-    const init = trained ? null : initialLayerValues(lambda, category.pattern.nnz, config, this.modulePath, name);
+    const init = trained ? null : initialLayerValues(lambda, category.pattern.nnz, config, this.modulePath, adapterIndex);
     const lambdaValues = trained ? trained.lambda.to(dtype) : tensor(init!.lambda, { dtype });
     const sValues = trained ? trained.sValues.to(dtype) : tensor(init!.sValues, { dtype });
     this.frodU.set(name, uTensor);

@@ -48,6 +48,8 @@ export class FrodModel extends BaseTuner<FrodConfig> {
   readonly targetModuleMapping = FROD_TARGET_MODULES_MAPPING;
   /** Fresh category states by (category, members, dtype, α): V is shared across adapters. */
   private readonly freshStates = new Map<string, CategoryState>();
+  /** How many adapters were added so far: seeds the `init_weights: false` noise instead of the adapter's name. */
+  private adaptersAdded = 0;
 
   protected checkNewAdapter(name: string, config: FrodConfig): void {
     if (!(config instanceof FrodConfig)) throw new Error(`adapter '${name}': expected a FrodConfig`);
@@ -96,9 +98,10 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     }));
     for (const { path, state, trained, target } of plan) {
       const layer = target.module instanceof FrodLinear ? target.module : new FrodLinear(target.base, path, target.conv1d);
-      layer.updateLayer(name, state, kept, trained);
+      layer.updateLayer(name, state, kept, trained, this.adaptersAdded);
       if (layer !== target.module) this.model.setSubmodule(path, layer);
     }
+    this.adaptersAdded += 1;
     return kept;
   }
 
