@@ -122,9 +122,14 @@ export function frodConfig(options: FrodConfigOptions = {}): FrodConfig {
   return new FrodConfig({ progressbar: false, ...options });
 }
 
+/** Runs `model` on `x`, recording gradients (for training steps). */
+export function forward(model: Module, x: Tensor): Tensor {
+  return (model.forward as (t: Tensor) => Tensor).call(model, x);
+}
+
 /** Runs `model` on `x` without recording gradients. */
 export function run(model: Module, x: Tensor): Tensor {
-  return noGrad(() => (model.forward as (t: Tensor) => Tensor).call(model, x));
+  return noGrad(() => forward(model, x));
 }
 
 /** torch.allclose: |a − b| ≤ atol + rtol·|b| everywhere (same length). */
@@ -151,4 +156,23 @@ export function assertNotAllclose(a: Tensor | ArrayLike<number>, b: Tensor | Arr
 /** A copy of every tensor of the state dict (values frozen at this moment). */
 export function snapshot(model: Module): Map<string, Float64Array> {
   return new Map(Object.entries(model.stateDict()).map(([k, v]) => [k, Float64Array.from(v.data(), Number)]));
+}
+
+/** The FRoD rows of test_custom_models.py's TEST_CASES (all on the MLP). */
+export const CUSTOM_FROD_ROWS: readonly (readonly [string, FrodConfigOptions])[] = [
+  ['Vanilla MLP 1 FRoD', { targetModules: 'lin0' }],
+  ['Vanilla MLP 2 FRoD', { targetModules: ['lin0'] }],
+  ['Vanilla MLP 3 FRoD', { targetModules: ['lin1'] }],
+  ['Vanilla MLP 4 FRoD', { targetModules: ['lin0', 'lin1'] }],
+  ['Vanilla MLP 5 FRoD', { targetModules: ['lin0'], modulesToSave: ['lin1'] }],
+];
+
+/** testing_utils.py's set_init_weights_false: the row's options with `init_weights: false`. */
+export function initWeightsFalse(options: FrodConfigOptions): FrodConfigOptions {
+  return { ...options, initWeights: false };
+}
+
+/** The values of a tensor as float64, e.g. for comparing with values taken earlier. */
+export function values(t: Tensor): Float64Array {
+  return Float64Array.from(t.data(), Number);
 }
