@@ -136,13 +136,26 @@ export abstract class BaseTuner<C extends PeftConfig> extends Module {
     this.refresh();
   }
 
+  /**
+   * Removes adapter `name` everywhere. A merged adapter is refused before anything changes (unmerge first).
+   * When the deleted adapter was the only active one, the first remaining adapter by name becomes active,
+   * with PEFT's warning.
+   */
   deleteAdapter(name: string): void {
     this.checkExists(name);
+    if (this.tunerLayers().some(([, layer]) => layer.mergedAdapters.includes(name))) {
+      throw new Error(`Cannot delete adapter(s) ['${name}'] while they are merged. Please unmerge them first.`);
+    }
     for (const layer of this.tunerLayers().map(([, l]) => l)) layer.deleteAdapter(name);
     for (const [, wrapper] of this.wrappers()) wrapper.deleteAdapter(name);
     this.peftConfig.delete(name);
+    const wasActive = this.active.includes(name);
     this.active = this.active.filter((a) => a !== name);
-    if (this.active.length === 0 && this.peftConfig.size > 0) this.active = [[...this.peftConfig.keys()][0]];
+    if (wasActive && this.active.length === 0 && this.peftConfig.size > 0) {
+      const next = [...this.peftConfig.keys()].sort()[0];
+      warn(`Adapter ${name} was active which is now deleted. Setting active adapter to ${next}.`);
+      this.active = [next];
+    }
     this.refresh();
   }
 
