@@ -9,6 +9,7 @@
 import type { Mat } from '../linalg/kernels/mat';
 import { type DType, type Device, type Tensor, tensor } from '../tensor';
 import { createProgress } from '../util/progress';
+import { warn as peftWarn } from '../peft/warnings';
 import { type CategoryGroup, groupByCategory } from './categories';
 import type { FrodConfig } from './config';
 import { type PreparedBasis, prepareBasis } from './decompose';
@@ -96,7 +97,7 @@ export interface BasisOptions {
   dtype: DType;
   /** Show progress (also needs config.progressbar and FROD_PROGRESS ≠ 0). Default true. */
   progress?: boolean;
-  /** Receives warnings (default console.warn). */
+  /** Receives warnings (default: PEFT-style warnings, src/peft/warnings.ts). */
   warn?: (message: string) => void;
 }
 
@@ -201,7 +202,7 @@ function savedPattern(group: CategoryGroup, inFeatures: number, indices: Tensor,
  */
 export function checkpointCategoryStates(paths: readonly string[], weights: WeightMatrices,
   tensors: Readonly<Record<string, Tensor>>, config: FrodConfig, options: BasisOptions): CategoryState[] {
-  const warn = options.warn ?? ((message: string) => console.warn(message));
+  const warn = options.warn ?? peftWarn;
   const groups = groupChecked(paths, weights);
   const has = (key: string) => Object.hasOwn(tensors, key);
   const savedAny = groups.some((g) => has(projectionKey(g.name)) || has(sIndicesKey(g.name)) || has(sSizeKey(g.name)));

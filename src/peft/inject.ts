@@ -7,6 +7,7 @@
 import { Conv1D, Linear } from '../nn/layers/linear';
 import type { Module } from '../nn/module';
 import type { AdaptableLayer, AdapterLayer } from './adapterLayer';
+import { warn } from './warnings';
 
 /** A targeted module: what sits at the path now, the layer it adapts, and whether that is a Conv1D. */
 export interface ResolvedTarget {
@@ -47,11 +48,11 @@ export function forcedFanInFanOut<C extends FanInFanOutConfig<C>>(method: string
   const anyConv1d = kinds.some((k) => k.conv1d);
   const anyLinear = kinds.some((k) => !k.conv1d);
   if (anyConv1d && !config.fanInFanOut) {
-    console.warn(`${method}: fan_in_fan_out is false but the target modules include Conv1D layers; setting fan_in_fan_out to true`);
+    warn(`${method}: fan_in_fan_out is false but the target modules include Conv1D layers; setting fan_in_fan_out to true`);
     return config.with({ fanInFanOut: true });
   }
   if (anyLinear && !anyConv1d && config.fanInFanOut) {
-    console.warn(`${method}: fan_in_fan_out is true but the target modules are Linear layers; setting fan_in_fan_out to false`);
+    warn(`${method}: fan_in_fan_out is true but the target modules are Linear layers; setting fan_in_fan_out to false`);
     return config.with({ fanInFanOut: false });
   }
   return config;

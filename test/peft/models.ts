@@ -13,6 +13,9 @@ import * as assert from 'uvu/assert';
 import { noGrad } from '../../src/autograd';
 import { FrodConfig, type FrodConfigOptions } from '../../src/frod/config';
 import { ModuleList } from '../../src/nn/layers/containers';
+import { BertForSequenceClassification } from '../../src/nn/models/bert';
+import { GPT2LMHeadModel } from '../../src/nn/models/gpt2';
+import { ViTForImageClassification } from '../../src/nn/models/vit';
 import { Dropout } from '../../src/nn/layers/dropout';
 import { Linear } from '../../src/nn/layers/linear';
 import { Module } from '../../src/nn/module';
@@ -110,6 +113,31 @@ export class DeepMLP extends Module {
     for (const block of this.getSubmodule('layers').children()) h = (block as Block).forward(h);
     return call(this, 'out', h).logSoftmax(-1);
   }
+}
+
+/**
+ * Stand-ins for PEFT's hub test models ("tiny-random-GPT2LMHeadModel", "tiny-random-BertModel", …): our
+ * models with Hugging Face's module names and model_type, shrunk so FRoD's decompositions take milliseconds.
+ * Dropout is off, as the tests compare outputs across calls.
+ */
+export const tinyGpt2 = (seed = 0) => new GPT2LMHeadModel({
+  vocabSize: 16, nPositions: 8, nEmbd: 8, nLayer: 2, nHead: 2, residPdrop: 0, embdPdrop: 0, attnPdrop: 0, seed,
+});
+export const tinyBert = (seed = 0) => new BertForSequenceClassification({
+  vocabSize: 16, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 16, maxPositionEmbeddings: 8,
+  hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, numLabels: 3, seed,
+});
+export const tinyVit = (seed = 0) => new ViTForImageClassification({
+  imageSize: 8, patchSize: 4, numChannels: 1, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 16,
+  numLabels: 3, seed,
+});
+
+/** PEFT's decoder / encoder test inputs: input_ids [[1, 1, 1], [1, 2, 1]] with attention mask [[1, 1, 1], [1, 0, 1]]. */
+export function textInputs(): { inputIds: Tensor; attentionMask: Tensor } {
+  return {
+    inputIds: tensor([1, 1, 1, 1, 2, 1], { shape: [2, 3], dtype: 'int32' }),
+    attentionMask: tensor([1, 1, 1, 1, 0, 1], { shape: [2, 3], dtype: 'int32' }),
+  };
 }
 
 /** PEFT's `prepare_inputs_for_testing` of the custom models: X = arange(90).view(9, 10). */
