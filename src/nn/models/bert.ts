@@ -193,6 +193,8 @@ export class BertModel extends Module {
 }
 
 export class BertForSequenceClassification extends SeededModel<BertConfig> {
+  /** Hugging Face's `model_type` (config.json), which picks PEFT's default target modules. */
+  readonly modelType = 'bert';
   declare bert: BertModel;
   declare dropout: Dropout;
   declare classifier: Linear;

@@ -155,6 +155,8 @@ export class GPT2Model extends Module {
 }
 
 export class GPT2LMHeadModel extends SeededModel<GPT2Config> {
+  /** Hugging Face's `model_type` (config.json), which picks PEFT's default target modules. */
+  readonly modelType = 'gpt2';
   declare transformer: GPT2Model;
   declare lm_head: Linear;
 

@@ -199,6 +199,8 @@ export class ViTModel extends Module {
 }
 
 export class ViTForImageClassification extends SeededModel<ViTConfig> {
+  /** Hugging Face's `model_type` (config.json), which picks PEFT's default target modules. */
+  readonly modelType = 'vit';
   declare vit: ViTModel;
   declare classifier: Linear;
 
