@@ -14,13 +14,19 @@ import { type CategoryState, checkpointCategoryStates, freshCategoryStates } fro
 import { categoryOf } from './categories';
 import type { FrodConfig } from './config';
 import { LAMBDA_EPS, adaptedWeight, decomposeWeight } from './decompose';
-import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
+import { lambdaKey, parseAdapterKey, projectionKey, sValuesKey } from './keys';
 import { isModuleToSave, noTargetsMessage, selectTargets } from '../peft/targets';
+import { warn as peftWarn } from '../peft/warnings';
 import { type BaseWeight, type BaseWeights, adapterDType, matrixToWeight, weightMatrix, weightShape } from './weights';
 
 export type { BaseWeight, BaseWeights } from './weights';
 
 const MODEL_PREFIX = 'base_model.model.';
+
+/** Why an adapter without projections is not portable (said on every such save and load). */
+export const NOT_PORTABLE = 'V\'s column signs and the sparse pattern are regenerated from the base weights, which only the implementation '
+  + 'that wrote the adapter reproduces (frod-ts: seeded sampler, canonical signs; PEFT: torch\'s RNG, LAPACK\'s signs); '
+  + 'save_projection: true (the default) is the portable choice (docs/frod-math.md, "Differences from PEFT")';
 
 /** Every module path a state dict implies: each proper dotted prefix of its tensor names, sorted. */
 function modulePathsOf(names: readonly string[]): string[] {
@@ -68,6 +74,15 @@ export function initNoiseGenerator(config: FrodConfig, path: string, adapterInde
   return new Generator(`frod-init/${config.projectionPrngKey}/${adapterIndex}/${path}`);
 }
 
+/**
+ * True when loading an adapter of `paths` from `tensors` regenerates a projection: the config says
+ * `save_projection: false` and some category has no saved V (see {@link NOT_PORTABLE}).
+ */
+export function regeneratesProjections(paths: readonly string[], tensors: Readonly<Record<string, unknown>>, config: FrodConfig): boolean {
+  if (config.saveProjection) return false;
+  return [...new Set(paths.map((path) => categoryOf(path)))].some((category) => !Object.hasOwn(tensors, projectionKey(category)));
+}
+
 /** Initial λ and S values of one layer: λ from the decomposition, S = 0 (or the test noise of `init_weights: false`). */
 export function initialLayerValues(lambda: Float64Array, nnz: number, config: FrodConfig, path: string,
   adapterIndex: number): { lambda: Float64Array; sValues: Float64Array } {
@@ -87,6 +102,8 @@ export interface InitAdapterOptions {
   stateDict?: Readonly<Record<string, Tensor>>;
   /** Show the projection progress (also needs config.progressbar). Default true. */
   progress?: boolean;
+  /** Receives warnings (default: PEFT-style warnings, src/peft/warnings.ts). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -99,6 +116,7 @@ export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig,
   if (weights.size === 0) throw new Error(noTargetsMessage('FRoD', config));
   const dtype = adapterDType([...weights.values()].map((b) => b.weight));
   const mats = weightMatrices(weights);
+  if (!config.saveProjection) (options.warn ?? peftWarn)(`FRoD adapter is saved without its projections (save_projection: false): ${NOT_PORTABLE}`);
   const states = freshCategoryStates([...weights.keys()], mats, config, { dtype, progress: options.progress });
   const out: Record<string, Tensor> = {};
   for (const state of states) {
@@ -190,7 +208,7 @@ export interface MergeWeightsOptions {
   safe?: boolean;
   /** Named in error messages (default "default"). */
   adapterName?: string;
-  /** Receives warnings (default console.warn). */
+  /** Receives warnings (default: PEFT-style warnings, src/peft/warnings.ts). */
   warn?: (message: string) => void;
 }
 
@@ -212,7 +230,11 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
   const mats = new Map(paths.map((p) => [p, weightMatrix(weights.get(p) as BaseWeight, p)]));
   const first = parsed.lambdas.get(paths[0]) as Tensor;
   const dtype = first.dtype === 'float64' ? 'float64' : 'float32';
-  const states = checkpointCategoryStates(paths, mats, adapterTensors, config, { dtype, warn: options.warn, progress: false });
+  const warn = options.warn ?? peftWarn;
+  if (regeneratesProjections(paths, adapterTensors, config)) {
+    warn(`FRoD adapter '${options.adapterName ?? 'default'}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
+  }
+  const states = checkpointCategoryStates(paths, mats, adapterTensors, config, { dtype, warn, progress: false });
   const out = new Map<string, Tensor>();
   for (const state of states) {
     for (const path of state.paths) {

@@ -22,7 +22,7 @@ import { BaseTuner } from '../peft/tuner';
 import { type CategoryState, checkpointCategoryStates, freshCategoryStates } from './basis';
 import { groupByCategory } from './categories';
 import { FrodConfig, checkAdaptersAgree } from './config';
-import { checkLayerVectors } from './functional';
+import { NOT_PORTABLE, checkLayerVectors, regeneratesProjections } from './functional';
 import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
 import { FrodLinear } from './layer';
 import { samplePattern } from './pattern';
@@ -36,11 +36,6 @@ const FROD_KEYS: AdapterKeys = {
   },
   keysOf: (path) => [lambdaKey(path), sValuesKey(path)],
 };
-
-/** Why an adapter without projections is not portable (said on every such save and load). */
-const NOT_PORTABLE = 'V\'s column signs and the sparse pattern are regenerated from the base weights, which only the implementation '
-  + 'that wrote the adapter reproduces (frod-ts: seeded sampler, canonical signs; PEFT: torch\'s RNG, LAPACK\'s signs); '
-  + 'save_projection: true (the default) is the portable choice (docs/frod-math.md, "Differences from PEFT")';
 
 export class FrodModel extends BaseTuner<FrodConfig> {
   readonly prefix = 'frod_';
@@ -86,7 +81,7 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     const mats = new Map([...resolved].map(([path, t]) => [path, weightMatrix({ weight: t.base.weight, fanInFanOut: t.conv1d }, path)]));
     const dtype = adapterDType(kinds.map((k) => k.base.weight));
     if (checkpoint) checkCheckpointCoversTargets(checkpoint, targets, 'FRoD', FROD_KEYS);
-    if (checkpoint && !kept.saveProjection) warn(`FRoD adapter '${name}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
+    if (checkpoint && regeneratesProjections(targets, checkpoint, kept)) warn(`FRoD adapter '${name}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
     const states = checkpoint
       ? checkpointCategoryStates(targets, mats, checkpoint, kept, { dtype })
       : this.freshStatesFor(targets, mats, kept, dtype);
