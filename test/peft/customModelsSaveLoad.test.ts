@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { noGrad } from '../../src/autograd';
 import { getPeftModel } from '../../src/frod/model';
 import { type SafetensorsValue, loadSafetensors } from '../../src/nn/io';
 import { SGD } from '../../src/nn/optim';
@@ -20,7 +21,7 @@ import { PeftModel } from '../../src/peft/peftModel';
 import { catchWarnings } from '../../src/peft/warnings';
 import { Tensor } from '../../src/tensor';
 import {
-  CUSTOM_FROD_ROWS, MLP, assertAllclose, assertNotAllclose, customInputs, forward, frodConfig, initWeightsFalse, run,
+  CUSTOM_FROD_ROWS, DeepMLP, MLP, assertAllclose, assertNotAllclose, customInputs, forward, frodConfig, initWeightsFalse, run,
 } from './models';
 
 const X = customInputs();
@@ -133,6 +134,52 @@ for (const [row, options] of CUSTOM_FROD_ROWS) {
     const peft = getPeftModel(new MLP(), frodConfig(options), 'test-adapter');
     assert.ok(peft.namedParameters().some(([name]) => name.includes('test-adapter')));
   });
+}
+
+for (const isTrainable of [false, true]) {
+  for (const modulesToSave of [null, ['layers.0.lin1']]) {
+    const name = modulesToSave ? 'test_loading_model_with_modules_to_save_requires_grad_set_correctly' : 'test_loading_model_requires_grad_set_correctly';
+    test(`test_custom_models.py::TestRequiresGrad::${name}[FrodConfig-${isTrainable}] — ${isTrainable ? 'only the loaded adapter trains, also after loading "other"' : 'nothing trains, also after loading "other"'}`, () => {
+      withTempDir((dir) => {
+        getPeftModel(new DeepMLP(), frodConfig({ targetModules: ['layers.0.lin0'], modulesToSave })).savePretrained(dir);
+        const peft = PeftModel.fromPretrained(new DeepMLP(), dir, { isTrainable });
+        const check = () => {
+          for (const [param, p] of peft.namedParameters()) {
+            assert.is(p.requiresGrad, isTrainable && param.includes('.default'), `${param} requires grad`);
+          }
+        };
+        check();
+        peft.loadAdapter(dir, 'other', { isTrainable });
+        check();
+      });
+    });
+  }
+}
+
+test('peft_model.py PeftModel.load_adapter: without is_trainable the model is put in eval mode (dropout off); with it, it is left as it was', () => {
+  withTempDir((dir) => {
+    getPeftModel(new MLP(), frodConfig({ targetModules: ['lin0'] })).savePretrained(dir);
+    assert.not.ok(PeftModel.fromPretrained(new MLP(), dir).modules().some((m) => m.training), 'eval mode');
+    assert.ok(PeftModel.fromPretrained(new MLP(), dir, { isTrainable: true }).modules().every((m) => m.training), 'still training mode');
+  });
+});
+
+for (const [row, options] of CUSTOM_FROD_ROWS) {
+  for (const bias of ['all', 'frod_only'] as const) {
+    test(`test_custom_models.py::TestPeftCustomModel::test_save_load_roundtrip_fsdp_wrapped_learnable_bias[${row}-${bias}] (without FSDP) — trained biases are saved and come back`, () => {
+      withTempDir((dir) => {
+        const peft = getPeftModel(new MLP(), frodConfig({ ...initWeightsFalse(options), bias })).eval();
+        for (const [name, p] of peft.namedParameters()) {
+          const adaptedBias = /\.base_layer\.bias$/.test(name);
+          if ((bias === 'all' && name.endsWith('.bias')) || adaptedBias) noGrad(() => p.fill_(1.23));
+        }
+        const before = run(peft, X);
+        peft.savePretrained(dir);
+        const loaded = PeftModel.fromPretrained(new MLP().eval(), dir);
+        assertAllclose(run(loaded, X), before, 'outputs after reload');
+      });
+    });
+  }
 }
 
 test.run();
