@@ -136,11 +136,7 @@ export abstract class BaseTuner<C extends PeftConfig> extends Module {
     this.refresh();
   }
 
-  /**
-   * Removes adapter `name` everywhere. A merged adapter is refused before anything changes (unmerge first).
-   * When the deleted adapter was the only active one, the first remaining adapter by name becomes active,
-   * with PEFT's warning.
-   */
+  /** Removes adapter `name` (refused, unchanged, while merged); if it was the only active one, the first remaining by name takes over, as PEFT. */
   deleteAdapter(name: string): void {
     this.checkExists(name);
     if (this.tunerLayers().some(([, layer]) => layer.mergedAdapters.includes(name))) {
@@ -149,10 +145,9 @@ export abstract class BaseTuner<C extends PeftConfig> extends Module {
     for (const layer of this.tunerLayers().map(([, l]) => l)) layer.deleteAdapter(name);
     for (const [, wrapper] of this.wrappers()) wrapper.deleteAdapter(name);
     this.peftConfig.delete(name);
-    const wasActive = this.active.includes(name);
+    const next = this.active.includes(name) && this.active.length === 1 ? [...this.peftConfig.keys()].sort()[0] : undefined;
     this.active = this.active.filter((a) => a !== name);
-    if (wasActive && this.active.length === 0 && this.peftConfig.size > 0) {
-      const next = [...this.peftConfig.keys()].sort()[0];
+    if (next !== undefined) {
       warn(`Adapter ${name} was active which is now deleted. Setting active adapter to ${next}.`);
       this.active = [next];
     }
