@@ -25,7 +25,7 @@ import { catchWarnings } from '../../src/peft/warnings';
 import { Tensor, tensor } from '../../src/tensor';
 import { ROOT, frod } from '../cli/helpers';
 import { moduleFromStateDict } from '../frod/helpers';
-import { NO_TORCH, findTorchPython } from '../torch/python';
+import { NO_TORCH, candidates } from '../torch/python';
 import { testUnless } from '../util/skip';
 import { FrodMLP, assertAllclose, forward, run, tinyGpt2 } from './models';
 
@@ -60,19 +60,30 @@ function assertMergedLikePeft(tensors: Readonly<Record<string, Tensor>>, dir: st
   for (const [key, value] of merged) assertAllclose(tensors[key], value, `${what}: ${key}`, 1e-6, 1e-5);
 }
 
-/** The files made afresh by PEFT's code, or why they cannot be. */
+/**
+ * The files made afresh by PEFT's code, or why they cannot be. The script is tried with each Python that
+ * test/torch/python.ts would try (it exits 4 without torch, 3 without PEFT's source), so torch is imported once.
+ */
 function regenerate(): { dir: string | null; skip: string | null; error: string | null } {
-  const python = findTorchPython();
-  if (python === null) return { dir: null, skip: NO_TORCH, error: null };
   const beside = resolve(ROOT, '..', '.mirror', 'huggingface+peft', 'repo');
   const source = process.env.PEFT_SRC || (existsSync(beside) ? beside : null);
   if (!source) return { dir: null, skip: 'no PEFT source (set PEFT_SRC to a PEFT checkout or git repository)', error: null };
-  const dir = mkdtempSync(join(tmpdir(), 'frod-peft-files-'));
-  const made = spawnSync(python, [SCRIPT, dir], { env: { ...process.env, PEFT_SRC: source }, encoding: 'utf8', timeout: 300_000 });
-  if (made.status === 3) return { dir: null, skip: made.stderr.trim(), error: null };
-  if (made.status !== 0) return { dir: null, skip: null, error: `peft_files.py failed (status ${made.status}): ${(made.stderr || String(made.error)).trim().split('\n').slice(-3).join(' | ')}` };
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return { dir, skip: null, error: null };
+  for (const python of candidates()) {
+    const dir = mkdtempSync(join(tmpdir(), 'frod-peft-files-'));
+    const made = spawnSync(python, [SCRIPT, dir], { env: { ...process.env, PEFT_SRC: source }, encoding: 'utf8', timeout: 300_000 });
+    if (made.status === 0) {
+      process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+      return { dir, skip: null, error: null };
+    }
+    rmSync(dir, { recursive: true, force: true });
+    if (made.status === 3) return { dir: null, skip: made.stderr.trim(), error: null };
+    const noPython = made.error !== undefined && (made.error as NodeJS.ErrnoException).code === 'ENOENT';
+    if (made.status !== 4 && !noPython) {
+      const why = (made.stderr || String(made.error)).trim().split('\n').slice(-3).join(' | ');
+      return { dir: null, skip: null, error: `peft_files.py failed with ${python} (status ${made.status}): ${why}` };
+    }
+  }
+  return { dir: null, skip: NO_TORCH, error: null };
 }
 
 /** Registers every check for the files in `root` (`reason` non-null: skipped with it). */

@@ -18,7 +18,7 @@ For each case OUT_DIR/<case>/ receives
   expected.safetensors     x, y_base, y_adapter (model outputs, eval mode; mlp only), merged.<name> (the state dict
                            merge_and_unload returns), step.<adapter key> (each trainable tensor after one more SGD step)
   case.json                what was done: config, training, seed
-and OUT_DIR/made_by.json names the PEFT revision and version and the torch version. Exit status 3 (with a one-line reason on stderr) when PEFT's source cannot be found.
+and OUT_DIR/made_by.json names the PEFT revision and version and the torch version. Exit status 3 (with a one-line reason on stderr) when PEFT's source cannot be found, 4 when this Python has no torch.
 """
 import copy
 import json
@@ -26,8 +26,12 @@ import os
 import struct
 import sys
 
-import torch
-from torch import nn
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    sys.stderr.write(f"{sys.executable} cannot import torch\n")
+    sys.exit(4)
 
 from peft_source import Conv1D, find_source, load_peft
 
