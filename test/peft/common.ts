@@ -7,8 +7,7 @@
  *
  * A model is built again from the same seed where PEFT reloads it from the hub or deep-copies it.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,7 +19,7 @@ import { PeftModel } from '../../src/peft/peftModel';
 import { isTunerLayer } from '../../src/peft/tunerLayer';
 import { catchWarnings } from '../../src/peft/warnings';
 import { type Tensor, tensor } from '../../src/tensor';
-import { assertAllclose, assertNotAllclose, frodConfig, initWeightsFalse } from './models';
+import { assertAllclose, assertNotAllclose, frodConfig, initWeightsFalse, withTempDir } from './models';
 
 /** A model of PEFT's test matrix with the FRoD row it runs. */
 export interface Subject {
@@ -36,15 +35,6 @@ export interface Subject {
   readonly embeddings: string;
 }
 
-/** Runs `fn` with a fresh temporary directory, removed afterwards. */
-function withTempDir<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'frod-peft-'));
-  try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** getPeftModel, with the warnings PEFT gives too (fan_in_fan_out forced for Conv1D) kept off the console. */
 function peftOf(s: Subject, options: FrodConfigOptions = s.options, name = 'default', model = s.make()): PeftModel {

@@ -8,8 +8,7 @@
  * code), test_load_model_low_cpu_mem_usage (no meta device) and test_from_pretrained_config_construction
  * (`PeftModel.fromPretrained` takes no config object: the config always comes from adapter_config.json).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,19 +20,11 @@ import { PeftModel } from '../../src/peft/peftModel';
 import { catchWarnings } from '../../src/peft/warnings';
 import { Tensor } from '../../src/tensor';
 import {
-  CUSTOM_FROD_ROWS, DeepMLP, MLP, assertAllclose, assertNotAllclose, customInputs, forward, frodConfig, initWeightsFalse, run,
+  CUSTOM_FROD_ROWS, DeepMLP, MLP, assertAllclose, assertNotAllclose, customInputs, forward, frodConfig, initWeightsFalse, run, withTempDir,
 } from './models';
 
 const X = customInputs();
 
-function withTempDir<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'frod-peft-'));
-  try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Every tensor of two state dicts is allclose, and they have the same keys. */
 function assertSameStateDict(a: PeftModel, b: PeftModel, atol = 1e-8, rtol = 1e-5): void {

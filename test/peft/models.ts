@@ -9,6 +9,9 @@
  * - {@link DeepMLP}: test_custom_models.py's DeepMLP (layers.N.{lin0, lin1} blocks, out).
  * - {@link InitMLP}: test_initialization.py's TestFrodInitialization model.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { noGrad } from '../../src/autograd';
 import { FrodConfig, type FrodConfigOptions } from '../../src/frod/config';
@@ -148,6 +151,16 @@ export function customInputs(): Tensor {
 /** A FrodConfig without the progress bar (tests run without a terminal anyway). */
 export function frodConfig(options: FrodConfigOptions = {}): FrodConfig {
   return new FrodConfig({ progressbar: false, ...options });
+}
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards (also when `fn` throws). */
+export function withTempDir<T>(fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'frod-peft-'));
+  try {
+    return fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs `model` on `x`, recording gradients (for training steps). */

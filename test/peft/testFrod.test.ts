@@ -5,8 +5,6 @@
  * Not replayed here: test_frod_autocast_keeps_frozen_u_in_base_dtype and the float16/bfloat16 rows of
  * test_frod_dtypes (half precision is issue 10 item 12, done separately).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,19 +15,11 @@ import { PeftModel } from '../../src/peft/peftModel';
 import { catchWarnings } from '../../src/peft/warnings';
 import { Generator, randn, sparseMm, tensor } from '../../src/tensor';
 import { TinyModel } from '../frod/helpers';
-import { FrodMLP, InitMLP, assertAllclose, assertNotAllclose, frodConfig, run } from './models';
+import { FrodMLP, InitMLP, assertAllclose, assertNotAllclose, frodConfig, run, withTempDir } from './models';
 
 const layer = (peft: PeftModel, path: string) => peft.model.getSubmodule(path) as FrodLinear;
 const inputs = (seed: string) => randn([5, 10], { generator: new Generator(seed) });
 
-function withTempDir<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'frod-peft-'));
-  try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The `mlp_same_prng` fixture: lin1 and lin2 adapted twice ("default" and "other") with the same key. */
 function mlpSamePrng(): PeftModel {
