@@ -14,14 +14,20 @@ import { type CategoryState, checkpointCategoryStates, freshCategoryStates } fro
 import { categoryOf } from './categories';
 import type { FrodConfig } from './config';
 import { LAMBDA_EPS, adaptedWeight, decomposeWeight } from './decompose';
-import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
+import { lambdaKey, parseAdapterKey, projectionKey, sValuesKey } from './keys';
 import { isModuleToSave, noTargetsMessage, selectTargets } from '../peft/targets';
 import { trainableDType } from '../peft/autocast';
+import { warn as peftWarn } from '../peft/warnings';
 import { type BaseWeight, type BaseWeights, adapterDType, matrixToWeight, weightMatrix, weightShape } from './weights';
 
 export type { BaseWeight, BaseWeights } from './weights';
 
 const MODEL_PREFIX = 'base_model.model.';
+
+/** Why an adapter without projections is not portable (said on every such save and load). */
+export const NOT_PORTABLE = 'V\'s column signs and the sparse pattern are regenerated from the base weights, which only the implementation '
+  + 'that wrote the adapter reproduces (frod-ts: seeded sampler, canonical signs; PEFT: torch\'s RNG, LAPACK\'s signs); '
+  + 'save_projection: true (the default) is the portable choice (docs/frod-math.md, "Differences from PEFT")';
 
 /** Every module path a state dict implies: each proper dotted prefix of its tensor names, sorted. */
 function modulePathsOf(names: readonly string[]): string[] {
@@ -60,20 +66,31 @@ function weightMatrices(weights: BaseWeights): Map<string, Mat> {
 
 /**
  * The seeded generator of a layer's `init_weights: false` noise (same in the functional and Module APIs):
- * seeded by the key, the adapter's name and the module path, so two adapters on one layer get different
- * noise (as PEFT's draws from torch's global RNG differ) and every run the same.
+ * seeded by the key, the adapter's position among the adapters added to the model (0 for the first) and the
+ * module path. As in PEFT, whose draws come from torch's global RNG, a second adapter on a layer gets other
+ * noise than the first, while the adapter's name makes no difference (PEFT's
+ * test_custom_models.py::test_adapter_name_makes_no_difference); every run gives the same values.
  */
-export function initNoiseGenerator(config: FrodConfig, path: string, adapterName: string): Generator {
-  return new Generator(`frod-init/${config.projectionPrngKey}/${adapterName}/${path}`);
+export function initNoiseGenerator(config: FrodConfig, path: string, adapterIndex: number): Generator {
+  return new Generator(`frod-init/${config.projectionPrngKey}/${adapterIndex}/${path}`);
+}
+
+/**
+ * True when loading an adapter of `paths` from `tensors` regenerates a projection: the config says
+ * `save_projection: false` and some category has no saved V (see {@link NOT_PORTABLE}).
+ */
+export function regeneratesProjections(paths: readonly string[], tensors: Readonly<Record<string, unknown>>, config: FrodConfig): boolean {
+  if (config.saveProjection) return false;
+  return [...new Set(paths.map((path) => categoryOf(path)))].some((category) => !Object.hasOwn(tensors, projectionKey(category)));
 }
 
 /** Initial λ and S values of one layer: λ from the decomposition, S = 0 (or the test noise of `init_weights: false`). */
 export function initialLayerValues(lambda: Float64Array, nnz: number, config: FrodConfig, path: string,
-  adapterName: string): { lambda: Float64Array; sValues: Float64Array } {
+  adapterIndex: number): { lambda: Float64Array; sValues: Float64Array } {
   const sValues = new Float64Array(nnz);
   const out = lambda.slice();
   if (!config.initWeights) {
-    const generator = initNoiseGenerator(config, path, adapterName);
+    const generator = initNoiseGenerator(config, path, adapterIndex);
     for (let i = 0; i < nnz; i++) sValues[i] = 0.1 * generator.normal();
     for (let i = 0; i < out.length; i++) out[i] += 0.1 * generator.normal();
   }
@@ -86,13 +103,13 @@ export interface InitAdapterOptions {
   stateDict?: Readonly<Record<string, Tensor>>;
   /** Show the projection progress (also needs config.progressbar). Default true. */
   progress?: boolean;
-  /** The adapter's name (seeds the `init_weights: false` noise; never stored). Default "default". */
-  adapterName?: string;
   /**
    * PEFT's autocast_adapter_dtype (default true): over float16/bfloat16 weights, λ and the S values are
    * float32 (λ's initial values still rounded to the base dtype first, as PEFT computes them there).
    */
   autocastAdapterDtype?: boolean;
+  /** Receives warnings (default: the library warning channel, src/peft/warnings.ts). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -107,12 +124,13 @@ export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig,
   const dtype = adapterDType([...weights.values()].map((b) => b.weight));
   const trainable = trainableDType(dtype, options.autocastAdapterDtype ?? true);
   const mats = weightMatrices(weights);
+  if (!config.saveProjection) (options.warn ?? peftWarn)(`FRoD adapter is saved without its projections (save_projection: false): ${NOT_PORTABLE}`);
   const states = freshCategoryStates([...weights.keys()], mats, config, { dtype, progress: options.progress });
   const out: Record<string, Tensor> = {};
   for (const state of states) {
     for (const path of state.paths) {
       const { lambda } = decomposeWeight(state.basis(), mats.get(path) as Mat);
-      const init = initialLayerValues(lambda, state.pattern.nnz, config, path, options.adapterName ?? 'default');
+      const init = initialLayerValues(lambda, state.pattern.nnz, config, path, 0); // the model's first adapter
       out[lambdaKey(path)] = tensor(init.lambda, { dtype }).to(trainable);
       out[sValuesKey(path)] = tensor(init.sValues, { dtype }).to(trainable);
     }
@@ -220,7 +238,11 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
   const mats = new Map(paths.map((p) => [p, weightMatrix(weights.get(p) as BaseWeight, p)]));
   // A V regenerated for a save_projection-false adapter is rounded as the base weights' V would be.
   const dtype = adapterDType(paths.map((p) => (weights.get(p) as BaseWeight).weight));
-  const states = checkpointCategoryStates(paths, mats, adapterTensors, config, { dtype, warn: options.warn, progress: false });
+  const warn = options.warn ?? peftWarn;
+  if (regeneratesProjections(paths, adapterTensors, config)) {
+    warn(`FRoD adapter '${options.adapterName ?? 'default'}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
+  }
+  const states = checkpointCategoryStates(paths, mats, adapterTensors, config, { dtype, warn, progress: false });
   const out = new Map<string, Tensor>();
   for (const state of states) {
     for (const path of state.paths) {

@@ -79,12 +79,13 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
   /**
    * Adds (or replaces) adapter `name` with its category's V and pattern. U and λ come from the base weight
    * (W = U diag(λ) Vᵀ); `trained` replaces λ and the S values (a checkpoint's), else S = 0 (or the
-   * `init_weights: false` noise). U takes the base weight's dtype; λ and S too, except over a float16/bfloat16
-   * weight with `autocast` (PEFT's autocast_adapter_dtype, default true), where they are float32 (λ's initial
-   * values still rounded to the base dtype, where PEFT computes them).
+   * `init_weights: false` noise of the model's adapter number `adapterIndex`, 0 for the first). U takes the
+   * base weight's dtype; λ and S too, except over a float16/bfloat16 weight with `autocast` (PEFT's
+   * autocast_adapter_dtype, default true), where they are float32 (λ's initial values still rounded to the
+   * base dtype, where PEFT computes them).
    */
   updateLayer(name: string, category: CategoryState, config: FrodConfig, trained: { lambda: Tensor; sValues: Tensor } | null = null,
-    autocast = true): void {
+    adapterIndex = 0, autocast = true): void {
     if (category.inFeatures !== this.inFeatures) {
       throw new Error(`FRoD: V of category '${category.name}' is (${category.inFeatures},${category.inFeatures}) but module '${this.modulePath}' has in_features ${this.inFeatures}`);
     }
@@ -94,7 +95,7 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
     const sharing = [...this.adapters].find(([other, entry]) => other !== name && entry.category.v === category.v);
     const { u, lambda } = decomposeWeight(category.basis(), this.baseMatrix());
     const uTensor = sharing ? this.frodU.get(sharing[0]) : tensor(u.data, { dtype, shape: [u.rows, u.cols], device });
-    const init = trained ? null : initialLayerValues(lambda, category.pattern.nnz, config, this.modulePath, name);
+    const init = trained ? null : initialLayerValues(lambda, category.pattern.nnz, config, this.modulePath, adapterIndex);
     const vectorDType = trainableDType(dtype, autocast);
     const lambdaValues = (trained ? trained.lambda : tensor(init!.lambda, { dtype })).to(vectorDType);
     const sValues = (trained ? trained.sValues : tensor(init!.sValues, { dtype })).to(vectorDType);

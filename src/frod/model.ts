@@ -22,7 +22,7 @@ import { BaseTuner } from '../peft/tuner';
 import { type CategoryState, checkpointCategoryStates, freshCategoryStates } from './basis';
 import { groupByCategory } from './categories';
 import { FrodConfig, checkAdaptersAgree } from './config';
-import { checkLayerVectors } from './functional';
+import { NOT_PORTABLE, checkLayerVectors, regeneratesProjections } from './functional';
 import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
 import { FrodLinear } from './layer';
 import { samplePattern } from './pattern';
@@ -37,17 +37,14 @@ const FROD_KEYS: AdapterKeys = {
   keysOf: (path) => [lambdaKey(path), sValuesKey(path)],
 };
 
-/** Why an adapter without projections is not portable (said on every such save and load). */
-const NOT_PORTABLE = 'V\'s column signs and the sparse pattern are regenerated from the base weights, which only the implementation '
-  + 'that wrote the adapter reproduces (frod-ts: seeded sampler, canonical signs; PEFT: torch\'s RNG, LAPACK\'s signs); '
-  + 'save_projection: true (the default) is the portable choice (docs/frod-math.md, "Differences from PEFT")';
-
 export class FrodModel extends BaseTuner<FrodConfig> {
   readonly prefix = 'frod_';
   readonly methodName = 'FRoD';
   readonly targetModuleMapping = FROD_TARGET_MODULES_MAPPING;
   /** Fresh category states by (category, members, dtype, α): V is shared across adapters. */
   private readonly freshStates = new Map<string, CategoryState>();
+  /** How many adapters were added so far: seeds the `init_weights: false` noise instead of the adapter's name. */
+  private adaptersAdded = 0;
 
   protected checkNewAdapter(name: string, config: FrodConfig): void {
     if (!(config instanceof FrodConfig)) throw new Error(`adapter '${name}': expected a FrodConfig`);
@@ -84,7 +81,7 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     const mats = new Map([...resolved].map(([path, t]) => [path, weightMatrix({ weight: t.base.weight, fanInFanOut: t.conv1d }, path)]));
     const dtype = adapterDType(kinds.map((k) => k.base.weight));
     if (checkpoint) checkCheckpointCoversTargets(checkpoint, targets, 'FRoD', FROD_KEYS);
-    if (checkpoint && !kept.saveProjection) warn(`FRoD adapter '${name}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
+    if (checkpoint && regeneratesProjections(targets, checkpoint, kept)) warn(`FRoD adapter '${name}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
     const states = checkpoint
       ? checkpointCategoryStates(targets, mats, checkpoint, kept, { dtype })
       : this.freshStatesFor(targets, mats, kept, dtype);
@@ -96,9 +93,10 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     }));
     for (const { path, state, trained, target } of plan) {
       const layer = target.module instanceof FrodLinear ? target.module : new FrodLinear(target.base, path, target.conv1d);
-      layer.updateLayer(name, state, kept, trained, this.autocastAdapterDtype);
+      layer.updateLayer(name, state, kept, trained, this.adaptersAdded, this.autocastAdapterDtype);
       if (layer !== target.module) this.model.setSubmodule(path, layer);
     }
+    this.adaptersAdded += 1;
     return kept;
   }
 

@@ -142,6 +142,9 @@ export function targetFields(biasModes: readonly string[]) {
   } as const satisfies Record<string, ConfigField>;
 }
 
+/** The key of PEFT's runtime-only settings, which `from_json_file` drops from a file. */
+const RUNTIME_CONFIG = 'runtime_config';
+
 /** Sets an own property, even for a key like "__proto__" that plain assignment would treat specially. */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
@@ -234,7 +237,8 @@ export abstract class PeftConfig {
   /**
    * Splits an adapter_config.json object into validated options and unknown keys, for a subclass's `fromJSON`.
    * `peft_type` is required and must be the kind's (PEFT refuses a config without it); missing fields take
-   * PEFT's defaults; unknown keys are kept and reported once (PEFT drops them with a warning).
+   * PEFT's defaults; unknown keys are kept and reported once (PEFT drops them with a warning); a
+   * `runtime_config` is dropped with PEFT's warning.
    */
   protected static parseJSON(kind: ConfigKind, json: unknown): { options: Record<string, unknown>; extra: JsonObject } {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) {
@@ -252,7 +256,10 @@ export abstract class PeftConfig {
     for (const [key, value] of Object.entries(source)) {
       const entry = byJson.get(key);
       if (entry) options[entry[0]] = entry[1].check(value, `${kind.className}.${key}`);
-      else if (key !== 'peft_type') {
+      else if (key === RUNTIME_CONFIG) {
+        // Runtime settings never belong in a file; PEFT's from_json_file drops them with this warning.
+        warn('The configuration file contains a `runtime_config` key. This is ignored. Runtime configurations are only valid at runtime.');
+      } else if (key !== 'peft_type') {
         setOwn(extra, key, value);
         if (!Object.hasOwn(kind.fixed ?? {}, key)) unknown.push(key);
       }

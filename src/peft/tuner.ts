@@ -142,13 +142,21 @@ export abstract class BaseTuner<C extends PeftConfig> extends Module {
     this.refresh();
   }
 
+  /** Removes adapter `name` (refused, unchanged, while merged); if it was the only active one, the first remaining by name takes over, as PEFT. */
   deleteAdapter(name: string): void {
     this.checkExists(name);
+    if (this.tunerLayers().some(([, layer]) => layer.mergedAdapters.includes(name))) {
+      throw new Error(`Cannot delete adapter(s) ['${name}'] while they are merged. Please unmerge them first.`);
+    }
     for (const layer of this.tunerLayers().map(([, l]) => l)) layer.deleteAdapter(name);
     for (const [, wrapper] of this.wrappers()) wrapper.deleteAdapter(name);
     this.peftConfig.delete(name);
+    const next = this.active.includes(name) && this.active.length === 1 ? [...this.peftConfig.keys()].sort()[0] : undefined;
     this.active = this.active.filter((a) => a !== name);
-    if (this.active.length === 0 && this.peftConfig.size > 0) this.active = [[...this.peftConfig.keys()][0]];
+    if (next !== undefined) {
+      warn(`Adapter ${name} was active which is now deleted. Setting active adapter to ${next}.`);
+      this.active = [next];
+    }
     this.refresh();
   }
 

@@ -12,7 +12,7 @@ export const NO_TORCH = 'no Python with torch (apt-get install python3-torch, or
  * Interpreters tried in order: $FROD_TORCH_PYTHON alone when set ('none' forces the skip), else Debian's
  * /usr/bin/python3 (where python3-torch installs) and then whatever `python3` is on PATH.
  */
-function candidates(): string[] {
+export function candidates(): string[] {
   const forced = process.env.FROD_TORCH_PYTHON;
   if (forced !== undefined && forced !== '') return forced === 'none' ? [] : [forced];
   return ['/usr/bin/python3', 'python3'];

@@ -75,7 +75,9 @@ function init(options: InitOptions, context: CliContext): void {
   const { base, stateDict, weights } = readBaseWeights(options.base, config);
   const progress = context.progressEnabled();
   const tensors = about(options.base, () => withProgressBars(progress ? context.io.progressStream : null,
-    () => initAdapterFromWeights(weights, config, { stateDict: extraTensorSource(stateDict, config), progress, adapterName: options.adapterName })));
+    () => initAdapterFromWeights(weights, config, {
+      stateDict: extraTensorSource(stateDict, config), progress, warn: (message) => context.io.stderr(`frod init: warning: ${message}\n`),
+    })));
   const files = about(options.out, () => adapterFiles(config, tensors));
   const layout = readAdapterLayout(parseSafetensors(files.safetensors, ADAPTER_MODEL_FILE), ADAPTER_MODEL_FILE);
   writeOutputDir(options.out, { [ADAPTER_CONFIG_FILE]: files.configJson, [ADAPTER_MODEL_FILE]: files.safetensors });
