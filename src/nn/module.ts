@@ -3,24 +3,26 @@
  * traversal, surgery (getSubmodule / setSubmodule — what FRoD uses to swap a Linear for its adapted twin),
  * state dicts, train/eval, and a PyTorch-like printout.
  *
- * Registered entries are also reachable as properties (`linear.weight`, `block.attention`): subclasses
- * declare them with `declare weight: Tensor;` and register them in the constructor.
+ * Registered entries are also reachable as properties (`linear.weight`, `block.attention`), and, as PyTorch's
+ * `__setattr__` does, assigning a Module or a {@link parameter} to a property registers it: `this.fc1 = new
+ * nn.Linear(8, 32)` in a constructor, a class field `fc1 = new nn.Linear(8, 32)`, or `fc1!: nn.Linear`
+ * assigned later (the rules: ./attributes.ts). `registerModule` / `registerParameter` / `registerBuffer`
+ * (with `declare fc1: nn.Linear`) do the same explicitly. The constructor returns a Proxy of the module
+ * whose traps are `defineProperty` — the step every property write and class field goes through — and
+ * `deleteProperty`; reads stay ordinary property reads (through the Proxy).
  */
 import { noGrad } from '../autograd/graph';
 import type { Device, DType } from '../tensor/dtype';
 import { formatShape } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
+import { assignedNames, describe, isTensorLike, misfit, type Registry } from './attributes';
+import { isParameter } from './parameter';
+
+export { isParameter, parameter } from './parameter';
 
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];
-}
-
-/** Marks a tensor as a trainable parameter: a detached leaf with requiresGrad (as nn.Parameter). */
-export function parameter(t: Tensor, requiresGrad = true): Tensor {
-  const leaf = t.detach();
-  leaf.requiresGrad_(requiresGrad);
-  return leaf;
 }
 
 export class Module {
@@ -30,6 +32,91 @@ export class Module {
   private readonly bufferMap = new Map<string, Tensor | null>();
   private readonly nonPersistent = new Set<string>();
   private readonly moduleMap = new Map<string, Module | null>();
+
+  /**
+   * Returns a Proxy of the new module (see the file comment): every property definition of a subclass —
+   * an assignment, a class field's initialiser — passes through {@link Module.assignAttribute} first.
+   */
+  constructor() {
+    return new Proxy(this, Module.attributeTraps);
+  }
+
+  private static readonly attributeTraps: ProxyHandler<Module> = {
+    defineProperty(target, key, descriptor) {
+      if (typeof key === 'string' && 'value' in descriptor && target.assignAttribute(key, descriptor.value)) return true;
+      return Reflect.defineProperty(target, key, descriptor);
+    },
+    deleteProperty(target, key) {
+      if (typeof key === 'string') target.unregister(key);
+      return Reflect.deleteProperty(target, key);
+    },
+  };
+
+  /** The registry holding `name`, if any. */
+  private registryOf(name: string): Registry | null {
+    if (this.moduleMap.has(name)) return 'module';
+    if (this.parameterMap.has(name)) return 'parameter';
+    if (this.bufferMap.has(name)) return 'buffer';
+    return null;
+  }
+
+  /**
+   * PyTorch's __setattr__ for a property definition of `value` at `name` (runs on the unproxied module).
+   * Returns true when it registered (or updated) an entry, false when `name` is an ordinary property.
+   */
+  private assignAttribute(name: string, value: unknown): boolean {
+    const registry = this.registryOf(name);
+    // A registered name: an undefined value is a class field that only declares the type (`fc1!: Linear`).
+    if (registry) {
+      if (value !== undefined) this.setEntry(registry, name, value);
+      return true;
+    }
+    if (value instanceof Module && !this.holds(this.moduleMap, value)) {
+      this.registerModule(name, value);
+      assignedNames(this.moduleMap).add(name);
+      return true;
+    }
+    if (isParameter(value) && !this.holds(this.parameterMap, value)) {
+      this.registerParameter(name, value);
+      assignedNames(this.parameterMap).add(name);
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether `value` is already registered in `map` (a second name for it stays a plain reference). */
+  private holds(map: Map<string, unknown>, value: unknown): boolean {
+    return [...map.values()].includes(value);
+  }
+
+  /** Writes a registered entry, checking the value's kind as PyTorch does. */
+  private setEntry(registry: Registry, name: string, value: unknown): void {
+    const expected = misfit(registry, value, value instanceof Module);
+    if (expected) {
+      throw new TypeError(`${this.constructor.name}: cannot assign ${describe(value)} to '${name}', a registered ${registry === 'module' ? 'child module' : registry} (${expected} expected)`);
+    }
+    const map = registry === 'module' ? this.moduleMap : registry === 'parameter' ? this.parameterMap : this.bufferMap;
+    (map as Map<string, unknown>).set(name, value);
+  }
+
+  /** Removes `name` from the registries (`delete module.fc1`, as PyTorch's __delattr__). */
+  private unregister(name: string): void {
+    for (const map of [this.parameterMap, this.bufferMap, this.moduleMap] as Map<string, unknown>[]) map.delete(name);
+    this.nonPersistent.delete(name);
+  }
+
+  /** An explicit registration of `value` as `name`: names that only assigned the same value become plain references. */
+  private claim(map: Map<string, unknown>, name: string, value: unknown): void {
+    const assigned = assignedNames(map);
+    assigned.delete(name);
+    if (value === null) return;
+    for (const [other, v] of [...map]) {
+      if (v !== value || other === name || !assigned.has(other)) continue;
+      map.delete(other);
+      assigned.delete(other);
+      Object.defineProperty(this, other, { value, writable: true, enumerable: true, configurable: true });
+    }
+  }
 
   /** The computation; subclasses override it with their own signature. */
   forward(...inputs: never[]): unknown {
@@ -43,15 +130,21 @@ export class Module {
   }
 
   /**
-   * A property that reads and writes one of the registries. Names that already mean something on the
-   * object (a method such as `keys`, a field such as `training`) get no property: reach them through
-   * getSubmodule / getParameter instead.
+   * A property that reads and writes one of the registries. It replaces an own data property of the same
+   * name holding nothing, a Module or a Tensor (a class field, or the assignment being registered); names
+   * that mean something else on the object (a method such as `keys`, a field such as `training`) get no
+   * property: reach them through getSubmodule / getParameter instead.
    */
-  private defineEntry<T>(name: string, map: Map<string, T | null>): void {
-    if (name in this) return;
+  private defineEntry(name: string, registry: Registry): void {
+    const own = Object.getOwnPropertyDescriptor(this, name);
+    if (own && 'get' in own) return;
+    const held: unknown = own?.value;
+    const replaceable = own !== undefined && (held === undefined || held === null || held instanceof Module || isTensorLike(held));
+    if (name in this && !replaceable) return;
+    const map = (registry === 'module' ? this.moduleMap : registry === 'parameter' ? this.parameterMap : this.bufferMap) as Map<string, unknown>;
     Object.defineProperty(this, name, {
       get: () => map.get(name) ?? null,
-      set: (value: T | null) => { map.set(name, value); },
+      set: (value: unknown) => { this.setEntry(registry, name, value); },
       enumerable: true,
       configurable: true,
     });
@@ -67,7 +160,8 @@ export class Module {
   registerParameter(name: string, value: Tensor | null): void {
     this.checkName(name, 'parameter');
     this.parameterMap.set(name, value);
-    this.defineEntry(name, this.parameterMap);
+    this.claim(this.parameterMap, name, value);
+    this.defineEntry(name, 'parameter');
   }
 
   /** Registers a buffer: state that is not trained; saved in the state dict unless persistent is false. */
@@ -76,14 +170,15 @@ export class Module {
     this.bufferMap.set(name, value);
     if (persistent) this.nonPersistent.delete(name);
     else this.nonPersistent.add(name);
-    this.defineEntry(name, this.bufferMap);
+    this.defineEntry(name, 'buffer');
   }
 
   /** Registers a child module under `name` (as add_module). */
   registerModule(name: string, module: Module | null): void {
     this.checkName(name, 'module');
     this.moduleMap.set(name, module);
-    this.defineEntry(name, this.moduleMap);
+    this.claim(this.moduleMap, name, module);
+    this.defineEntry(name, 'module');
   }
 
   /** Direct children with their names. */
