@@ -2,13 +2,20 @@
  * The bookkeeping behind Module's PyTorch-style attributes (module.ts): which registry a property write
  * goes to, what a registered name may hold, and which names were registered by assignment.
  *
- * The rules, as PyTorch's `__setattr__`: a Module or a `parameter(…)` assigned to a new property is
- * registered under that name; a value assigned to a registered name replaces the entry (a Module or null for
- * a child, a Tensor or null for a parameter or buffer); anything else is an ordinary property. Two
- * differences, so that a module keeps one name per child: assigning a value that is already registered on
- * the module under another name makes a plain reference (an alias), and an explicit register call of a value
- * that was registered by assignment under another name turns that name into such a reference
+ * The rules, as PyTorch's `__setattr__`:
+ * - a Module assigned to a property registers it as a child under that name, a `parameter(…)` as a
+ *   parameter (taking the name over from another registry, as PyTorch does);
+ * - any other value assigned to a registered name replaces the entry: a Module or null for a child, a Tensor
+ *   or null for a parameter or buffer (anything else is a TypeError naming what was expected);
+ * - `undefined` assigned to a registered name is ignored: it is what a TypeScript class field that only
+ *   states the type (`fc1!: nn.Linear`) writes when the class is compiled with define semantics;
+ * - anything else is an ordinary property, and `delete module.fc1` unregisters (as `__delattr__`).
+ * Two differences, so that a module keeps one name per child: assigning a value that is already registered
+ * on the module under another name makes a plain reference (an alias), and an explicit register call of a
+ * value that was registered by assignment under another name turns that name into such a reference
  * (`this.baseModel = tuner; this.registerModule('base_model', tuner)` keeps the child `base_model`).
+ * A plain Tensor (not made by `parameter`) is accepted for a registered parameter, where PyTorch asks for
+ * an nn.Parameter: our tensors carry requiresGrad themselves, so nothing is lost.
  */
 
 export type Registry = 'parameter' | 'buffer' | 'module';
@@ -30,10 +37,33 @@ export const isTensorLike = (value: unknown): boolean =>
 export function misfit(registry: Registry, value: unknown, isModule: boolean): string | null {
   if (value === null) return null;
   if (registry === 'module') return isModule ? null : 'a Module or null';
-  if (isModule) return 'a Tensor or null (a Module cannot replace a parameter or buffer)';
+  if (isModule) return 'a Tensor or null';
   return isTensorLike(value) ? null : 'a Tensor or null';
 }
 
 /** A value's kind as error messages name it: its class, or its typeof. */
-export const describe = (value: unknown): string =>
-  typeof value === 'object' && value !== null ? value.constructor.name : typeof value;
+export const describe = (value: unknown): string => {
+  if (Array.isArray(value)) return 'Array';
+  return typeof value === 'object' && value !== null ? value.constructor.name : typeof value;
+};
+
+/** How error messages name an entry of a registry. */
+export const registryNoun = (registry: Registry): string => (registry === 'module' ? 'child module' : registry);
+
+/**
+ * Whether a registry accessor for `name` may replace the module's own property `own`: nothing there yet, or
+ * a data property holding nothing, a Module or a Tensor (a class field, or the assignment being registered).
+ * Returns 'keep' for an accessor already defined (by an earlier registration), 'skip' for a name inherited
+ * from the class (a method such as ModuleDict's `keys`: reach that entry through getSubmodule), and throws
+ * for an own field holding something else, saying what to write.
+ */
+export function entryPlacement(
+  owner: string, registry: Registry, name: string, own: PropertyDescriptor | undefined, inherited: boolean, holdsModule: boolean,
+): 'define' | 'keep' | 'skip' {
+  if (own && 'get' in own) return 'keep';
+  if (!own) return inherited ? 'skip' : 'define';
+  const held: unknown = own.value;
+  if (held === undefined || held === null || holdsModule || isTensorLike(held)) return 'define';
+  throw new TypeError(`${owner}: cannot register ${registryNoun(registry)} '${name}': the property '${name}' already holds ${describe(held)}; `
+    + `give the ${registryNoun(registry)} another name, or declare the property as \`declare ${name}: …\` (or \`${name}!: …\`) without a value`);
+}

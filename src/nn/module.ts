@@ -15,7 +15,7 @@ import { noGrad } from '../autograd/graph';
 import type { Device, DType } from '../tensor/dtype';
 import { formatShape } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
-import { assignedNames, describe, isTensorLike, misfit, type Registry } from './attributes';
+import { assignedNames, describe, entryPlacement, misfit, registryNoun, type Registry } from './attributes';
 import { isParameter } from './parameter';
 
 export { isParameter, parameter } from './parameter';
@@ -52,6 +52,10 @@ export class Module {
     },
   };
 
+  private mapOf(registry: Registry): Map<string, unknown> {
+    return registry === 'module' ? this.moduleMap : registry === 'parameter' ? this.parameterMap : this.bufferMap;
+  }
+
   /** The registry holding `name`, if any. */
   private registryOf(name: string): Registry | null {
     if (this.moduleMap.has(name)) return 'module';
@@ -61,61 +65,67 @@ export class Module {
   }
 
   /**
-   * PyTorch's __setattr__ for a property definition of `value` at `name` (runs on the unproxied module).
-   * Returns true when it registered (or updated) an entry, false when `name` is an ordinary property.
+   * PyTorch's __setattr__ for a property definition of `value` at `name` (the rules: ./attributes.ts; runs
+   * on the unproxied module). Returns true when it registered or updated an entry, false for a plain property.
    */
   private assignAttribute(name: string, value: unknown): boolean {
     const registry = this.registryOf(name);
-    // A registered name: an undefined value is a class field that only declares the type (`fc1!: Linear`).
-    if (registry) {
-      if (value !== undefined) this.setEntry(registry, name, value);
-      return true;
+    if (value === undefined) return registry !== null;
+    const kind: Registry | null = value instanceof Module ? 'module' : isParameter(value) ? 'parameter' : null;
+    if (kind === null || kind === registry) {
+      if (registry) this.setEntry(registry, name, value);
+      return registry !== null;
     }
-    if (value instanceof Module && !this.holds(this.moduleMap, value)) {
-      this.registerModule(name, value);
-      assignedNames(this.moduleMap).add(name);
-      return true;
-    }
-    if (isParameter(value) && !this.holds(this.parameterMap, value)) {
-      this.registerParameter(name, value);
-      assignedNames(this.parameterMap).add(name);
-      return true;
-    }
-    return false;
-  }
-
-  /** Whether `value` is already registered in `map` (a second name for it stays a plain reference). */
-  private holds(map: Map<string, unknown>, value: unknown): boolean {
-    return [...map.values()].includes(value);
+    if (registry === null && [...this.mapOf(kind).values()].includes(value)) return false;
+    if (registry) this.unregister(name);
+    if (kind === 'module') this.registerModule(name, value as Module);
+    else this.registerParameter(name, value as Tensor);
+    assignedNames(this.mapOf(kind)).add(name);
+    return true;
   }
 
   /** Writes a registered entry, checking the value's kind as PyTorch does. */
   private setEntry(registry: Registry, name: string, value: unknown): void {
     const expected = misfit(registry, value, value instanceof Module);
     if (expected) {
-      throw new TypeError(`${this.constructor.name}: cannot assign ${describe(value)} to '${name}', a registered ${registry === 'module' ? 'child module' : registry} (${expected} expected)`);
+      throw new TypeError(`${this.constructor.name}: cannot assign ${describe(value)} to '${name}', a registered ${registryNoun(registry)} (${expected} expected)`);
     }
-    const map = registry === 'module' ? this.moduleMap : registry === 'parameter' ? this.parameterMap : this.bufferMap;
-    (map as Map<string, unknown>).set(name, value);
+    this.mapOf(registry).set(name, value);
   }
 
-  /** Removes `name` from the registries (`delete module.fc1`, as PyTorch's __delattr__). */
+  /** Removes `name` from the registries and its accessor (`delete module.fc1`, as PyTorch's __delattr__). */
   private unregister(name: string): void {
-    for (const map of [this.parameterMap, this.bufferMap, this.moduleMap] as Map<string, unknown>[]) map.delete(name);
+    for (const registry of ['parameter', 'buffer', 'module'] as const) this.mapOf(registry).delete(name);
     this.nonPersistent.delete(name);
+    if ('get' in (Object.getOwnPropertyDescriptor(this, name) ?? {})) Reflect.deleteProperty(this, name);
   }
 
-  /** An explicit registration of `value` as `name`: names that only assigned the same value become plain references. */
-  private claim(map: Map<string, unknown>, name: string, value: unknown): void {
+  /**
+   * Enters `value` as `name` in `registry` for register*(): the name may not be taken by another registry
+   * (as PyTorch's "attribute already exists"), and names that only assigned the same value become plain
+   * references (see ./attributes.ts).
+   */
+  private enter(registry: Registry, name: string, value: unknown): void {
+    if (name === '' || name.includes('.')) {
+      throw new Error(`${registry} name must be a non-empty string without '.', got '${name}'`);
+    }
+    const taken = this.registryOf(name);
+    if (taken && taken !== registry) {
+      throw new Error(`${this.constructor.name}: cannot register ${registryNoun(registry)} '${name}': it is already a ${registryNoun(taken)} (delete it first)`);
+    }
+    const map = this.mapOf(registry);
+    map.set(name, value);
     const assigned = assignedNames(map);
     assigned.delete(name);
-    if (value === null) return;
-    for (const [other, v] of [...map]) {
-      if (v !== value || other === name || !assigned.has(other)) continue;
-      map.delete(other);
-      assigned.delete(other);
-      Object.defineProperty(this, other, { value, writable: true, enumerable: true, configurable: true });
+    if (value !== null) {
+      for (const [other, v] of [...map]) {
+        if (v !== value || other === name || !assigned.has(other)) continue;
+        this.unregister(other);
+        assigned.delete(other);
+        Object.defineProperty(this, other, { value, writable: true, enumerable: true, configurable: true });
+      }
     }
+    this.defineEntry(name, registry);
   }
 
   /** The computation; subclasses override it with their own signature. */
@@ -129,56 +139,34 @@ export class Module {
     return '';
   }
 
-  /**
-   * A property that reads and writes one of the registries. It replaces an own data property of the same
-   * name holding nothing, a Module or a Tensor (a class field, or the assignment being registered); names
-   * that mean something else on the object (a method such as `keys`, a field such as `training`) get no
-   * property: reach them through getSubmodule / getParameter instead.
-   */
+  /** A property that reads and writes one of the registries, where ./attributes.ts's entryPlacement allows. */
   private defineEntry(name: string, registry: Registry): void {
     const own = Object.getOwnPropertyDescriptor(this, name);
-    if (own && 'get' in own) return;
-    const held: unknown = own?.value;
-    const replaceable = own !== undefined && (held === undefined || held === null || held instanceof Module || isTensorLike(held));
-    if (name in this && !replaceable) return;
-    const map = (registry === 'module' ? this.moduleMap : registry === 'parameter' ? this.parameterMap : this.bufferMap) as Map<string, unknown>;
+    const placement = entryPlacement(this.constructor.name, registry, name, own, name in this, own?.value instanceof Module);
+    if (placement !== 'define') return;
     Object.defineProperty(this, name, {
-      get: () => map.get(name) ?? null,
-      set: (value: unknown) => { this.setEntry(registry, name, value); },
+      get: () => this.mapOf(registry).get(name) ?? null,
+      set: (value: unknown) => { this.assignAttribute(name, value); },
       enumerable: true,
       configurable: true,
     });
   }
 
-  private checkName(name: string, kind: string): void {
-    if (name === '' || name.includes('.')) {
-      throw new Error(`${kind} name must be a non-empty string without '.', got '${name}'`);
-    }
-  }
-
   /** Registers (or replaces) a parameter; null keeps the name with no tensor (e.g. bias=False). */
   registerParameter(name: string, value: Tensor | null): void {
-    this.checkName(name, 'parameter');
-    this.parameterMap.set(name, value);
-    this.claim(this.parameterMap, name, value);
-    this.defineEntry(name, 'parameter');
+    this.enter('parameter', name, value);
   }
 
   /** Registers a buffer: state that is not trained; saved in the state dict unless persistent is false. */
   registerBuffer(name: string, value: Tensor | null, persistent = true): void {
-    this.checkName(name, 'buffer');
-    this.bufferMap.set(name, value);
+    this.enter('buffer', name, value);
     if (persistent) this.nonPersistent.delete(name);
     else this.nonPersistent.add(name);
-    this.defineEntry(name, 'buffer');
   }
 
   /** Registers a child module under `name` (as add_module). */
   registerModule(name: string, module: Module | null): void {
-    this.checkName(name, 'module');
-    this.moduleMap.set(name, module);
-    this.claim(this.moduleMap, name, module);
-    this.defineEntry(name, 'module');
+    this.enter('module', name, module);
   }
 
   /** Direct children with their names. */
