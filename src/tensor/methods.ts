@@ -117,8 +117,9 @@ export interface TensorMethods {
   cpu(): Tensor;
   /** A tensor of this one's dtype and device from data (a new leaf). */
   newTensor(data: NestedArray | TypedArray, dtype?: DType): Tensor;
-  newZeros(shape: readonly number[]): Tensor;
-  newOnes(shape: readonly number[]): Tensor;
+  /** Zeros of this tensor's dtype and device: `x.newZeros(2, 3)` or `x.newZeros([2, 3])`, as torch's new_zeros. */
+  newZeros(...shape: ShapeArgs): Tensor;
+  newOnes(...shape: ShapeArgs): Tensor;
   newFull(shape: readonly number[], value: number): Tensor;
   zerosLike(): Tensor;
   onesLike(): Tensor;
@@ -229,8 +230,8 @@ const methods: Partial<Record<keyof Tensor, unknown>> & ThisType<Tensor> = {
   int() { return toDType(this, 'int32'); },
   cpu() { return toDevice(this, 'cpu'); },
   newTensor(data: NestedArray | TypedArray, dtype?: DType) { return tensor(data, { dtype: dtype ?? this.dtype, device: this.device }); },
-  newZeros(shape: readonly number[]) { return full(shape, 0, { dtype: this.dtype, device: this.device }); },
-  newOnes(shape: readonly number[]) { return full(shape, 1, { dtype: this.dtype, device: this.device }); },
+  newZeros(...shape: ShapeArgs) { return full(shapeArgs(shape), 0, { dtype: this.dtype, device: this.device }); },
+  newOnes(...shape: ShapeArgs) { return full(shapeArgs(shape), 1, { dtype: this.dtype, device: this.device }); },
   newFull(shape: readonly number[], value: number) { return full(shape, value, { dtype: this.dtype, device: this.device }); },
   zerosLike() { return full(this.shape, 0, { dtype: this.dtype, device: this.device }); },
   onesLike() { return full(this.shape, 1, { dtype: this.dtype, device: this.device }); },
