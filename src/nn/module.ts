@@ -13,6 +13,7 @@
  */
 import { noGrad } from '../autograd/graph';
 import type { Device, DType } from '../tensor/dtype';
+import { conversionTarget } from '../tensor/expect';
 import { formatShape } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
 import { assignedNames, describe, entryPlacement, misfit, registryNoun, type Registry } from './attributes';
@@ -351,7 +352,7 @@ export class Module {
    * storage is swapped), so optimizers built earlier stay valid. Integer buffers are not cast to float dtypes.
    */
   to(target: Device | DType): this {
-    const isDevice = target === 'cpu' || target === 'gpu';
+    const isDevice = 'device' in conversionTarget(target, `${this.constructor.name}.to`);
     noGrad(() => {
       for (const m of this.modules()) {
         for (const map of [m.parameterMap, m.bufferMap]) {

@@ -5,6 +5,7 @@
 import { runBackward } from '../autograd/backward';
 import { isGradEnabled } from '../autograd/graph';
 import type { Device, DType, TypedArray } from './dtype';
+import { conversionTarget } from './expect';
 import { formatTensor } from './format';
 import { full, tensor } from './create';
 import * as act from './ops/activation';
@@ -221,7 +222,8 @@ const methods: Partial<Record<keyof Tensor, unknown>> & ThisType<Tensor> = {
   softmax(dim = -1) { return act.softmax(this, dim); },
   logSoftmax(dim = -1) { return act.logSoftmax(this, dim); },
   to(target: DType | Device) {
-    return target === 'cpu' || target === 'gpu' ? toDevice(this, target) : toDType(this, target);
+    const to = conversionTarget(target, 'to');
+    return 'device' in to ? toDevice(this, to.device) : toDType(this, to.dtype);
   },
   float() { return toDType(this, 'float32'); },
   double() { return toDType(this, 'float64'); },

@@ -6,6 +6,7 @@
  */
 import { arange, zeros } from '../../tensor/create';
 import { Generator } from '../../tensor/random';
+import { expectTensor } from '../../tensor/expect';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { Dropout } from '../layers/dropout';
@@ -203,6 +204,7 @@ export class BertModel extends Module {
 
   /** inputIds (B, T) int32 → { lastHiddenState (B, T, hidden), poolerOutput (B, hidden) }. */
   override forward(inputIds: Tensor, inputs: BertInputs = {}): { lastHiddenState: Tensor; poolerOutput: Tensor } {
+    expectTensor(inputIds, 'BERT', 'input ids (batch, seq) int32');
     if (inputIds.ndim !== 2 || inputIds.dtype !== 'int32') {
       throw new Error(`BERT: expected int32 input ids (batch, seq), got ${inputIds.dtype} ${formatShape(inputIds.shape)}`);
     }

@@ -6,6 +6,7 @@
  */
 import { arange } from '../../tensor/create';
 import { Generator } from '../../tensor/random';
+import { expectTensor } from '../../tensor/expect';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { activationByName } from '../functional/activation';
@@ -176,6 +177,7 @@ export class GPT2Model extends Module {
 
   /** inputIds (B, T) int32 → hidden states (B, T, nEmbd). */
   override forward(inputIds: Tensor, inputs: GPT2Inputs = {}): Tensor {
+    expectTensor(inputIds, 'GPT-2', 'input ids (batch, seq) int32');
     if (inputIds.ndim !== 2 || inputIds.dtype !== 'int32') {
       throw new Error(`GPT-2: expected int32 input ids (batch, seq), got ${inputIds.dtype} ${formatShape(inputIds.shape)}`);
     }

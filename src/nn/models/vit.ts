@@ -10,6 +10,7 @@
  */
 import { zeros } from '../../tensor/create';
 import { Generator } from '../../tensor/random';
+import { expectTensor } from '../../tensor/expect';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { truncNormal_ } from '../init';
@@ -225,6 +226,7 @@ export class ViTModel extends Module {
 
   /** pixels (B, C, H, W), or (B, H, W) with one channel → hidden states (B, 1 + numPatches, hidden). */
   override forward(pixels: Tensor): Tensor {
+    expectTensor(pixels, 'ViT', 'pixels (batch, channels, height, width)');
     const images = pixels.ndim === 3 && this.config.numChannels === 1 ? pixels.unsqueeze(1) : pixels;
     return this.layernorm.forward(this.encoder.forward(this.embeddings.forward(images)));
   }
