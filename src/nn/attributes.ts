@@ -17,6 +17,7 @@
  * A plain Tensor (not made by `parameter`) is accepted for a registered parameter, where PyTorch asks for
  * an nn.Parameter: our tensors carry requiresGrad themselves, so nothing is lost.
  */
+import { kindOf } from '../tensor/expect';
 
 export type Registry = 'parameter' | 'buffer' | 'module';
 
@@ -41,12 +42,6 @@ export function misfit(registry: Registry, value: unknown, isModule: boolean): s
   return isTensorLike(value) ? null : 'a Tensor or null';
 }
 
-/** A value's kind as error messages name it: its class, or its typeof. */
-export const describe = (value: unknown): string => {
-  if (Array.isArray(value)) return 'Array';
-  return typeof value === 'object' && value !== null ? value.constructor.name : typeof value;
-};
-
 /** How error messages name an entry of a registry. */
 export const registryNoun = (registry: Registry): string => (registry === 'module' ? 'child module' : registry);
 
@@ -64,6 +59,6 @@ export function entryPlacement(
   if (!own) return inherited ? 'skip' : 'define';
   const held: unknown = own.value;
   if (held === undefined || held === null || holdsModule || isTensorLike(held)) return 'define';
-  throw new TypeError(`${owner}: cannot register ${registryNoun(registry)} '${name}': the property '${name}' already holds ${describe(held)}; `
+  throw new TypeError(`${owner}: cannot register ${registryNoun(registry)} '${name}': the property '${name}' already holds ${kindOf(held)}; `
     + `give the ${registryNoun(registry)} another name, or declare the property as \`declare ${name}: …\` (or \`${name}!: …\`) without a value`);
 }

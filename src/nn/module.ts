@@ -13,10 +13,10 @@
  */
 import { noGrad } from '../autograd/graph';
 import type { Device, DType } from '../tensor/dtype';
-import { conversionTarget } from '../tensor/expect';
+import { conversionTarget, kindOf } from '../tensor/expect';
 import { formatShape } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
-import { assignedNames, describe, entryPlacement, misfit, registryNoun, type Registry } from './attributes';
+import { assignedNames, entryPlacement, misfit, registryNoun, type Registry } from './attributes';
 import { isParameter } from './parameter';
 
 export { isParameter, parameter } from './parameter';
@@ -89,7 +89,7 @@ export class Module {
   private setEntry(registry: Registry, name: string, value: unknown): void {
     const expected = misfit(registry, value, value instanceof Module);
     if (expected) {
-      throw new TypeError(`${this.constructor.name}: cannot assign ${describe(value)} to '${name}', a registered ${registryNoun(registry)} (${expected} expected)`);
+      throw new TypeError(`${this.constructor.name}: cannot assign ${kindOf(value)} to '${name}', a registered ${registryNoun(registry)} (${expected} expected)`);
     }
     this.mapOf(registry).set(name, value);
   }
@@ -384,4 +384,12 @@ export class Module {
     if (extra) lines.unshift(`  ${extra}`);
     return `${this.constructor.name}(\n${lines.join('\n')}\n)`;
   }
+}
+
+/**
+ * `module` behind the Proxy that Module's constructor returns, for a copy made without the constructor
+ * (cloneModule's Object.create): assigning to its properties then registers as on any module.
+ */
+export function withAttributes<M extends Module>(module: M): M {
+  return new Proxy(module, Module['attributeTraps']) as M;
 }

@@ -10,7 +10,7 @@ import { ones, randn, tensor, zeros } from '../../src/tensor/create';
 import { Generator } from '../../src/tensor/random';
 import type { Tensor } from '../../src/tensor/tensor';
 import { LayerNorm, Linear, Module, ReLU, parameter } from '../../src/nn';
-import { FrodConfig, getPeftModel } from '../../src/index';
+import { FrodConfig, cloneModule, getPeftModel } from '../../src/index';
 
 const g = () => new Generator(3);
 
@@ -177,6 +177,14 @@ test('a property that already holds something else cannot be registered: the mes
 test('a name cannot be registered in two registries at once (as PyTorch\'s "attribute already exists")', () => {
   const lin = new Linear(2, 2, { generator: g() });
   throwsMatching(() => lin.registerModule('weight', new ReLU()), /Linear: cannot register child module 'weight': it is already a parameter/);
+});
+
+test('a copy made by cloneModule (as modules_to_save makes) registers assignments as the original does', () => {
+  const copy = cloneModule(new Assigned()) as Assigned & { extra?: Module };
+  copy.fc2 = new Linear(32, 5, { generator: g() });
+  copy.extra = new ReLU();
+  assert.equal(copy.namedChildren().map(([name]) => name), ['act', 'fc1', 'fc2', 'extra']);
+  assert.equal(copy.stateDict()['fc2.weight'].shape, [5, 32]);
 });
 
 test.run();

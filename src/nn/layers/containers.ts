@@ -1,6 +1,6 @@
 /** Containers: Sequential (chains forward), ModuleList (indexed), ModuleDict (keyed); children named 0, 1, … or by key. */
 import type { Tensor } from '../../tensor/tensor';
-import { describe } from '../attributes';
+import { kindOf } from '../../tensor/expect';
 import { Module } from '../module';
 
 /** Calls a module's forward with one input. */
@@ -76,7 +76,7 @@ function sequentialEntries(args: unknown[]): [string, Module][] {
   }
   for (const [name, m] of entries) {
     if (!(m instanceof Module)) {
-      throw new TypeError(`Sequential: ${describe(m)} at '${name}' is not a Module (expected new Sequential(a, b, …), new Sequential([a, b, …]) or new Sequential({ name: a, … }))`);
+      throw new TypeError(`Sequential: ${kindOf(m)} at '${name}' is not a Module (expected new Sequential(a, b, …), new Sequential([a, b, …]) or new Sequential({ name: a, … }))`);
     }
   }
   return entries as [string, Module][];

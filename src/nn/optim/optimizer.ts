@@ -5,6 +5,7 @@
  * tensors a model holds stay the same objects.
  */
 import { noGrad } from '../../autograd/graph';
+import { kindOf } from '../../tensor/expect';
 import type { Tensor } from '../../tensor/tensor';
 
 /** One parameter group: its tensors and (optionally) hyper-parameters overriding the defaults. */
@@ -22,10 +23,6 @@ export interface OptimizerStateDict<O> {
   /** Each group's hyper-parameters, with `params` as indices. */
   paramGroups: (O & { params: number[] })[];
 }
-
-/** How messages name a value's kind. */
-const kindOf = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'Array' : typeof value === 'object' ? (value as object).constructor.name : typeof value;
 
 function toGroups<O>(params: Params<O>, name: string): ParamGroup<O>[] {
   if (typeof params !== 'object' || params === null || !(Symbol.iterator in params)) {
