@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwsMatching } from './util/check';
-import { FrodConfig, getPeftModel, nn, optim, randn, tensor, type Tensor } from '../src/index';
+import { FrodConfig, cat, exp, getPeftModel, nn, optim, randn, sum, tensor, type Tensor } from '../src/index';
 
 const ARRAY = [[1, 2, 3, 4]] as unknown as Tensor;
 
@@ -32,6 +32,9 @@ test('ops with an array operand name the op and the operand', () => {
   throwsMatching(() => randn(4).add([1, 2, 3, 4] as unknown as Tensor), /^add: expected a Tensor as the other operand \(a Tensor or a number\), got Array: wrap it with tensor/);
   throwsMatching(() => randn(2, 4).matmul(ARRAY), /^matmul: expected a Tensor as the other operand, got Array/);
   throwsMatching(() => nn.functional.softmax(ARRAY), /^softmax: expected a Tensor as input, got Array/);
+  throwsMatching(() => exp(ARRAY), /^exp: expected a Tensor as input, got Array: wrap it with tensor/);
+  throwsMatching(() => sum(ARRAY), /^sum: expected a Tensor as input, got Array/);
+  throwsMatching(() => cat([randn(1, 4), ARRAY]), /^cat: expected a Tensor as tensors\[1\], got Array/);
 });
 
 test('crossEntropy with tensor([0, 1, 2, 0]) as labels says that class indices must be int32', () => {
