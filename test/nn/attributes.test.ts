@@ -9,7 +9,7 @@ import { assertClose, throwsMatching } from './util';
 import { ones, randn, tensor, zeros } from '../../src/tensor/create';
 import { Generator } from '../../src/tensor/random';
 import type { Tensor } from '../../src/tensor/tensor';
-import { LayerNorm, Linear, Module, ReLU, parameter } from '../../src/nn';
+import { LayerNorm, Linear, Module, ReLU, isParameter, parameter } from '../../src/nn';
 import { FrodConfig, cloneModule, getPeftModel } from '../../src/index';
 
 const g = () => new Generator(3);
@@ -109,6 +109,7 @@ test('parameter(…) assigned to a property registers a parameter; a plain tenso
   const m = new Scaled();
   assert.equal(m.namedParameters().map(([name]) => name), ['scale']);
   assert.ok(m.scale.requiresGrad);
+  assert.ok(isParameter(m.scale) && !isParameter(m.cache));
   m.scale = tensor([1, 2, 3]);
   assert.equal(Array.from(m.getParameter('scale').data()), [1, 2, 3], 'assigning to a registered parameter replaces it');
   assert.equal(Object.keys(m.stateDict()), ['scale']);
