@@ -86,6 +86,11 @@ test('compiled, they run from the installed package', () => {
   assert.match(node('finetune-your-model.js'), /the reloaded model's outputs differ by at most 0\.0e\+0/);
 });
 
+test('the frod command runs from the installed package (its built CLI, no tsx)', () => {
+  const help = run(process.execPath, [join(project, 'node_modules', '.bin', 'frod'), '--help'], project);
+  for (const command of ['init', 'merge', 'inspect', 'demo']) assert.match(help, new RegExp(`\\b${command}\\b`));
+});
+
 test('CommonJS require works too, and classes print under their own names (keepNames)', () => {
   writeFileSync(join(project, 'names.cjs'), [
     "const { FrodConfig, getPeftModel, nn } = require('frod-ts');",
