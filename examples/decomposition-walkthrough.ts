@@ -7,13 +7,15 @@
  * basis V for the category, writes every layer as W = U diag(λ) Vᵀ, and trains only λ and a few
  * off-diagonal entries of S in W' = U (S + diag λ) Vᵀ. This script prints each step and checks it.
  */
+import { fileURLToPath } from 'node:url';
 import {
   adaptedWeight, categoryProjection, decomposeWeight, linalg, loadSafetensors, prepareBasis, samplePattern, sparseNnz, tensor,
-} from '../src/index';
-import type { Mat } from '../src/linalg';
+} from 'frod-ts';
 
+type Mat = linalg.Mat;
 const PREFIX = 'vit.encoder.layer';
-const { tensors } = loadSafetensors(new URL('../models/vit-mnist-0to4.safetensors', import.meta.url).pathname);
+// The demo's pretrained ViT ships with the package (frod-ts/models/…), so this runs from any project.
+const { tensors } = loadSafetensors(fileURLToPath(import.meta.resolve('frod-ts/models/vit-mnist-0to4.safetensors')));
 
 /** A weight tensor as a float64 row-major matrix (the form FRoD's kernels take). */
 function matOf(name: string): Mat {

@@ -10,23 +10,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FrodConfig, Generator, getPeftModel, Module, nn, noGrad, optim, PeftModel, randn, type Tensor,
-} from '../src/index';
+} from 'frod-ts';
 
-/** Your model: any Module tree whose layers to adapt are nn.Linear (or GPT-2 Conv1D). */
+/**
+ * Your model: any Module tree whose layers to adapt are nn.Linear (or GPT-2 Conv1D). Written as in PyTorch:
+ * assigning a Module to a property registers it as a child (here `encoder` and `head`).
+ */
 class Classifier extends Module {
-  declare encoder: nn.Sequential;
-  declare head: nn.Linear;
+  encoder: nn.Sequential;
+  head: nn.Linear;
 
   constructor(generator: Generator) {
     super();
-    this.registerModule('encoder', new nn.Sequential([
+    this.encoder = new nn.Sequential(
       new nn.Linear(8, 32, { generator }), new nn.GELU(), new nn.Linear(32, 32, { generator }), new nn.GELU(),
-    ]));
-    this.registerModule('head', new nn.Linear(32, 3, { generator }));
+    );
+    this.head = new nn.Linear(32, 3, { generator });
   }
 
   override forward(x: Tensor): Tensor {
-    return this.head.forward(this.encoder.forward(x) as Tensor);
+    return this.head.forward(this.encoder.forward(x));
   }
 }
 
@@ -74,7 +77,7 @@ const pretrained = Object.fromEntries(Object.entries(model.stateDict()).map(([na
 const config = new FrodConfig({ targetModules: ['encoder.0', 'encoder.2'], modulesToSave: ['head'], sparseRate: 0.05 });
 const peft = getPeftModel(model, config);
 peft.printTrainableParameters();
-const forward = (x: Tensor) => peft.forward(x as never) as Tensor;
+const forward = (x: Tensor) => peft.forward(x);
 const loss = train(peft, forward, taskB, 2e-2, 150);
 console.log(`task B accuracy after FRoD: ${(100 * accuracy(forward, testB)).toFixed(1)}% (final loss ${loss.toFixed(4)})`);
 
@@ -85,9 +88,9 @@ peft.savePretrained(dir);
 const fresh = new Classifier(new Generator(123));
 fresh.loadStateDict(pretrained);
 const reloaded = PeftModel.fromPretrained(fresh, dir);
-const same = noGrad(() => forward(testB.x).sub(reloaded.forward(testB.x as never) as Tensor).abs().max().item());
+const same = noGrad(() => forward(testB.x).sub(reloaded.forward(testB.x)).abs().max().item());
 console.log(`saved to ${dir}; the reloaded model's outputs differ by at most ${same.toExponential(1)}`);
 
 // 5. Or fold the adapter into plain weights: an ordinary Classifier again.
-const merged = peft.mergeAndUnload() as Classifier;
+const merged = peft.mergeAndUnload();
 console.log(`merged model accuracy on task B: ${(100 * accuracy((x) => merged.forward(x), testB)).toFixed(1)}%`);

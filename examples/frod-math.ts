@@ -2,13 +2,17 @@
  * Prints every intermediate quantity of FRoD on a tiny example, computed by the library itself: the numbers
  * in docs/frod-math.md come from this script (`npx tsx examples/frod-math.ts`).
  */
-import { eigh } from '../src/linalg/kernels/eigh';
-import { type Mat, fromRows, matmul, transpose } from '../src/linalg/kernels/mat';
-import { adaptedWeight, decomposeWeight, prepareBasis } from '../src/frod/decompose';
-import { samplePattern, sparseNnz } from '../src/frod/pattern';
-import { averagedInverseGram, categoryProjection, stackWeights, tallQr } from '../src/frod/projection';
-import { categoryOf } from '../src/frod/categories';
-import { rowBlock } from '../src/frod/gemm';
+import {
+  adaptedWeight, averagedInverseGram, categoryOf, categoryProjection, decomposeWeight, linalg, prepareBasis, samplePattern,
+  sparseNnz, stackWeights, tallQr,
+} from 'frod-ts';
+
+// The float64 matrix kernels behind `linalg`, on plain row-major matrices { rows, cols, data }.
+const { eigh, fromRows, mat, matmul, transpose } = linalg.kernels;
+type Mat = linalg.Mat;
+
+/** Rows r0..r1−1 of a matrix (a view: layer i's block of the stacked Q). */
+const rowBlock = (a: Mat, r0: number, r1: number): Mat => mat(r1 - r0, a.cols, a.data.subarray(r0 * a.cols, r1 * a.cols));
 
 const fmt = (x: number) => (Math.abs(x) < 5e-5 ? 0 : x).toFixed(4).padStart(8);
 function show(name: string, m: Mat): void {

@@ -1,18 +1,25 @@
 /**
  * Load an adapter that Hugging Face PEFT (PyTorch) saved, apply it to a model, and merge it into the weights.
  *
- *   npx tsx examples/load-and-merge-adapter.ts [BASE.safetensors ADAPTER_DIR]
+ *   npx tsx examples/load-and-merge-adapter.ts BASE.safetensors ADAPTER_DIR
  *
- * Defaults to the "stack" golden case of the test suite: a 4-layer stack of q/v/down projections and a FRoD
- * adapter trained in PyTorch (test/fixtures/golden/stack). The same merge from the command line:
+ * In the frod-ts repository the arguments default to the "stack" golden case of the test suite: a 4-layer
+ * stack of q/v/down projections and a FRoD adapter trained in PyTorch (test/fixtures/golden/stack). The same
+ * merge from the command line:
  *   frod merge --base test/fixtures/golden/stack/base.safetensors --adapter test/fixtures/golden/stack/adapter --out merged.safetensors
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, Module, nn, PeftModel, type Tensor } from '../src/index';
+import { fileURLToPath } from 'node:url';
+import { loadSafetensors, Module, nn, PeftModel, type Tensor } from 'frod-ts';
 
-const golden = new URL('../test/fixtures/golden/stack/', import.meta.url).pathname;
-const [basePath = join(golden, 'base.safetensors'), adapterDir = join(golden, 'adapter')] = process.argv.slice(2);
+const golden = fileURLToPath(new URL('../test/fixtures/golden/stack/', import.meta.url));
+const args = process.argv.slice(2);
+const [basePath, adapterDir] = args.length === 2 ? args : [join(golden, 'base.safetensors'), join(golden, 'adapter')];
+if (!existsSync(basePath) || !existsSync(adapterDir)) {
+  console.error('usage: load-and-merge-adapter BASE.safetensors ADAPTER_DIR (a model.safetensors and a PEFT adapter folder)');
+  process.exit(1);
+}
 
 /**
  * A model made of the Linear layers a state dict describes: every 2-D `<path>.weight` (with `<path>.bias`

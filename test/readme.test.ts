@@ -43,4 +43,9 @@ test('the README sample runs: adapter trains, saves in PEFT layout and reloads w
   }
 });
 
+test('examples/quickstart.ts is the README sample, so that the packed-package test compiles and runs it as a file', () => {
+  const file = readFileSync(new URL('../examples/quickstart.ts', import.meta.url), 'utf8');
+  assert.is(file.replace(/^\/\*\*[\s\S]*?\*\/\n/, ''), readmeSample());
+});
+
 test.run();

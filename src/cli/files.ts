@@ -131,6 +131,16 @@ function checkParent(target: string): void {
   if (!isDirectory(parent)) throw new CliError(target, `cannot be created: ${parent} is not an existing directory`);
 }
 
+/**
+ * For an output directory: missing parents are created when it is written (as savePretrained does), so the
+ * nearest existing ancestor only has to be a directory.
+ */
+function checkAncestor(target: string): void {
+  let ancestor = path.dirname(path.resolve(target));
+  while (!fs.existsSync(ancestor) && path.dirname(ancestor) !== ancestor) ancestor = path.dirname(ancestor);
+  if (!isDirectory(ancestor)) throw new CliError(target, `cannot be created: ${ancestor} is not a directory`);
+}
+
 /** The real path of a file, or its absolute path when it does not exist. */
 function canonical(file: string): string {
   try {
@@ -160,7 +170,7 @@ export function checkOutputFile(file: string, inputs: readonly string[]): void {
  * file is ever deleted.
  */
 export function checkOutputDir(dir: string): void {
-  checkParent(dir);
+  checkAncestor(dir);
   if (!fs.existsSync(dir)) return;
   if (!isDirectory(dir)) throw new CliError(dir, 'exists and is not a directory');
   let names: string[];
@@ -196,13 +206,15 @@ export function writeOutputFile(file: string, bytes: Uint8Array | string): void 
  * Creates (or replaces, see {@link checkOutputDir}) directory `dir` holding exactly `files`, all or nothing:
  * the files are written into a temporary sibling directory that is then renamed to `dir`. A directory that
  * was already there is first moved aside and deleted only after the new one is in place (and moved back if
- * that fails).
+ * that fails). Missing parent directories are created, and removed again if the writing fails.
  */
 export function writeOutputDir(dir: string, files: Readonly<Record<string, Uint8Array | string>>): void {
   const staging = temporarySibling(dir, 'tmp');
   const aside = temporarySibling(dir, 'old');
   let movedAside = false;
+  let createdParent: string | undefined;
   try {
+    createdParent = fs.mkdirSync(path.dirname(staging), { recursive: true });
     fs.mkdirSync(staging);
     for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(staging, name), content);
     if (fs.existsSync(dir)) {
@@ -214,7 +226,7 @@ export function writeOutputDir(dir: string, files: Readonly<Record<string, Uint8
     if (movedAside && !fs.existsSync(dir)) {
       try { fs.renameSync(aside, dir); movedAside = false; } catch { /* left at `aside`; reported below */ }
     }
-    fs.rmSync(staging, { recursive: true, force: true });
+    fs.rmSync(createdParent ?? staging, { recursive: true, force: true });
     const kept = movedAside ? ` (the previous directory is kept at ${aside})` : '';
     throw new CliError(dir, `cannot write the adapter directory (${describeFsError(err, 'directory')})${kept}`);
   }

@@ -18,7 +18,9 @@ export * from './categories';
 export * from './pattern';
 export * from './keys';
 export { type BaseWeight, type BaseWeights, weightShape, weightMatrix, matrixToWeight } from './weights';
-export { type CategoryProjection, type ProjectionPath, categoryProjection, canonicalizeColumnSigns, stackWeights, tallQr } from './projection';
+export {
+  type CategoryProjection, type ProjectionPath, averagedInverseGram, categoryProjection, canonicalizeColumnSigns, stackWeights, tallQr,
+} from './projection';
 export { type LayerFactors, type PreparedBasis, LAMBDA_EPS, adaptedWeight, decomposeWeight, prepareBasis } from './decompose';
 export { type BasisSource, CategoryState, checkpointCategoryStates, freshCategoryStates } from './basis';
 export {

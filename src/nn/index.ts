@@ -2,7 +2,7 @@
  * frod-ts's nn library, as torch.nn: Module and parameters, layers, models with Hugging Face names,
  * `functional`, `init`, and (as its own namespace) `optim`; plus safetensors loading and saving.
  */
-export { Module, parameter, type LoadStateDictResult } from './module';
+export { Module, isParameter, parameter, type LoadStateDictResult } from './module';
 export * from './layers';
 export * from './models';
 export * as functional from './functional';

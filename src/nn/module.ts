@@ -3,24 +3,27 @@
  * traversal, surgery (getSubmodule / setSubmodule — what FRoD uses to swap a Linear for its adapted twin),
  * state dicts, train/eval, and a PyTorch-like printout.
  *
- * Registered entries are also reachable as properties (`linear.weight`, `block.attention`): subclasses
- * declare them with `declare weight: Tensor;` and register them in the constructor.
+ * Registered entries are also reachable as properties (`linear.weight`, `block.attention`), and, as PyTorch's
+ * `__setattr__` does, assigning a Module or a {@link parameter} to a property registers it: `this.fc1 = new
+ * nn.Linear(8, 32)` in a constructor, a class field `fc1 = new nn.Linear(8, 32)`, or `fc1!: nn.Linear`
+ * assigned later (the rules: ./attributes.ts). `registerModule` / `registerParameter` / `registerBuffer`
+ * (with `declare fc1: nn.Linear`) do the same explicitly. The constructor returns a Proxy of the module
+ * whose traps are `defineProperty` — the step every property write and class field goes through — and
+ * `deleteProperty`; reads stay ordinary property reads (through the Proxy).
  */
 import { noGrad } from '../autograd/graph';
 import type { Device, DType } from '../tensor/dtype';
+import { conversionTarget, kindOf } from '../tensor/expect';
 import { formatShape } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
+import { assignedNames, entryPlacement, misfit, registryNoun, type Registry } from './attributes';
+import { isParameter } from './parameter';
+
+export { isParameter, parameter } from './parameter';
 
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];
-}
-
-/** Marks a tensor as a trainable parameter: a detached leaf with requiresGrad (as nn.Parameter). */
-export function parameter(t: Tensor, requiresGrad = true): Tensor {
-  const leaf = t.detach();
-  leaf.requiresGrad_(requiresGrad);
-  return leaf;
 }
 
 export class Module {
@@ -30,6 +33,101 @@ export class Module {
   private readonly bufferMap = new Map<string, Tensor | null>();
   private readonly nonPersistent = new Set<string>();
   private readonly moduleMap = new Map<string, Module | null>();
+
+  /**
+   * Returns a Proxy of the new module (see the file comment): every property definition of a subclass —
+   * an assignment, a class field's initialiser — passes through {@link Module.assignAttribute} first.
+   */
+  constructor() {
+    return new Proxy(this, Module.attributeTraps);
+  }
+
+  private static readonly attributeTraps: ProxyHandler<Module> = {
+    defineProperty(target, key, descriptor) {
+      if (typeof key === 'string' && 'value' in descriptor && target.assignAttribute(key, descriptor.value)) return true;
+      return Reflect.defineProperty(target, key, descriptor);
+    },
+    deleteProperty(target, key) {
+      if (typeof key === 'string') target.unregister(key);
+      return Reflect.deleteProperty(target, key);
+    },
+  };
+
+  private mapOf(registry: Registry): Map<string, unknown> {
+    return registry === 'module' ? this.moduleMap : registry === 'parameter' ? this.parameterMap : this.bufferMap;
+  }
+
+  /** The registry holding `name`, if any. */
+  private registryOf(name: string): Registry | null {
+    if (this.moduleMap.has(name)) return 'module';
+    if (this.parameterMap.has(name)) return 'parameter';
+    if (this.bufferMap.has(name)) return 'buffer';
+    return null;
+  }
+
+  /**
+   * PyTorch's __setattr__ for a property definition of `value` at `name` (the rules: ./attributes.ts; runs
+   * on the unproxied module). Returns true when it registered or updated an entry, false for a plain property.
+   */
+  private assignAttribute(name: string, value: unknown): boolean {
+    const registry = this.registryOf(name);
+    if (value === undefined) return registry !== null;
+    const kind: Registry | null = value instanceof Module ? 'module' : isParameter(value) ? 'parameter' : null;
+    if (kind === null || kind === registry) {
+      if (registry) this.setEntry(registry, name, value);
+      return registry !== null;
+    }
+    if (registry === null && [...this.mapOf(kind).values()].includes(value)) return false;
+    if (registry) this.unregister(name);
+    if (kind === 'module') this.registerModule(name, value as Module);
+    else this.registerParameter(name, value as Tensor);
+    assignedNames(this.mapOf(kind)).add(name);
+    return true;
+  }
+
+  /** Writes a registered entry, checking the value's kind as PyTorch does. */
+  private setEntry(registry: Registry, name: string, value: unknown): void {
+    const expected = misfit(registry, value, value instanceof Module);
+    if (expected) {
+      throw new TypeError(`${this.constructor.name}: cannot assign ${kindOf(value)} to '${name}', a registered ${registryNoun(registry)} (${expected} expected)`);
+    }
+    this.mapOf(registry).set(name, value);
+  }
+
+  /** Removes `name` from the registries and its accessor (`delete module.fc1`, as PyTorch's __delattr__). */
+  private unregister(name: string): void {
+    for (const registry of ['parameter', 'buffer', 'module'] as const) this.mapOf(registry).delete(name);
+    this.nonPersistent.delete(name);
+    if ('get' in (Object.getOwnPropertyDescriptor(this, name) ?? {})) Reflect.deleteProperty(this, name);
+  }
+
+  /**
+   * Enters `value` as `name` in `registry` for register*(): the name may not be taken by another registry
+   * (as PyTorch's "attribute already exists"), and names that only assigned the same value become plain
+   * references (see ./attributes.ts).
+   */
+  private enter(registry: Registry, name: string, value: unknown): void {
+    if (name === '' || name.includes('.')) {
+      throw new Error(`${registry} name must be a non-empty string without '.', got '${name}'`);
+    }
+    const taken = this.registryOf(name);
+    if (taken && taken !== registry) {
+      throw new Error(`${this.constructor.name}: cannot register ${registryNoun(registry)} '${name}': it is already a ${registryNoun(taken)} (delete it first)`);
+    }
+    const map = this.mapOf(registry);
+    map.set(name, value);
+    const assigned = assignedNames(map);
+    assigned.delete(name);
+    if (value !== null) {
+      for (const [other, v] of [...map]) {
+        if (v !== value || other === name || !assigned.has(other)) continue;
+        this.unregister(other);
+        assigned.delete(other);
+        Object.defineProperty(this, other, { value, writable: true, enumerable: true, configurable: true });
+      }
+    }
+    this.defineEntry(name, registry);
+  }
 
   /** The computation; subclasses override it with their own signature. */
   forward(...inputs: never[]): unknown {
@@ -42,48 +140,34 @@ export class Module {
     return '';
   }
 
-  /**
-   * A property that reads and writes one of the registries. Names that already mean something on the
-   * object (a method such as `keys`, a field such as `training`) get no property: reach them through
-   * getSubmodule / getParameter instead.
-   */
-  private defineEntry<T>(name: string, map: Map<string, T | null>): void {
-    if (name in this) return;
+  /** A property that reads and writes one of the registries, where ./attributes.ts's entryPlacement allows. */
+  private defineEntry(name: string, registry: Registry): void {
+    const own = Object.getOwnPropertyDescriptor(this, name);
+    const placement = entryPlacement(this.constructor.name, registry, name, own, name in this, own?.value instanceof Module);
+    if (placement !== 'define') return;
     Object.defineProperty(this, name, {
-      get: () => map.get(name) ?? null,
-      set: (value: T | null) => { map.set(name, value); },
+      get: () => this.mapOf(registry).get(name) ?? null,
+      set: (value: unknown) => { this.assignAttribute(name, value); },
       enumerable: true,
       configurable: true,
     });
   }
 
-  private checkName(name: string, kind: string): void {
-    if (name === '' || name.includes('.')) {
-      throw new Error(`${kind} name must be a non-empty string without '.', got '${name}'`);
-    }
-  }
-
   /** Registers (or replaces) a parameter; null keeps the name with no tensor (e.g. bias=False). */
   registerParameter(name: string, value: Tensor | null): void {
-    this.checkName(name, 'parameter');
-    this.parameterMap.set(name, value);
-    this.defineEntry(name, this.parameterMap);
+    this.enter('parameter', name, value);
   }
 
   /** Registers a buffer: state that is not trained; saved in the state dict unless persistent is false. */
   registerBuffer(name: string, value: Tensor | null, persistent = true): void {
-    this.checkName(name, 'buffer');
-    this.bufferMap.set(name, value);
+    this.enter('buffer', name, value);
     if (persistent) this.nonPersistent.delete(name);
     else this.nonPersistent.add(name);
-    this.defineEntry(name, this.bufferMap);
   }
 
   /** Registers a child module under `name` (as add_module). */
   registerModule(name: string, module: Module | null): void {
-    this.checkName(name, 'module');
-    this.moduleMap.set(name, module);
-    this.defineEntry(name, this.moduleMap);
+    this.enter('module', name, module);
   }
 
   /** Direct children with their names. */
@@ -268,7 +352,7 @@ export class Module {
    * storage is swapped), so optimizers built earlier stay valid. Integer buffers are not cast to float dtypes.
    */
   to(target: Device | DType): this {
-    const isDevice = target === 'cpu' || target === 'gpu';
+    const isDevice = 'device' in conversionTarget(target, `${this.constructor.name}.to`);
     noGrad(() => {
       for (const m of this.modules()) {
         for (const map of [m.parameterMap, m.bufferMap]) {
@@ -300,4 +384,12 @@ export class Module {
     if (extra) lines.unshift(`  ${extra}`);
     return `${this.constructor.name}(\n${lines.join('\n')}\n)`;
   }
+}
+
+/**
+ * `module` behind the Proxy that Module's constructor returns, for a copy made without the constructor
+ * (cloneModule's Object.create): assigning to its properties then registers as on any module.
+ */
+export function withAttributes<M extends Module>(module: M): M {
+  return new Proxy(module, Module['attributeTraps']) as M;
 }

@@ -8,7 +8,7 @@
 import { Conv1D, Linear } from '../nn/layers/linear';
 import { noGrad } from '../autograd';
 import { Module } from '../nn/module';
-import type { Tensor } from '../tensor';
+import { expectTensor, type Tensor } from '../tensor';
 import type { TunerLayer } from './tunerLayer';
 
 /** The base layers adapters wrap. */
@@ -105,6 +105,7 @@ export abstract class AdapterLayer<E> extends Module implements TunerLayer {
 
   /** Throws unless x's last dimension is in_features. */
   protected checkInput(x: Tensor): void {
+    expectTensor(x, `${this.label} '${this.modulePath}'`);
     if (x.shape[x.ndim - 1] !== this.inFeatures) {
       throw new Error(`${this.label} '${this.modulePath}': input of shape (${x.shape.join(',')}) does not end in in_features ${this.inFeatures}`);
     }

@@ -4,7 +4,7 @@
  * make an adapter's trainable copy while the original stays untouched.
  */
 import { noGrad } from '../autograd';
-import { Module, parameter } from '../nn/module';
+import { Module, parameter, withAttributes } from '../nn/module';
 import type { Tensor } from '../tensor';
 
 /** A copy of a tensor's values as a new leaf with the same requiresGrad. */
@@ -22,7 +22,9 @@ export function cloneModule<M extends Module>(module: M): M {
   const copyOf = (source: Module): Module => {
     const known = copies.get(source);
     if (known) return known;
-    const copy = Object.create(Object.getPrototypeOf(source) as object) as Module;
+    // Fields are copied onto `raw` (as they are, not through the attribute rules); the copy is its Proxy.
+    const raw = Object.create(Object.getPrototypeOf(source) as object) as Module;
+    const copy = withAttributes(raw);
     copies.set(source, copy);
     const registries = new Set(['parameterMap', 'bufferMap', 'nonPersistent', 'moduleMap']);
     for (const key of Reflect.ownKeys(source)) {
@@ -32,7 +34,7 @@ export function cloneModule<M extends Module>(module: M): M {
       let copied: unknown = value;
       if (typeof key === 'string' && registries.has(key)) copied = key === 'nonPersistent' ? new Set(value as Set<string>) : new Map();
       else if (Array.isArray(value)) copied = [...value];
-      Object.defineProperty(copy, key, { ...descriptor, value: copied });
+      Object.defineProperty(raw, key, { ...descriptor, value: copied });
     }
     const nonPersistent = (source as unknown as { nonPersistent: Set<string> }).nonPersistent;
     for (const [name, p] of rawEntries(source, 'parameterMap')) copy.registerParameter(name, p ? cloneTensor(p as Tensor) : null);

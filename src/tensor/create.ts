@@ -88,8 +88,40 @@ export function full(shape: readonly number[], value: number, options: TensorOpt
   return t;
 }
 
-export const zeros = (shape: readonly number[], options: TensorOptions = {}): Tensor => full(shape, 0, options);
-export const ones = (shape: readonly number[], options: TensorOptions = {}): Tensor => full(shape, 1, options);
+/**
+ * A shape as PyTorch's creation functions take it: the sizes as arguments (`zeros(2, 3)`) or one array
+ * (`zeros([2, 3])`), either followed by options (`zeros(2, 3, { dtype: 'float64' })`).
+ */
+export type SizeArgs<O> = [shape: readonly number[], options?: O] | [...sizes: number[]] | [...sizes: number[], options: O];
+
+/** Splits {@link SizeArgs} into the shape (checked) and the options. */
+export function sizeArgs<O extends object>(args: readonly unknown[], what: string): { shape: number[]; options: O } {
+  let rest = args.length > 0 && args[args.length - 1] === undefined ? args.slice(0, -1) : args;
+  let options = {} as O;
+  const last = rest[rest.length - 1];
+  if (typeof last === 'object' && last !== null && !Array.isArray(last)) {
+    options = last as O;
+    rest = rest.slice(0, -1);
+  }
+  const sizes = rest.length === 1 && Array.isArray(rest[0]) ? (rest[0] as unknown[]) : rest;
+  if (!sizes.every((d) => typeof d === 'number')) {
+    const got = rest.map((a) => (Array.isArray(a) ? 'Array' : typeof a)).join(', ');
+    throw new TypeError(`${what}: expected the sizes as numbers, ${what}(2, 3), or one array of them, ${what}([2, 3]), with options last; got (${got})`);
+  }
+  return { shape: checkShape(sizes as number[], what), options };
+}
+
+/** Zeros (float32 unless told): `zeros(2, 3)` or `zeros([2, 3], options)`, as torch.zeros. */
+export function zeros(...args: SizeArgs<TensorOptions>): Tensor {
+  const { shape, options } = sizeArgs<TensorOptions>(args, 'zeros');
+  return full(shape, 0, options);
+}
+
+/** Ones (float32 unless told): `ones(2, 3)` or `ones([2, 3], options)`, as torch.ones. */
+export function ones(...args: SizeArgs<TensorOptions>): Tensor {
+  const { shape, options } = sizeArgs<TensorOptions>(args, 'ones');
+  return full(shape, 1, options);
+}
 
 /** Values start, start+step, … below end (torch.arange); arange(n) counts 0..n−1. int32 when all integral. */
 export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
@@ -132,15 +164,18 @@ function randomTensor(shape: readonly number[], options: RandomOptions, draw: (g
 /** The largest value below 1 of each float dtype (a draw that would round up to 1 is kept there). */
 const BELOW_ONE: Partial<Record<DType, number>> = { float32: 1 - 2 ** -24, float16: 1 - 2 ** -11, bfloat16: 1 - 2 ** -8 };
 
-/** Uniform on [0, 1) (draws that would round up to 1 in the dtype are kept just below it). */
-export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
+/** Uniform on [0, 1): `rand(2, 3)` or `rand([2, 3], options)` (draws that would round up to 1 in the dtype are kept just below it). */
+export function rand(...args: SizeArgs<RandomOptions>): Tensor {
+  const { shape, options } = sizeArgs<RandomOptions>(args, 'rand');
   const below = BELOW_ONE[options.dtype ?? 'float32'] ?? 1;
   return randomTensor(shape, options, (g) => Math.min(g.random(), below), 'rand');
 }
 
-/** Standard normal. */
-export const randn = (shape: readonly number[], options: RandomOptions = {}): Tensor =>
-  randomTensor(shape, options, (g) => g.normal(), 'randn');
+/** Standard normal: `randn(2, 3)` or `randn([2, 3], options)`, as torch.randn. */
+export function randn(...args: SizeArgs<RandomOptions>): Tensor {
+  const { shape, options } = sizeArgs<RandomOptions>(args, 'randn');
+  return randomTensor(shape, options, (g) => g.normal(), 'randn');
+}
 
 /** Uniform integers in [low, high) (int32 by default). */
 export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {

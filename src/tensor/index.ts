@@ -3,6 +3,7 @@ import './cpu';
 import './methods';
 
 export { Tensor, type NestedArray } from './tensor';
+export { expectTensor } from './expect';
 export type { Device, DType, TypedArray } from './dtype';
 export { promoteTypes } from './dtype';
 export { Generator, manualSeed, defaultGenerator } from './random';

@@ -5,6 +5,7 @@
 import { runBackward } from '../autograd/backward';
 import { isGradEnabled } from '../autograd/graph';
 import type { Device, DType, TypedArray } from './dtype';
+import { conversionTarget } from './expect';
 import { formatTensor } from './format';
 import { full, tensor } from './create';
 import * as act from './ops/activation';
@@ -21,117 +22,120 @@ import { Tensor, type NestedArray } from './tensor';
 
 type ShapeArgs = (number | readonly number[])[];
 
-declare module './tensor' {
-  interface Tensor {
-    // arithmetic (broadcasting)
-    add(other: TensorLike): Tensor;
-    sub(other: TensorLike): Tensor;
-    mul(other: TensorLike): Tensor;
-    div(other: TensorLike): Tensor;
-    pow(exponent: TensorLike): Tensor;
-    maximum(other: TensorLike): Tensor;
-    minimum(other: TensorLike): Tensor;
-    /** Comparisons return int32 masks of 0/1. */
-    eq(other: TensorLike): Tensor;
-    ne(other: TensorLike): Tensor;
-    lt(other: TensorLike): Tensor;
-    le(other: TensorLike): Tensor;
-    gt(other: TensorLike): Tensor;
-    ge(other: TensorLike): Tensor;
-    /** torch's x.where(cond, other): x where cond is nonzero, else other. */
-    where(condition: Tensor, other: TensorLike): Tensor;
-    clamp(min?: number | null, max?: number | null): Tensor;
-    maskedFill(mask: Tensor, value: number): Tensor;
-    // unary
-    neg(): Tensor; abs(): Tensor; sign(): Tensor; exp(): Tensor; log(): Tensor; sqrt(): Tensor; rsqrt(): Tensor;
-    sin(): Tensor; cos(): Tensor; tanh(): Tensor; sigmoid(): Tensor; relu(): Tensor; erf(): Tensor;
-    square(): Tensor; reciprocal(): Tensor; log1p(): Tensor; expm1(): Tensor; floor(): Tensor; ceil(): Tensor; round(): Tensor;
-    gelu(approximate?: 'none' | 'tanh'): Tensor;
-    // reductions
-    sum(dim?: Dims, keepdim?: boolean): Tensor;
-    mean(dim?: Dims, keepdim?: boolean): Tensor;
-    amax(dim?: Dims, keepdim?: boolean): Tensor;
-    amin(dim?: Dims, keepdim?: boolean): Tensor;
-    /** max of all elements, or {values, indices} over one dim (as torch.max). */
-    max(): Tensor;
-    max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
-    min(): Tensor;
-    min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
-    argmax(dim?: number, keepdim?: boolean): Tensor;
-    argmin(dim?: number, keepdim?: boolean): Tensor;
-    var(dim?: Dims, options?: VarOptions): Tensor;
-    std(dim?: Dims, options?: VarOptions): Tensor;
-    norm(p?: number, dim?: Dims, keepdim?: boolean): Tensor;
-    logsumexp(dim: Dims, keepdim?: boolean): Tensor;
-    // linear algebra
-    matmul(other: Tensor): Tensor;
-    // shape
-    reshape(...shape: ShapeArgs): Tensor;
-    view(...shape: ShapeArgs): Tensor;
-    transpose(dim0: number, dim1: number): Tensor;
-    t(): Tensor;
-    /** All dims reversed (for a matrix, its transpose), as torch's Tensor.T. */
-    readonly T: Tensor;
-    /** The last two dims swapped (a batch of transposed matrices), as torch's Tensor.mT. */
-    readonly mT: Tensor;
-    permute(...dims: ShapeArgs): Tensor;
-    expand(...shape: ShapeArgs): Tensor;
-    expandAs(other: Tensor): Tensor;
-    squeeze(dim?: number | readonly number[]): Tensor;
-    unsqueeze(dim: number): Tensor;
-    flatten(startDim?: number, endDim?: number): Tensor;
-    narrow(dim: number, start: number, length: number): Tensor;
-    slice(dim: number, start?: number, end?: number, step?: number): Tensor;
-    select(dim: number, index: number): Tensor;
-    flip(dims: number | readonly number[]): Tensor;
-    /** Concatenates this tensor and `others` along dim. */
-    cat(others: readonly Tensor[], dim?: number): Tensor;
-    split(sizeOrSections: number | readonly number[], dim?: number): Tensor[];
-    chunk(chunks: number, dim?: number): Tensor[];
-    contiguous(): Tensor;
-    clone(): Tensor;
-    diag(offset?: number): Tensor;
-    diagEmbed(): Tensor;
-    tril(diagonal?: number): Tensor;
-    triu(diagonal?: number): Tensor;
-    // indexing
-    indexSelect(dim: number, index: Tensor): Tensor;
-    indexAdd(dim: number, index: Tensor, source: Tensor): Tensor;
-    gather(dim: number, index: Tensor): Tensor;
-    scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
-    // activations
-    softmax(dim?: number): Tensor;
-    logSoftmax(dim?: number): Tensor;
-    // conversion & creation alike
-    to(target: DType | Device): Tensor;
-    float(): Tensor;
-    double(): Tensor;
-    /** A float16 copy (torch's half()). */
-    half(): Tensor;
-    /** A bfloat16 copy. */
-    bfloat16(): Tensor;
-    int(): Tensor;
-    cpu(): Tensor;
-    /** A tensor of this one's dtype and device from data (a new leaf). */
-    newTensor(data: NestedArray | TypedArray, dtype?: DType): Tensor;
-    newZeros(shape: readonly number[]): Tensor;
-    newOnes(shape: readonly number[]): Tensor;
-    newFull(shape: readonly number[], value: number): Tensor;
-    zerosLike(): Tensor;
-    onesLike(): Tensor;
-    // in-place updates (outside the graph: optimizers, loadStateDict, initialisation)
-    /**
-     * Overwrites this tensor's values with `src` (broadcast, cast to this dtype), as torch's copy_. Not
-     * recorded by autograd: call it on leaves or under noGrad. A tensor that owns all of its storage gets a
-     * fresh storage (other views of the old values keep them); a view writes through on the cpu device.
-     */
-    copy_(src: Tensor | number): Tensor;
-    zero_(): Tensor;
-    fill_(value: number): Tensor;
-    // autograd
-    backward(gradient?: Tensor): void;
-    toString(): string;
-  }
+/**
+ * Every method a Tensor has beyond its data model. `Tensor` (./tensor.ts) extends this interface, so the
+ * methods are part of the class's published type; the bodies are attached to `Tensor.prototype` below.
+ */
+export interface TensorMethods {
+  // arithmetic (broadcasting)
+  add(other: TensorLike): Tensor;
+  sub(other: TensorLike): Tensor;
+  mul(other: TensorLike): Tensor;
+  div(other: TensorLike): Tensor;
+  pow(exponent: TensorLike): Tensor;
+  maximum(other: TensorLike): Tensor;
+  minimum(other: TensorLike): Tensor;
+  /** Comparisons return int32 masks of 0/1. */
+  eq(other: TensorLike): Tensor;
+  ne(other: TensorLike): Tensor;
+  lt(other: TensorLike): Tensor;
+  le(other: TensorLike): Tensor;
+  gt(other: TensorLike): Tensor;
+  ge(other: TensorLike): Tensor;
+  /** torch's x.where(cond, other): x where cond is nonzero, else other. */
+  where(condition: Tensor, other: TensorLike): Tensor;
+  clamp(min?: number | null, max?: number | null): Tensor;
+  maskedFill(mask: Tensor, value: number): Tensor;
+  // unary
+  neg(): Tensor; abs(): Tensor; sign(): Tensor; exp(): Tensor; log(): Tensor; sqrt(): Tensor; rsqrt(): Tensor;
+  sin(): Tensor; cos(): Tensor; tanh(): Tensor; sigmoid(): Tensor; relu(): Tensor; erf(): Tensor;
+  square(): Tensor; reciprocal(): Tensor; log1p(): Tensor; expm1(): Tensor; floor(): Tensor; ceil(): Tensor; round(): Tensor;
+  gelu(approximate?: 'none' | 'tanh'): Tensor;
+  // reductions
+  sum(dim?: Dims, keepdim?: boolean): Tensor;
+  mean(dim?: Dims, keepdim?: boolean): Tensor;
+  amax(dim?: Dims, keepdim?: boolean): Tensor;
+  amin(dim?: Dims, keepdim?: boolean): Tensor;
+  /** max of all elements, or {values, indices} over one dim (as torch.max). */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  argmax(dim?: number, keepdim?: boolean): Tensor;
+  argmin(dim?: number, keepdim?: boolean): Tensor;
+  var(dim?: Dims, options?: VarOptions): Tensor;
+  std(dim?: Dims, options?: VarOptions): Tensor;
+  norm(p?: number, dim?: Dims, keepdim?: boolean): Tensor;
+  logsumexp(dim: Dims, keepdim?: boolean): Tensor;
+  // linear algebra
+  matmul(other: Tensor): Tensor;
+  // shape
+  reshape(...shape: ShapeArgs): Tensor;
+  view(...shape: ShapeArgs): Tensor;
+  transpose(dim0: number, dim1: number): Tensor;
+  t(): Tensor;
+  /** All dims reversed (for a matrix, its transpose), as torch's Tensor.T. */
+  readonly T: Tensor;
+  /** The last two dims swapped (a batch of transposed matrices), as torch's Tensor.mT. */
+  readonly mT: Tensor;
+  permute(...dims: ShapeArgs): Tensor;
+  expand(...shape: ShapeArgs): Tensor;
+  expandAs(other: Tensor): Tensor;
+  squeeze(dim?: number | readonly number[]): Tensor;
+  unsqueeze(dim: number): Tensor;
+  flatten(startDim?: number, endDim?: number): Tensor;
+  narrow(dim: number, start: number, length: number): Tensor;
+  slice(dim: number, start?: number, end?: number, step?: number): Tensor;
+  select(dim: number, index: number): Tensor;
+  flip(dims: number | readonly number[]): Tensor;
+  /** Concatenates this tensor and `others` along dim. */
+  cat(others: readonly Tensor[], dim?: number): Tensor;
+  split(sizeOrSections: number | readonly number[], dim?: number): Tensor[];
+  chunk(chunks: number, dim?: number): Tensor[];
+  contiguous(): Tensor;
+  clone(): Tensor;
+  diag(offset?: number): Tensor;
+  diagEmbed(): Tensor;
+  tril(diagonal?: number): Tensor;
+  triu(diagonal?: number): Tensor;
+  // indexing
+  indexSelect(dim: number, index: Tensor): Tensor;
+  indexAdd(dim: number, index: Tensor, source: Tensor): Tensor;
+  gather(dim: number, index: Tensor): Tensor;
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+  // activations
+  softmax(dim?: number): Tensor;
+  logSoftmax(dim?: number): Tensor;
+  // conversion & creation alike
+  to(target: DType | Device): Tensor;
+  float(): Tensor;
+  double(): Tensor;
+  /** A float16 copy (torch's half()). */
+  half(): Tensor;
+  /** A bfloat16 copy. */
+  bfloat16(): Tensor;
+  int(): Tensor;
+  cpu(): Tensor;
+  /** A tensor of this one's dtype and device from data (a new leaf). */
+  newTensor(data: NestedArray | TypedArray, dtype?: DType): Tensor;
+  /** Zeros of this tensor's dtype and device: `x.newZeros(2, 3)` or `x.newZeros([2, 3])`, as torch's new_zeros. */
+  newZeros(...shape: ShapeArgs): Tensor;
+  newOnes(...shape: ShapeArgs): Tensor;
+  newFull(shape: readonly number[], value: number): Tensor;
+  zerosLike(): Tensor;
+  onesLike(): Tensor;
+  // in-place updates (outside the graph: optimizers, loadStateDict, initialisation)
+  /**
+   * Overwrites this tensor's values with `src` (broadcast, cast to this dtype), as torch's copy_. Not
+   * recorded by autograd: call it on leaves or under noGrad. A tensor that owns all of its storage gets a
+   * fresh storage (other views of the old values keep them); a view writes through on the cpu device.
+   */
+  copy_(src: Tensor | number): Tensor;
+  zero_(): Tensor;
+  fill_(value: number): Tensor;
+  // autograd
+  backward(gradient?: Tensor): void;
+  toString(): string;
 }
 
 type Methods = { [K in keyof Tensor]?: Tensor[K] };
@@ -218,7 +222,8 @@ const methods: Partial<Record<keyof Tensor, unknown>> & ThisType<Tensor> = {
   softmax(dim = -1) { return act.softmax(this, dim); },
   logSoftmax(dim = -1) { return act.logSoftmax(this, dim); },
   to(target: DType | Device) {
-    return target === 'cpu' || target === 'gpu' ? toDevice(this, target) : toDType(this, target);
+    const to = conversionTarget(target, 'to');
+    return 'device' in to ? toDevice(this, to.device) : toDType(this, to.dtype);
   },
   float() { return toDType(this, 'float32'); },
   double() { return toDType(this, 'float64'); },
@@ -227,8 +232,8 @@ const methods: Partial<Record<keyof Tensor, unknown>> & ThisType<Tensor> = {
   int() { return toDType(this, 'int32'); },
   cpu() { return toDevice(this, 'cpu'); },
   newTensor(data: NestedArray | TypedArray, dtype?: DType) { return tensor(data, { dtype: dtype ?? this.dtype, device: this.device }); },
-  newZeros(shape: readonly number[]) { return full(shape, 0, { dtype: this.dtype, device: this.device }); },
-  newOnes(shape: readonly number[]) { return full(shape, 1, { dtype: this.dtype, device: this.device }); },
+  newZeros(...shape: ShapeArgs) { return full(shapeArgs(shape), 0, { dtype: this.dtype, device: this.device }); },
+  newOnes(...shape: ShapeArgs) { return full(shapeArgs(shape), 1, { dtype: this.dtype, device: this.device }); },
   newFull(shape: readonly number[], value: number) { return full(shape, value, { dtype: this.dtype, device: this.device }); },
   zerosLike() { return full(this.shape, 0, { dtype: this.dtype, device: this.device }); },
   onesLike() { return full(this.shape, 1, { dtype: this.dtype, device: this.device }); },

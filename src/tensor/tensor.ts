@@ -1,16 +1,22 @@
 /**
  * The Tensor: a strided view over a storage, plus what autograd needs (requiresGrad, grad, gradFn).
  * This file holds the data model only; the ops are attached as methods in ./methods.ts so that each op sits
- * beside its derivative in ./ops.
+ * beside its derivative in ./ops. Their types are declared there too ({@link TensorMethods}) and merged into
+ * the class below, so the published `.d.ts` has every method on `Tensor` itself.
  */
 import type { GradFn } from '../autograd/graph';
 import { backendFor } from './backend';
 import type { Device, DType, TypedArray } from './dtype';
 import { contiguousStrides, numelOf } from './shape';
+import type { TensorMethods } from './methods';
 import { isContiguousView, type Storage, type View } from './storage';
 
 /** Nested arrays of numbers, as `toArray()` returns and `tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
+
+/** The methods of ./methods.ts, merged into the class (declaration merging: same name, same file). */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface, @typescript-eslint/no-unsafe-declaration-merging
+export interface Tensor extends TensorMethods {}
 
 export class Tensor implements View {
   /** Whether gradients flow to this tensor (a leaf accumulates them into `grad`). */

@@ -242,7 +242,7 @@ test('merge --safe refuses non-finite merged weights and names the module', asyn
 
 // ---- output locations ---------------------------------------------------------------------------
 
-test('init: --out is a non-empty directory with other files, a file, or under a missing directory', async () => {
+test('init: --out is a non-empty directory with other files, a file, or under a file', async () => {
   await failsIn('wide', (dir) => {
     fs.mkdirSync(at(dir, 'out'));
     fs.writeFileSync(at(dir, 'out', 'notes.txt'), 'keep me');
@@ -250,7 +250,7 @@ test('init: --out is a non-empty directory with other files, a file, or under a 
     return initArgs(dir);
   }, 1, /out: already exists and holds other files \(notes\.txt\); choose a new or empty directory$/);
   await failsIn('wide', (dir) => { fs.writeFileSync(at(dir, 'out'), 'x'); return initArgs(dir); }, 1, /out: exists and is not a directory$/);
-  await failsIn('wide', (dir) => initArgs(dir, { out: at(dir, 'missing', 'out') }), 1, /out: cannot be created: .*missing is not an existing directory$/);
+  await failsIn('wide', (dir) => initArgs(dir, { out: at(dir, 'base.safetensors', 'sub', 'out') }), 1, /out: cannot be created: .*base\.safetensors is not a directory$/);
 });
 
 test('merge: --out is the base file, a directory, or under a missing directory', async () => {

@@ -65,7 +65,7 @@ test('zeros, ones, full, *Like', () => {
     }
     assert.is(zerosLike(like, { dtype: 'int32' }).dtype, 'int32');
   }), 30);
-  throwsMatching(() => zeros([2, -1]), /full: invalid shape \(2,-1\) \(sizes must be non-negative integers\)/);
+  throwsMatching(() => zeros([2, -1]), /zeros: invalid shape \(2,-1\) \(sizes must be non-negative integers\)/);
 });
 
 test('arange as torch.arange: int32 for integers, float32 with a fractional step, empty ranges', () => {

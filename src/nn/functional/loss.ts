@@ -1,4 +1,5 @@
 /** Losses: cross-entropy (class indices or probabilities, ignoreIndex, label smoothing, class weights) and MSE. */
+import { expectTensor } from '../../tensor/expect';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 
@@ -42,6 +43,8 @@ function lossShape(input: Tensor): number[] {
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const { weight = null, ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = options;
+  expectTensor(input, 'crossEntropy');
+  expectTensor(target, 'crossEntropy', 'target');
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
     throw new Error(`crossEntropy: labelSmoothing must be between 0.0 and 1.0, got ${labelSmoothing}`);
   }
@@ -49,6 +52,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   if (weight && (weight.ndim !== 1 || weight.shape[0] !== classes)) {
     throw new Error(`crossEntropy: weight of shape ${formatShape(weight.shape)} does not match ${classes} classes`);
   }
+  if (target.dtype !== 'int32') checkProbabilityTarget(input, target);
   if (target.dtype !== 'int32' && ignoreIndex >= 0) {
     // As PyTorch: an ignored class cannot be honoured with probability targets, so say so rather than drop it.
     throw new Error(`crossEntropy: ignoreIndex ${ignoreIndex} is not supported for probability (floating point) targets`);
@@ -88,6 +92,22 @@ function indexTargetLoss(
   return reduce(loss.reshape(expected), reduction, 'crossEntropy');
 }
 
+/**
+ * A floating target must hold class probabilities shaped like the input. One shaped like the class indices
+ * (the usual mistake: `tensor([0, 2, 1])` is float32 here, where PyTorch's is int64) gets a message that
+ * says to make it int32.
+ */
+function checkProbabilityTarget(input: Tensor, target: Tensor): void {
+  if (target.ndim === input.ndim && target.shape.every((d, i) => d === input.shape[i])) return;
+  const indexShape = lossShape(input);
+  const looksLikeIndices = target.ndim === indexShape.length && target.shape.every((d, i) => d === indexShape[i]);
+  const fix = looksLikeIndices
+    ? `class indices must be int32: tensor([…], { dtype: 'int32' }) or target.int() (tensor() of plain numbers is float32); `
+    : '';
+  throw new Error(`crossEntropy: target of shape ${formatShape(target.shape)} is ${target.dtype}: ${fix}`
+    + `int32 class indices of shape ${formatShape(indexShape)} or ${target.dtype} class probabilities of the input's shape ${formatShape(input.shape)} expected`);
+}
+
 /** Cross-entropy against class probabilities (same shape as the input), with optional smoothing and weights. */
 function softTargetLoss(
   input: Tensor, target: Tensor, logp: Tensor, weight: Tensor | null, labelSmoothing: number, reduction: Reduction,
@@ -106,10 +126,17 @@ function softTargetLoss(
 /** F.nll_loss on log-probabilities (N, C, …) with int32 targets; same options as crossEntropy. */
 export function nllLoss(logProbs: Tensor, target: Tensor, options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
   const { weight = null, ignoreIndex = -100, reduction = 'mean' } = options;
+  expectTensor(logProbs, 'nllLoss');
+  expectTensor(target, 'nllLoss', 'target');
+  if (target.dtype !== 'int32') {
+    throw new Error(`nllLoss: target must hold int32 class indices, got ${target.dtype}: tensor([…], { dtype: 'int32' }) or target.int()`);
+  }
   return indexTargetLoss(classesLast(logProbs), lossShape(logProbs), logProbs.shape, target, { weight, ignoreIndex, labelSmoothing: 0, reduction });
 }
 
 /** F.mse_loss: mean (or sum, or none) of (input − target)², with target broadcast to the input. */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  expectTensor(input, 'mseLoss');
+  expectTensor(target, 'mseLoss', 'target');
   return reduce(input.sub(target).square(), options.reduction ?? 'mean', 'mseLoss');
 }

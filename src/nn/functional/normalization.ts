@@ -1,6 +1,7 @@
 /** Layer normalisation as one graph node with its closed-form gradients. */
 import { noGrad, record } from '../../autograd/graph';
 import { fromTypedArray } from '../../tensor/create';
+import { expectTensor } from '../../tensor/expect';
 import { formatShape, numelOf } from '../../tensor/shape';
 import { layerNormBackward, layerNormForward } from './layerNormKernel';
 import type { Tensor } from '../../tensor/tensor';
@@ -15,6 +16,7 @@ import type { Tensor } from '../../tensor/tensor';
 export function layerNorm(
   x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
 ): Tensor {
+  expectTensor(x, 'layerNorm');
   const k = normalizedShape.length;
   const tail = x.shape.slice(x.ndim - k);
   if (k === 0 || k > x.ndim || tail.some((d, i) => d !== normalizedShape[i])) {

@@ -1,10 +1,11 @@
 /** Activation modules: ReLU, GELU, Tanh, Sigmoid, Softmax, Identity. */
 import type { Tensor } from '../../tensor/tensor';
+import { checked } from '../functional/activation';
 import { Module } from '../module';
 
 export class ReLU extends Module {
   override forward(x: Tensor): Tensor {
-    return x.relu();
+    return checked(x, 'ReLU').relu();
   }
 }
 
@@ -15,7 +16,7 @@ export class GELU extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return x.gelu(this.approximate);
+    return checked(x, 'GELU').gelu(this.approximate);
   }
 
   override extraRepr(): string {
@@ -25,13 +26,13 @@ export class GELU extends Module {
 
 export class Tanh extends Module {
   override forward(x: Tensor): Tensor {
-    return x.tanh();
+    return checked(x, 'Tanh').tanh();
   }
 }
 
 export class Sigmoid extends Module {
   override forward(x: Tensor): Tensor {
-    return x.sigmoid();
+    return checked(x, 'Sigmoid').sigmoid();
   }
 }
 
@@ -41,7 +42,7 @@ export class Softmax extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return x.softmax(this.dim);
+    return checked(x, 'Softmax').softmax(this.dim);
   }
 
   override extraRepr(): string {

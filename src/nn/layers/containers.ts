@@ -1,4 +1,6 @@
 /** Containers: Sequential (chains forward), ModuleList (indexed), ModuleDict (keyed); children named 0, 1, … or by key. */
+import type { Tensor } from '../../tensor/tensor';
+import { kindOf } from '../../tensor/expect';
 import { Module } from '../module';
 
 /** Calls a module's forward with one input. */
@@ -40,12 +42,44 @@ export class ModuleList<M extends Module = Module> extends Module {
   }
 }
 
-/** Applies its children in order: forward(x) = mₙ(…m₁(x)). */
-export class Sequential extends ModuleList {
-  override forward<T>(input: T): T;
-  override forward(input: unknown): unknown {
-    return this.children().reduce<unknown>(call, input);
+/**
+ * Applies its children in order: forward(x) = mₙ(…m₁(x)). Built as torch.nn.Sequential is —
+ * `new Sequential(a, b, c)` (children named 0, 1, 2), `new Sequential({ fc: a, act: b })` (an OrderedDict's
+ * names) — or from one array or iterable of modules, `new Sequential([a, b, c])`.
+ *
+ * Typed Tensor → Tensor, the usual case (so `PeftModel` over a Sequential returns a Tensor); a chain of other
+ * types names them: `new Sequential<Inputs, Output>(…)`.
+ */
+export class Sequential<I = Tensor, O = Tensor> extends ModuleList {
+  constructor(...modules: Module[]);
+  constructor(modules: Iterable<Module> | Record<string, Module>);
+  constructor(...args: unknown[]) {
+    super();
+    for (const [name, module] of sequentialEntries(args)) this.registerModule(name, module);
   }
+
+  override forward(input: I): O {
+    return this.children().reduce<unknown>(call, input) as O;
+  }
+}
+
+/** The named children of Sequential's constructor arguments, checked. */
+function sequentialEntries(args: unknown[]): [string, Module][] {
+  const single = args.length === 1 && !(args[0] instanceof Module) ? args[0] : null;
+  let entries: [string, unknown][];
+  if (single !== null && typeof single === 'object' && Symbol.iterator in single) {
+    entries = [...(single as Iterable<unknown>)].map((m, i) => [String(i), m]);
+  } else if (single !== null && typeof single === 'object') {
+    entries = Object.entries(single);
+  } else {
+    entries = args.map((m, i) => [String(i), m]);
+  }
+  for (const [name, m] of entries) {
+    if (!(m instanceof Module)) {
+      throw new TypeError(`Sequential: ${kindOf(m)} at '${name}' is not a Module (expected new Sequential(a, b, …), new Sequential([a, b, …]) or new Sequential({ name: a, … }))`);
+    }
+  }
+  return entries as [string, Module][];
 }
 
 /** Children by string key, in insertion order. */

@@ -1,7 +1,7 @@
 /** Dropout, as nn.Dropout, with its own seeded Generator so training runs are reproducible. */
 import { Generator } from '../../tensor/random';
 import type { Tensor } from '../../tensor/tensor';
-import { dropout } from '../functional/activation';
+import { checked, dropout } from '../functional/activation';
 import { Module } from '../module';
 import { pyFloat } from '../repr';
 
@@ -23,7 +23,7 @@ export class Dropout extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    return dropout(x, this.p, { training: this.training, generator: this.generator });
+    return dropout(checked(x, 'Dropout'), this.p, { training: this.training, generator: this.generator });
   }
 
   override extraRepr(): string {

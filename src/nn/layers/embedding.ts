@@ -1,6 +1,7 @@
 /** Embedding, as nn.Embedding: a lookup table (num, dim) initialised N(0, 1), with an optional padding row. */
 import { randn } from '../../tensor/create';
 import type { DType } from '../../tensor/dtype';
+import { expectTensor } from '../../tensor/expect';
 import type { Generator } from '../../tensor/random';
 import type { Tensor } from '../../tensor/tensor';
 import { Module, parameter } from '../module';
@@ -30,6 +31,7 @@ export class Embedding extends Module {
 
   /** int32 indices (...) → (..., embeddingDim). */
   override forward(indices: Tensor): Tensor {
+    expectTensor(indices, 'Embedding', 'indices');
     if (indices.dtype !== 'int32') throw new Error(`Embedding: expected int32 indices, got ${indices.dtype}`);
     const flat = indices.reshape(-1);
     for (const i of flat.data()) {

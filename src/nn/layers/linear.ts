@@ -34,7 +34,7 @@ export class Linear extends Module {
 
   /** x (..., in) → (..., out). */
   override forward(x: Tensor): Tensor {
-    return affine(x, this.weight.t(), this.bias);
+    return affine(x, this.weight.t(), this.bias, 'Linear');
   }
 
   override extraRepr(): string {
@@ -66,7 +66,7 @@ export class Conv1D extends Module {
 
   /** x (..., nx) → (..., nf). */
   override forward(x: Tensor): Tensor {
-    return affine(x, this.weight, this.bias);
+    return affine(x, this.weight, this.bias, 'Conv1D');
   }
 
   override extraRepr(): string {

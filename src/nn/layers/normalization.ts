@@ -2,6 +2,7 @@
 import { ones, zeros } from '../../tensor/create';
 import type { DType } from '../../tensor/dtype';
 import type { Tensor } from '../../tensor/tensor';
+import { checked } from '../functional/activation';
 import { layerNorm } from '../functional/normalization';
 import { Module, parameter } from '../module';
 import { pyBool, pyFloat } from '../repr';
@@ -35,7 +36,7 @@ export class LayerNorm extends Module {
 
   /** x (..., *normalizedShape) → same shape. */
   override forward(x: Tensor): Tensor {
-    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
+    return layerNorm(checked(x, 'LayerNorm'), this.normalizedShape, this.weight, this.bias, this.eps);
   }
 
   override extraRepr(): string {

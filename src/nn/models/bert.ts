@@ -5,7 +5,8 @@
  * `…intermediate.dense`, `…output.{dense,LayerNorm}`, `bert.pooler.dense`, `classifier`.
  */
 import { arange, zeros } from '../../tensor/create';
-import type { Generator } from '../../tensor/random';
+import { Generator } from '../../tensor/random';
+import { expectTensor } from '../../tensor/expect';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { Dropout } from '../layers/dropout';
@@ -14,7 +15,7 @@ import { Linear } from '../layers/linear';
 import { LayerNorm } from '../layers/normalization';
 import { Module, type LoadStateDictResult } from '../module';
 import { IntermediateDense, LayerStack, SeededModel, SelfAttentionQKV, initHfWeights } from './blocks';
-import { loadHfStateDict, pickConfig, type HfLoadOptions } from './hf';
+import { loadHfStateDict, pickConfig, type HfKeyMapping, type HfLoadOptions } from './hf';
 
 /** BertConfig's fields in camelCase, with Hugging Face's defaults (bert-base). */
 export interface BertConfig {
@@ -170,22 +171,40 @@ export class BertPooler extends Module {
   }
 }
 
+/** Hugging Face BERT checkpoints' keys: with or without `bert.`; buffers we compute are dropped. */
+const BERT_HF_KEYS: HfKeyMapping = { basePrefix: 'bert.', ignore: [/(^|\.)position_ids$/, /(^|\.)token_type_ids$/] };
+
 export class BertModel extends Module {
   /** Hugging Face's `model_type`: PEFT picks the default target modules by it. */
   readonly modelType = 'bert';
   declare embeddings: BertEmbeddings;
   declare encoder: BertEncoder;
   declare pooler: BertPooler;
+  readonly config: BertConfig;
 
-  constructor(readonly config: BertConfig, generator: Generator) {
+  /**
+   * @param config a partial config: Hugging Face's defaults (bert-base) fill the rest
+   * @param generator the random stream of an enclosing model, which then initialises the weights; without
+   *   it the model stands alone, seeded by `config.seed` and initialised as Hugging Face's BertModel
+   */
+  constructor(config: Partial<BertConfig> = {}, generator?: Generator) {
     super();
-    this.registerModule('embeddings', new BertEmbeddings(config, generator));
-    this.registerModule('encoder', new BertEncoder(config, generator));
-    this.registerModule('pooler', new BertPooler(config, generator));
+    this.config = { ...BERT_DEFAULTS, ...config };
+    const stream = generator ?? new Generator(this.config.seed);
+    this.registerModule('embeddings', new BertEmbeddings(this.config, stream));
+    this.registerModule('encoder', new BertEncoder(this.config, stream));
+    this.registerModule('pooler', new BertPooler(this.config, stream));
+    if (!generator) initHfWeights(this, this.config.initializerRange, stream);
+  }
+
+  /** Loads a Hugging Face BERT state dict, as BertForSequenceClassification.loadHf (keys with or without `bert.`). */
+  loadHf(tensors: Record<string, Tensor>, options: HfLoadOptions = {}): LoadStateDictResult {
+    return loadHfStateDict(this, tensors, BERT_HF_KEYS, options);
   }
 
   /** inputIds (B, T) int32 → { lastHiddenState (B, T, hidden), poolerOutput (B, hidden) }. */
   override forward(inputIds: Tensor, inputs: BertInputs = {}): { lastHiddenState: Tensor; poolerOutput: Tensor } {
+    expectTensor(inputIds, 'BERT', 'input ids (batch, seq) int32');
     if (inputIds.ndim !== 2 || inputIds.dtype !== 'int32') {
       throw new Error(`BERT: expected int32 input ids (batch, seq), got ${inputIds.dtype} ${formatShape(inputIds.shape)}`);
     }
@@ -221,6 +240,6 @@ export class BertForSequenceClassification extends SeededModel<BertConfig> {
    * A pre-training checkpoint's `cls.*` heads are unexpected here: load it with strict false.
    */
   loadHf(tensors: Record<string, Tensor>, options: HfLoadOptions = {}): LoadStateDictResult {
-    return loadHfStateDict(this, tensors, { basePrefix: 'bert.', ignore: [/(^|\.)position_ids$/, /(^|\.)token_type_ids$/] }, options);
+    return loadHfStateDict(this, tensors, BERT_HF_KEYS, options);
   }
 }

@@ -5,7 +5,8 @@
  * (weight (in, out)); the MLP uses gelu_new (tanh GELU) by default.
  */
 import { arange } from '../../tensor/create';
-import type { Generator } from '../../tensor/random';
+import { Generator } from '../../tensor/random';
+import { expectTensor } from '../../tensor/expect';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { activationByName } from '../functional/activation';
@@ -19,7 +20,7 @@ import { Conv1D, Linear } from '../layers/linear';
 import { LayerNorm } from '../layers/normalization';
 import { Module, type LoadStateDictResult } from '../module';
 import { SeededModel, initHfWeights } from './blocks';
-import { loadHfStateDict, pickConfig, type HfLoadOptions } from './hf';
+import { loadHfStateDict, pickConfig, type HfKeyMapping, type HfLoadOptions } from './hf';
 
 /** GPT2Config's fields in camelCase (n_embd → nEmbd, …), with Hugging Face's defaults (gpt2 small). */
 export interface GPT2Config {
@@ -124,6 +125,21 @@ export class GPT2Block extends Module {
   }
 }
 
+/** Hugging Face GPT-2 checkpoints' keys: with or without `transformer.`; the causal-mask buffers are dropped. */
+const GPT2_HF_KEYS: HfKeyMapping = { basePrefix: 'transformer.', ignore: [/(^|\.)attn\.(bias|masked_bias)$/] };
+
+/**
+ * Hugging Face's GPT-2 init: N(0, initializerRange²) weights, then the scaled init of the residual
+ * projections, N(0, (initializerRange / √(2·nLayer))²).
+ */
+function initGpt2Weights(transformer: GPT2Model, generator: Generator): void {
+  const { initializerRange, nLayer } = transformer.config;
+  initHfWeights(transformer, initializerRange, generator);
+  for (const [name, p] of transformer.namedParameters()) {
+    if (name.endsWith('c_proj.weight')) normal_(p, 0, initializerRange / Math.sqrt(2 * nLayer), generator);
+  }
+}
+
 export class GPT2Model extends Module {
   /** Hugging Face's `model_type`: PEFT picks the default target modules by it. */
   readonly modelType = 'gpt2';
@@ -132,18 +148,36 @@ export class GPT2Model extends Module {
   declare drop: Dropout;
   declare h: ModuleList<GPT2Block>;
   declare ln_f: LayerNorm;
+  readonly config: GPT2Config;
 
-  constructor(readonly config: GPT2Config, generator: Generator) {
+  /**
+   * @param config a partial config: Hugging Face's defaults (gpt2 small) fill the rest
+   * @param generator the random stream of an enclosing model, which then initialises the weights; without
+   *   it the model stands alone, seeded by `config.seed` and initialised as Hugging Face's GPT2Model
+   */
+  constructor(config: Partial<GPT2Config> = {}, generator?: Generator) {
     super();
-    this.registerModule('wte', new Embedding(config.vocabSize, config.nEmbd, { generator }));
-    this.registerModule('wpe', new Embedding(config.nPositions, config.nEmbd, { generator }));
-    this.registerModule('drop', new Dropout(config.embdPdrop, { generator }));
-    this.registerModule('h', new ModuleList(Array.from({ length: config.nLayer }, () => new GPT2Block(config, generator))));
-    this.registerModule('ln_f', new LayerNorm(config.nEmbd, { eps: config.layerNormEpsilon }));
+    const full = (this.config = { ...GPT2_DEFAULTS, ...config });
+    const stream = generator ?? new Generator(full.seed);
+    this.registerModule('wte', new Embedding(full.vocabSize, full.nEmbd, { generator: stream }));
+    this.registerModule('wpe', new Embedding(full.nPositions, full.nEmbd, { generator: stream }));
+    this.registerModule('drop', new Dropout(full.embdPdrop, { generator: stream }));
+    this.registerModule('h', new ModuleList(Array.from({ length: full.nLayer }, () => new GPT2Block(full, stream))));
+    this.registerModule('ln_f', new LayerNorm(full.nEmbd, { eps: full.layerNormEpsilon }));
+    if (!generator) initGpt2Weights(this, stream);
+  }
+
+  /**
+   * Loads a Hugging Face GPT-2 state dict (GPT2Model keys, or GPT2LMHeadModel keys with `transformer.`);
+   * an `lm_head.weight` is dropped: it is the tied `wte.weight`.
+   */
+  loadHf(tensors: Record<string, Tensor>, options: HfLoadOptions = {}): LoadStateDictResult {
+    return loadHfStateDict(this, tensors, { ...GPT2_HF_KEYS, ignore: [...(GPT2_HF_KEYS.ignore ?? []), /^lm_head\.weight$/] }, options);
   }
 
   /** inputIds (B, T) int32 → hidden states (B, T, nEmbd). */
   override forward(inputIds: Tensor, inputs: GPT2Inputs = {}): Tensor {
+    expectTensor(inputIds, 'GPT-2', 'input ids (batch, seq) int32');
     if (inputIds.ndim !== 2 || inputIds.dtype !== 'int32') {
       throw new Error(`GPT-2: expected int32 input ids (batch, seq), got ${inputIds.dtype} ${formatShape(inputIds.shape)}`);
     }
@@ -164,14 +198,10 @@ export class GPT2LMHeadModel extends SeededModel<GPT2Config> {
 
   constructor(config: Partial<GPT2Config> = {}) {
     super({ ...GPT2_DEFAULTS, ...config });
-    const { nEmbd, vocabSize, nLayer, initializerRange } = this.config;
+    const { nEmbd, vocabSize } = this.config;
     this.registerModule('transformer', new GPT2Model(this.config, this.generator));
     this.registerModule('lm_head', new Linear(nEmbd, vocabSize, { bias: false, generator: this.generator }));
-    initHfWeights(this.transformer, initializerRange, this.generator);
-    // GPT-2's scaled init of the residual projections: N(0, (0.02 / √(2·nLayer))²).
-    for (const [name, p] of this.transformer.namedParameters()) {
-      if (name.endsWith('c_proj.weight')) normal_(p, 0, initializerRange / Math.sqrt(2 * nLayer), this.generator);
-    }
+    initGpt2Weights(this.transformer, this.generator);
     this.tieWeights();
   }
 
@@ -191,11 +221,7 @@ export class GPT2LMHeadModel extends SeededModel<GPT2Config> {
    * `lm_head.weight` is filled from the tied `wte.weight`.
    */
   loadHf(tensors: Record<string, Tensor>, options: HfLoadOptions = {}): LoadStateDictResult {
-    return loadHfStateDict(this, tensors, {
-      basePrefix: 'transformer.',
-      ignore: [/(^|\.)attn\.(bias|masked_bias)$/],
-      tied: [['transformer.wte.weight', 'lm_head.weight']],
-    }, options);
+    return loadHfStateDict(this, tensors, { ...GPT2_HF_KEYS, tied: [['transformer.wte.weight', 'lm_head.weight']] }, options);
   }
 }
 

@@ -1,4 +1,5 @@
 /** A multi-layer perceptron with numbered Linear layers (`layers.0`, `layers.1`, …), for tests and examples. */
+import { expectTensor } from '../../tensor/expect';
 import type { Tensor } from '../../tensor/tensor';
 import { activationByName } from '../functional/activation';
 import { ModuleList } from '../layers/containers';
@@ -39,6 +40,7 @@ export class MLP extends SeededModel<MLPConfig> {
 
   /** x (..., inFeatures) → (..., outFeatures). */
   override forward(x: Tensor): Tensor {
+    expectTensor(x, 'MLP');
     const layers = [...this.layers];
     return layers.reduce((h, layer, i) => {
       const y = layer.forward(h);

@@ -9,7 +9,8 @@
  * compute the same thing; loadHf reshapes a Conv2d weight and hfStateDict reshapes it back.
  */
 import { zeros } from '../../tensor/create';
-import type { Generator } from '../../tensor/random';
+import { Generator } from '../../tensor/random';
+import { expectTensor } from '../../tensor/expect';
 import { formatShape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { truncNormal_ } from '../init';
@@ -18,7 +19,7 @@ import { Linear } from '../layers/linear';
 import { LayerNorm } from '../layers/normalization';
 import { Module, parameter, type LoadStateDictResult } from '../module';
 import { IntermediateDense, LayerStack, SeededModel, SelfAttentionQKV, initHfWeights } from './blocks';
-import { loadHfStateDict, pickConfig, type HfLoadOptions } from './hf';
+import { loadHfStateDict, pickConfig, type HfKeyMapping, type HfLoadOptions } from './hf';
 
 /** ViTConfig's fields in camelCase, with Hugging Face's defaults (ViT-Base/16 at 224 pixels). */
 export interface ViTConfig {
@@ -179,22 +180,53 @@ export class ViTEncoder extends LayerStack<ViTLayer> {
 }
 
 /** ViTModel without the pooler (as inside ViTForImageClassification). */
+/** Hugging Face ViT checkpoints' keys: with or without `vit.`; a Conv2d patch projection (hidden, C, p, p) is flattened. */
+const VIT_HF_KEYS: HfKeyMapping = {
+  basePrefix: 'vit.',
+  adapt: (key, value, shape) => (key.endsWith('projection.weight') && value.ndim === 4 ? value.reshape([...shape]) : value),
+};
+
+/** Hugging Face's ViT init: trunc-normal(0, initializerRange) weights, cls token and positions; zero biases. */
+function initVitWeights(model: Module, vit: ViTModel, std: number, generator: Generator): void {
+  initHfWeights(model, std, generator, true);
+  truncNormal_(vit.embeddings.cls_token, 0, std, -2, 2, generator);
+  truncNormal_(vit.embeddings.position_embeddings, 0, std, -2, 2, generator);
+}
+
 export class ViTModel extends Module {
   /** Hugging Face's `model_type`: PEFT picks the default target modules by it. */
   readonly modelType = 'vit';
   declare embeddings: ViTEmbeddings;
   declare encoder: ViTEncoder;
   declare layernorm: LayerNorm;
+  readonly config: ViTConfig;
 
-  constructor(readonly config: ViTConfig, generator: Generator) {
+  /**
+   * @param config a partial config: Hugging Face's defaults (ViT-Base/16 at 224 pixels) fill the rest
+   * @param generator the random stream of an enclosing model, which then initialises the weights; without
+   *   it the model stands alone, seeded by `config.seed` and initialised as Hugging Face's ViTModel
+   */
+  constructor(config: Partial<ViTConfig> = {}, generator?: Generator) {
     super();
-    this.registerModule('embeddings', new ViTEmbeddings(config, generator));
-    this.registerModule('encoder', new ViTEncoder(config, generator));
-    this.registerModule('layernorm', new LayerNorm(config.hiddenSize, { eps: config.layerNormEps }));
+    this.config = { ...VIT_DEFAULTS, ...config };
+    const stream = generator ?? new Generator(this.config.seed);
+    this.registerModule('embeddings', new ViTEmbeddings(this.config, stream));
+    this.registerModule('encoder', new ViTEncoder(this.config, stream));
+    this.registerModule('layernorm', new LayerNorm(this.config.hiddenSize, { eps: this.config.layerNormEps }));
+    if (!generator) initVitWeights(this, this, this.config.initializerRange, stream);
+  }
+
+  /**
+   * Loads a Hugging Face ViT state dict (keys with or without `vit.`). Hugging Face's ViTModel has a pooler,
+   * which this one has not: its `pooler.*` keys are unexpected (load with strict false).
+   */
+  loadHf(tensors: Record<string, Tensor>, options: HfLoadOptions = {}): LoadStateDictResult {
+    return loadHfStateDict(this, tensors, VIT_HF_KEYS, options);
   }
 
   /** pixels (B, C, H, W), or (B, H, W) with one channel → hidden states (B, 1 + numPatches, hidden). */
   override forward(pixels: Tensor): Tensor {
+    expectTensor(pixels, 'ViT', 'pixels (batch, channels, height, width)');
     const images = pixels.ndim === 3 && this.config.numChannels === 1 ? pixels.unsqueeze(1) : pixels;
     return this.layernorm.forward(this.encoder.forward(this.embeddings.forward(images)));
   }
@@ -210,16 +242,9 @@ export class ViTForImageClassification extends SeededModel<ViTConfig> {
     super({ ...VIT_DEFAULTS, ...config });
     this.registerModule('vit', new ViTModel(this.config, this.generator));
     this.registerModule('classifier', new Linear(this.config.hiddenSize, this.config.numLabels, { generator: this.generator }));
-    this.initWeights();
+    initVitWeights(this, this.vit, this.config.initializerRange, this.generator);
   }
 
-  /** Hugging Face's init: trunc-normal(0, initializerRange) weights, cls token and positions; zero biases. */
-  private initWeights(): void {
-    const std = this.config.initializerRange;
-    initHfWeights(this, std, this.generator, true);
-    truncNormal_(this.vit.embeddings.cls_token, 0, std, -2, 2, this.generator);
-    truncNormal_(this.vit.embeddings.position_embeddings, 0, std, -2, 2, this.generator);
-  }
 
   /** pixels (B, C, H, W), or (B, H, W) with one channel → logits (B, numLabels) from the [CLS] token. */
   override forward(pixels: Tensor): Tensor {
@@ -232,10 +257,7 @@ export class ViTForImageClassification extends SeededModel<ViTConfig> {
    * load those with strict false.
    */
   loadHf(tensors: Record<string, Tensor>, options: HfLoadOptions = {}): LoadStateDictResult {
-    return loadHfStateDict(this, tensors, {
-      basePrefix: 'vit.',
-      adapt: (key, value, shape) => (key.endsWith('projection.weight') && value.ndim === 4 ? value.reshape([...shape]) : value),
-    }, options);
+    return loadHfStateDict(this, tensors, VIT_HF_KEYS, options);
   }
 
   /** The state dict with Hugging Face's layout (the patch projection as a Conv2d weight (hidden, C, p, p)). */

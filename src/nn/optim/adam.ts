@@ -1,6 +1,6 @@
 /** Adam and AdamW (decoupled weight decay), with bias correction and optional AMSGrad: PyTorch's update rules. */
 import type { Tensor } from '../../tensor/tensor';
-import { checkNonNegative, descentGrad, Optimizer, type ParamState, type Params } from './optimizer';
+import { checkNonNegative, descentGrad, Optimizer, optimizerOptions, type ParamState, type Params } from './optimizer';
 
 export interface AdamOptions {
   lr: number;
@@ -48,8 +48,9 @@ function validateAdam(group: AdamOptions): void {
  * moments. Defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0, amsgrad false.
  */
 export class Adam extends Optimizer<AdamOptions> {
-  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options });
+  /** @param options the hyper-parameters, or the learning rate alone (`new Adam(params, 1e-3)`, as PyTorch's positional lr) */
+  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> | number = {}) {
+    super(params, optimizerOptions('Adam', { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false }, options));
   }
 
   protected validate(group: AdamOptions): void {
@@ -68,8 +69,9 @@ export class Adam extends Optimizer<AdamOptions> {
  * Defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 1e-2, amsgrad false.
  */
 export class AdamW extends Optimizer<AdamOptions> {
-  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options });
+  /** @param options the hyper-parameters, or the learning rate alone (`new AdamW(params, 1e-3)`, as PyTorch's positional lr) */
+  constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> | number = {}) {
+    super(params, optimizerOptions('AdamW', { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false }, options));
   }
 
   protected validate(group: AdamOptions): void {

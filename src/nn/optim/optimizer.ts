@@ -5,6 +5,7 @@
  * tensors a model holds stay the same objects.
  */
 import { noGrad } from '../../autograd/graph';
+import { kindOf } from '../../tensor/expect';
 import type { Tensor } from '../../tensor/tensor';
 
 /** One parameter group: its tensors and (optionally) hyper-parameters overriding the defaults. */
@@ -23,7 +24,10 @@ export interface OptimizerStateDict<O> {
   paramGroups: (O & { params: number[] })[];
 }
 
-function toGroups<O>(params: Params<O>): ParamGroup<O>[] {
+function toGroups<O>(params: Params<O>, name: string): ParamGroup<O>[] {
+  if (typeof params !== 'object' || params === null || !(Symbol.iterator in params)) {
+    throw new TypeError(`${name}: params should be an iterable of Tensors or of { params, … } groups (e.g. model.parameters()), got ${kindOf(params)}`);
+  }
   const list = [...(params as Iterable<unknown>)];
   if (list.length === 0) throw new Error('optimizer got an empty parameter list');
   if (Array.isArray(list[0])) return [{ params: (list as [string, Tensor][]).map(([, p]) => p) } as ParamGroup<O>];
@@ -37,12 +41,16 @@ export abstract class Optimizer<O extends object> {
   readonly state = new Map<Tensor, ParamState>();
 
   constructor(params: Params<O>, readonly defaults: O) {
-    for (const group of toGroups(params)) this.addParamGroup(group);
+    for (const group of toGroups(params, this.constructor.name)) this.addParamGroup(group);
   }
 
   /** Adds a group; its missing hyper-parameters come from the defaults. A parameter may be in one group only. */
   addParamGroup(group: ParamGroup<O>): void {
     const params = [...group.params];
+    for (const key of Object.keys(group)) {
+      const near = nearMiss(key, Object.keys(this.defaults));
+      if (near !== null && near !== key) throw new Error(`${this.constructor.name}: parameter group option "${key}" is not an option (did you mean "${near}"?)`);
+    }
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     for (const p of params) {
       if (seen.has(p)) throw new Error('some parameters appear in more than one parameter group');
@@ -132,6 +140,33 @@ export abstract class Optimizer<O extends object> {
       Object.assign(this.paramGroups[i], hyper);
     });
   }
+}
+
+/** The known option that `key` misspells in case or underscores (weight_decay → weightDecay), or null. */
+function nearMiss(key: string, known: readonly string[]): string | null {
+  const plain = (k: string) => k.replace(/_/g, '').toLowerCase();
+  return known.find((k) => plain(k) === plain(key)) ?? null;
+}
+
+/**
+ * An optimizer constructor's options filled in from its defaults: an object of known options (undefined
+ * values are not given), or, as PyTorch's positional `lr`, a number that is the learning rate. Unknown
+ * names are refused (FrodConfig does the same), naming the near miss: "weight_decay" → "weightDecay".
+ */
+export function optimizerOptions<O extends { lr: number }>(name: string, defaults: O, options: Partial<O> | number | undefined): O {
+  if (typeof options === 'number') return { ...defaults, lr: options };
+  if (options === undefined) return { ...defaults };
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${name}: expected the options as an object ({ lr: 0.01, … }) or the learning rate as a number, got ${kindOf(options)}`);
+  }
+  const known = Object.keys(defaults);
+  const given = Object.entries(options).filter(([, value]) => value !== undefined);
+  for (const [key] of given) {
+    if (known.includes(key)) continue;
+    const near = nearMiss(key, known);
+    throw new Error(`${name}: unknown option "${key}"${near ? ` (did you mean "${near}"?)` : ''}; the options are ${known.join(', ')}`);
+  }
+  return { ...defaults, ...Object.fromEntries(given) };
 }
 
 /** The gradient to descend along: negated when maximizing. */

@@ -1,6 +1,6 @@
 /** SGD with momentum, dampening, Nesterov momentum and L2 weight decay: PyTorch's update rule. */
 import type { Tensor } from '../../tensor/tensor';
-import { checkNonNegative, descentGrad, Optimizer, type ParamState, type Params } from './optimizer';
+import { checkNonNegative, descentGrad, Optimizer, optimizerOptions, type ParamState, type Params } from './optimizer';
 
 export interface SGDOptions {
   lr: number;
@@ -20,8 +20,9 @@ export interface SGDOptions {
  * Defaults: lr 1e-3, momentum 0, dampening 0, weightDecay 0, nesterov false.
  */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> = {}) {
-    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+  /** @param options the hyper-parameters, or the learning rate alone (`new SGD(params, 0.1)`, as PyTorch's positional lr) */
+  constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> | number = {}) {
+    super(params, optimizerOptions('SGD', { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }, options));
   }
 
   protected validate(group: SGDOptions): void {

@@ -1,5 +1,6 @@
 /** softmax / logSoftmax (one graph node each, with their closed-form gradients), dropout, oneHot. */
 import { noGrad, record } from '../../autograd/graph';
+import { expectTensor } from '../expect';
 import { computeDType } from '../half';
 import { defaultGenerator, type Generator } from '../random';
 import { normalizeDim } from '../shape';
@@ -20,6 +21,7 @@ function fusedOutput(out: Tensor, x: Tensor): Tensor {
 
 /** log softmax along `dim`: x − max − log Σ exp(x − max). Gradient: g − softmax·Σg. */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
+  expectTensor(x, 'logSoftmax');
   const d = normalizeDim(dim, x.ndim, 'logSoftmax');
   const input = fusedInput(x);
   const out = noGrad(() => {
@@ -31,6 +33,7 @@ export function logSoftmax(x: Tensor, dim = -1): Tensor {
 
 /** softmax along `dim`. Gradient: s·(g − Σ g·s). */
 export function softmax(x: Tensor, dim = -1): Tensor {
+  expectTensor(x, 'softmax');
   const d = normalizeDim(dim, x.ndim, 'softmax');
   const input = fusedInput(x);
   const out = noGrad(() => {

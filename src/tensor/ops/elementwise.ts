@@ -5,6 +5,7 @@
 import { record } from '../../autograd/graph';
 import { backendFor, type BinaryOp, type UnaryOp } from '../backend';
 import { isFloating, type DType } from '../dtype';
+import { expectTensor } from '../expect';
 import type { Tensor } from '../tensor';
 import { broadcastAll, broadcastView, castTo, checkSameDevice, fromStorage, operands, scalarTensor, sumToShape, type TensorLike } from './util';
 
@@ -19,6 +20,7 @@ export function binaryRaw(op: BinaryOp, a: TensorLike, b: TensorLike, outDtype?:
 
 /** Applies a unary kernel; no graph. Integer inputs of float-valued ops compute in float32. */
 export function unaryRaw(op: UnaryOp, x: Tensor, dtype?: DType): Tensor {
+  expectTensor(x, op);
   const keepsInt = op === 'neg' || op === 'abs' || op === 'sign' || op === 'relu' || op === 'square';
   const out = dtype ?? (isFloating(x.dtype) || keepsInt ? x.dtype : 'float32');
   return fromStorage(backendFor(x.device).unary(op, x, out), x.shape);

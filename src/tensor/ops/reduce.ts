@@ -4,6 +4,7 @@
  */
 import { noGrad, record } from '../../autograd/graph';
 import { backendFor, type ReduceOp } from '../backend';
+import { expectTensor } from '../expect';
 import { numelOf, normalizeDims } from '../shape';
 import type { Tensor } from '../tensor';
 import { denseStorage, fromStorage } from './util';
@@ -42,6 +43,7 @@ function expandBack(g: Tensor, x: Tensor, dims: readonly number[], keepdim: bool
 
 /** Sum over `dim` (all dims when omitted). */
 export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  expectTensor(x, 'sum');
   const dims = normalizeDims(dim, x.ndim, 'sum');
   const out = reduceRaw('sum', x, dims, keepdim);
   return record(out, 'SumBackward', [x], (g) => [expandBack(g, x, dims, keepdim)]);

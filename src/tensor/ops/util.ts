@@ -2,6 +2,7 @@
 import { backendFor } from '../backend';
 import { isFloating, promoteTypes, promoteWithScalar, type DType } from '../dtype';
 import { broadcastShapes, contiguousStrides, formatShape } from '../shape';
+import { expectTensor } from '../expect';
 import type { Storage } from '../storage';
 import { Tensor } from '../tensor';
 
@@ -20,6 +21,7 @@ export function scalarTensor(value: number, dtype: DType, device: Tensor['device
 
 /** Throws PyTorch's device-mismatch error naming both devices. */
 export function checkSameDevice(what: string, ...tensors: Tensor[]): void {
+  tensors.forEach((t, i) => expectTensor(t, what, i === 0 ? 'input' : 'the other operand'));
   const first = tensors[0].device;
   for (const t of tensors) {
     if (t.device !== first) {
@@ -33,6 +35,8 @@ export function checkSameDevice(what: string, ...tensors: Tensor[]): void {
 /** Turns the operands of a binary op into tensors of one dtype-compatible kind on one device. */
 export function operands(what: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${what}: at least one operand must be a tensor`);
+  if (typeof a !== 'number') expectTensor(a, what, 'input');
+  if (typeof b !== 'number') expectTensor(b, what, 'the other operand (a Tensor or a number)');
   if (typeof a === 'number') {
     const tb = b as Tensor;
     const dtype = promoteWithScalar(tb.dtype, a);

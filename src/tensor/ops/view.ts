@@ -5,6 +5,7 @@
 import { record } from '../../autograd/graph';
 import { backendFor } from '../backend';
 import { allocArray, promoteTypes } from '../dtype';
+import { expectTensor } from '../expect';
 import { contiguousStrides, formatShape, normalizeDim, normalizeDims, numelOf } from '../shape';
 import { Tensor } from '../tensor';
 import { broadcastView, fromStorage } from './util';
@@ -191,6 +192,7 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
 /** Concatenates along `dim`; gradient slices it back. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new Error('cat: expected a non-empty list of Tensors');
+  tensors.forEach((x, i) => expectTensor(x, 'cat', `tensors[${i}]`));
   const nonEmpty = tensors.filter((x) => !(x.ndim === 1 && x.shape[0] === 0));
   const first = nonEmpty[0] ?? tensors[0];
   const d = normalizeDim(dim, first.ndim, 'cat');
