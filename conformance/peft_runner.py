@@ -83,6 +83,7 @@ def load_backend(args):
     except ImportError:
         pass
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.dont_write_bytecode = True  # leave no __pycache__ beside the runner
     import peft_extracted
     source = peft_extracted.PeftSource(src=args.peft_src or os.environ.get("PEFT_SRC"), git=args.peft_git or os.environ.get("PEFT_GIT"), rev=args.peft_rev)
     return peft_extracted.load(source)
