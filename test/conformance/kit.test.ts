@@ -5,6 +5,7 @@
  * outputs fail the check they should (and only what they should).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,15 +15,20 @@ import type { CheckEntry, Manifest } from '../../src/conformance/manifest';
 import { exportSuite } from '../../src/conformance/suite';
 import { loadSafetensors, safetensorsBytes } from '../../src/nn/io';
 import { type Tensor, tensor } from '../../src/tensor';
-import { cleanTemp, frod, tempDir } from '../cli/helpers';
+import { frod } from '../cli/helpers';
+
+// Our own temporary root (the CLI tests' helpers clean theirs after each of their tests).
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'frod-kit-'));
+let made = 0;
+const tempDir = () => fs.mkdtempSync(path.join(root, `${made++}-`));
 
 const suite = exportSuite({ seed: 0, random: 2 });
-const suiteDir = tempDir();
+const suiteDir = path.join(root, 'suite');
 for (const [rel, bytes] of suite.files) {
   fs.mkdirSync(path.dirname(path.join(suiteDir, rel)), { recursive: true });
   fs.writeFileSync(path.join(suiteDir, rel), bytes);
 }
-const actualDir = path.join(tempDir(), 'frod-ts');
+const actualDir = path.join(root, 'frod-ts');
 let ran: Awaited<ReturnType<typeof frod>> | null = null;
 
 const fileReader = (root: string): FileReader => (rel) => {
@@ -61,7 +67,7 @@ function mapped(t: Tensor, fn: (values: Float64Array) => void): Tensor {
   return tensor(values, { dtype: 'float64', shape: [...t.shape] });
 }
 
-test.after(cleanTemp);
+test.after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 test('frod-ts passes its own suite: library export, `frod conformance run`, `frod conformance grade` (exit 0)', async () => {
   await outputs();

@@ -1,8 +1,10 @@
 /**
- * conformance/peft_runner.py, graded by the kit. PEFT cannot be installed here, so the runner runs PEFT's own
- * FRoD code extracted at run time from PEFT's sources (PEFT_SRC: a checkout, PEFT_GIT: a git repository;
- * by default the mirror beside this repository, ../.mirror/huggingface+peft/repo). Skipped, with the
- * reason, without a Python with torch or without PEFT's sources.
+ * conformance/peft_runner.py graded by the kit — which also checks the kit's reproduction of torch.randperm
+ * (src/conformance/torchRandperm.ts): PEFT's patterns, drawn by torch, must equal the suite's draw for draw.
+ * PEFT cannot be installed here, so the runner runs PEFT's own FRoD code extracted at run time from PEFT's
+ * sources (PEFT_SRC: a checkout, PEFT_GIT: a git repository; by default the mirror beside this repository,
+ * ../.mirror/huggingface+peft/repo). Skipped, with the reason, without a Python with torch or without
+ * PEFT's sources.
  *
  * What it pins down (docs/conformance.md, "PEFT's grade"): PEFT passes every init check (V by the sign /
  * subspace / gram rules, its own pattern draw for draw, λ, U·diag(λ), W′ = W, the forward); after loading
@@ -13,6 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,9 +23,14 @@ import { type FileReader, type GradeReport, gradeSuite } from '../../src/conform
 import { exportSuite } from '../../src/conformance/suite';
 import { NO_TORCH, findTorchPython } from '../torch/python';
 import { testUnless } from '../util/skip';
-import { ROOT, cleanTemp, tempDir } from '../cli/helpers';
+import { ROOT } from '../cli/helpers';
 
 const python = findTorchPython();
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'frod-peft-'));
+let made = 0;
+const tempDir = () => fs.mkdtempSync(path.join(root, `${made++}-`));
+
 const mirror = path.join(ROOT, '..', '.mirror', 'huggingface+peft', 'repo');
 const peftEnv: Record<string, string> = process.env.PEFT_SRC ? { PEFT_SRC: process.env.PEFT_SRC }
   : { PEFT_GIT: process.env.PEFT_GIT ?? mirror };
@@ -55,14 +63,15 @@ function runPeft(cases: readonly string[], extra: string[]): { report: GradeRepo
 
 const rowsOf = (report: GradeReport, stage: string, status: string) => report.rows.filter((r) => r.check.startsWith(stage) && r.status === status);
 
-test.after(cleanTemp);
+test.after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 testUnless(why, 'PEFT (extracted): every init check passes, its pattern draw for draw; loaded adapters keep a stale U; mixed sparse rates break', () => {
   const { report, errors } = runPeft(CASES, []);
   assert.is(report.implementation.patternRng, 'peft');
   const initNotPassing = rowsOf(report, 'init/', 'fail').concat(rowsOf(report, 'init/', 'missing'));
   assert.equal(initNotPassing.filter((r) => !r.check.startsWith('init/second/')).map((r) => r.check), []);
-  assert.ok(rowsOf(report, 'init/', 'pass').some((r) => r.rule === 'pattern'), 'patterns compared draw by draw');
+  const patterns = report.rows.filter((r) => r.rule === 'pattern');
+  assert.ok(patterns.length >= 8 && patterns.every((r) => r.status === 'pass' && /the peft generator's/.test(r.detail)), 'torch.randperm reproduced draw for draw');
   const stale = rowsOf(report, 'trained/default/', 'fail').filter((r) => r.case === 'qr-eig-path').map((r) => r.check.split('/')[2]);
   for (const kind of ['U_lambda', 'merged', 'forward', 'grad_lambda', 'grad_s']) assert.ok(stale.includes(kind), `${kind} uses the stale U`);
   assert.ok(errors['multiple-adapters'].some((e) => /init second: forward: .*indices and values must have same nnz/.test(e)), errors['multiple-adapters'].join('\n'));
