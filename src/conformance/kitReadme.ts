@@ -28,7 +28,7 @@ Written by ${manifest.generator} with seed ${manifest.seed}: ${manifest.cases.le
    prints one row per check — case, check, worst error, tolerance, pass/fail — and exits 0 only when every
    check passes; \`--json\` for CI. An output you did not write is reported as missing.
 3. PyTorch + PEFT: \`python conformance/peft_runner.py --suite SUITE --out ACTUAL\` (in the frod-ts
-   repository) does step 1 with PEFT.
+   repository or package) does step 1 with PEFT.
 
 ## Protocol
 

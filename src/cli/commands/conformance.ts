@@ -152,6 +152,7 @@ const conformanceCommand: CliCommand = {
         + 'runs its protocol (README.md in the suite; conformance/peft_runner.py does it with PyTorch + PEFT), `grade` compares '
         + 'its outputs check by check. See docs/conformance.md.');
     group.command('export')
+      .summary('write a conformance suite (safetensors + JSON)')
       .description('Write a conformance suite: the named cases (and --random K seeded random ones), each with its base weights, '
         + 'inputs, adapter configs, trained adapters and expected results, and manifest.json with every check, rule and tolerance. '
         + 'The same options give the same bytes.')
@@ -160,6 +161,7 @@ const conformanceCommand: CliCommand = {
       .option('--random <k>', 'add K seeded random cases', count('--random', 1000), 0)
       .action((options: ExportOptions) => runExport(options, context));
     group.command('grade')
+      .summary('grade an implementation\'s outputs against a suite')
       .description('Grade an implementation\'s outputs (ACTUAL/cases/<id>/outputs.safetensors and outputs.json) against a suite: '
         + 'one row per check with its worst error and tolerance. Exit status 0 only when every check passes; missing outputs are '
         + 'reported as missing.')
@@ -171,6 +173,7 @@ const conformanceCommand: CliCommand = {
       .addOption(new Option('--precision <p>', 'the arithmetic it uses for float64 cases (overrides implementation.json)').choices(['float64', 'float32']))
       .action((options: GradeOptions) => runGrade(options, context));
     group.command('run')
+      .summary('write frod-ts\'s own outputs for a suite')
       .description('Run frod-ts itself on a suite (through its Module API: getPeftModel, PeftModel.fromPretrained, autograd) and write '
         + 'its outputs in the kit\'s layout: a worked example of what an implementation writes.')
       .requiredOption('--suite <dir>', 'the suite (from `frod conformance export`)')
