@@ -71,6 +71,9 @@ function trainAdapter(ctx: CaseContext, info: AdapterInfo, files: Map<string, Ui
 function trainLayer(ctx: CaseContext, path: string, v: Mat, category: CategoryInfo, kappa: number, draws: Draws,
   vectorDType: Tensor['dtype'], tensors: Record<string, Tensor>): TrainedLayer {
   const { u, lambda: start } = referenceDecomposition(v, ctx.weights.get(path) as Mat);
+  // A direction the weight does not use has λ at the level of V's rounding (times κ(V)): its U column is
+  // noise that each implementation computes differently, so it keeps its λ, gets no S entries, and its
+  // gradients are not compared.
   const cut = Math.max(1e-9, 50 * ROUNDING[ctx.dtype] * kappa) * largest(start);
   const nullRows = Array.from(start.keys()).filter((r) => start[r] <= cut);
   const lambda = stored(start.map((l, r) => (nullRows.includes(r) ? l : l * (1 + draws.uniform(-0.1, 0.1)))), vectorDType);
