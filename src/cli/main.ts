@@ -23,6 +23,7 @@ export const COMMANDS: readonly CommandLoader[] = [
   () => import('./commands/inspect'),
   () => import('./commands/demo'),
   () => import('./commands/pretrain'),
+  () => import('./commands/conformance'),
 ];
 
 /** Runs `frod` with `argv` (arguments after the program name) and returns its exit status. */

@@ -109,7 +109,12 @@ export async function runCli(argv: readonly string[], commands: readonly Command
     }
   }
   let running = '';
-  program.hook('preAction', (_root, action) => { running = action.name(); });
+  // A nested subcommand (`frod conformance grade`) is named by its whole path in error messages.
+  program.hook('preAction', (_root, action) => {
+    const names: string[] = [];
+    for (let at: Command | null = action; at?.parent; at = at.parent) names.unshift(at.name());
+    running = names.join(' ');
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
