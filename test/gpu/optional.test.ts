@@ -53,6 +53,22 @@ test("without gpu.js, to('gpu') throws one line naming the package", async () =>
   assert.is(available, 'false');
 });
 
+test("gpu.js's browser build, loaded as a script (its global GPU is the class with the kernels attached), is found by itself", async () => {
+  const browserBuild = resolve('node_modules/gpu.js/dist/gpu-browser.min.js');
+  const run = await runWithoutGpuJs([
+    "import { readFileSync } from 'node:fs';",
+    `(0, eval)(readFileSync(${JSON.stringify(browserBuild)}, 'utf8'));`,
+    "import('./frod.mjs').then(({ gpu, tensor }) => {",
+    "  console.log(typeof globalThis.GPU, Array.from(tensor([1, 2]).to('gpu').add(1).cpu().data()).join(','), gpu.backend());",
+    '});',
+  ].join('\n'));
+  assert.is(run.status, 0, run.stderr);
+  const [kind, values, backend] = run.stdout.trim().split(' ');
+  assert.is(kind, 'function');
+  assert.is(values, '2,3');
+  assert.ok(['webasm', 'cpu'].includes(backend), backend);
+});
+
 test('package.json: gpu.js is an optional peer (and a devDependency for these tests), not a dependency', () => {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as Record<string, Record<string, unknown>>;
   assert.is(pkg.dependencies['gpu.js'], undefined);

@@ -23,9 +23,14 @@ export const MISSING_GPUJS = "the gpu device needs the optional package 'gpu.js'
 
 let provided: GpuJs | null = null;
 
+/**
+ * A module namespace holding GPU and the kernel classes — or gpu.js's browser build, whose global `GPU` is the
+ * GPU class itself with the other exports attached to it (a function, not an object).
+ */
 function isGpuJs(value: unknown): value is GpuJs {
   const mod = value as Partial<Record<keyof GpuJs, unknown>> | null;
-  return typeof mod === 'object' && mod !== null && typeof mod.GPU === 'function' && typeof mod.CPUKernel === 'function';
+  return (typeof mod === 'object' || typeof mod === 'function') && mod !== null
+    && typeof mod.GPU === 'function' && typeof mod.CPUKernel === 'function';
 }
 
 /** Hands gpu.js's exports to the device (a module namespace, or its default export). */
