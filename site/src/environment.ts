@@ -52,7 +52,7 @@ export async function reportEnvironment(): Promise<Environment> {
   byId('environment').replaceChildren(
     line('webgl2', env.webgl2 !== null, env.webgl2 !== null
       ? `WebGL2: yes (${env.webgl2}) — the gpu device runs its kernels as GL shaders.`
-      : 'WebGL2: not available — the gpu device falls back to gpu.js’s WebAssembly emulation, slower than the cpu device; the cpu device works as usual.'),
+      : 'WebGL2: not available — so no gpu device here: gpu.js would emulate the GPU in WebAssembly, which is slower than the cpu device and, in Chromium, runs out of WebAssembly memory during training (one memory per compiled kernel). The cpu device works as usual.'),
     line('webgpu', env.webgpu !== null, env.webgpu !== null
       ? `WebGPU: yes (${env.webgpu}) — not used by the gpu device: gpu.js runs WebGPU kernels only asynchronously, and frod-ts’s tensor ops are synchronous.`
       : 'WebGPU: not available in this browser — nothing on this page needs it.'),

@@ -22,7 +22,13 @@ async function main(): Promise<void> {
   timing.dataset.value = String(firstPicture);
   trainPanel(files, await digits);
   byId<HTMLButtonElement>('train-start').disabled = false;
-  await environment;
+  if ((await environment).webgl2 === null) {
+    const option = byId<HTMLSelectElement>('train-device').querySelector<HTMLOptionElement>('option[value="gpu"]');
+    if (option) {
+      option.disabled = true;
+      option.textContent = 'gpu (needs WebGL2, missing here)';
+    }
+  }
   document.body.dataset.ready = 'true';
 }
 

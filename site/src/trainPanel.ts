@@ -68,8 +68,10 @@ async function describeDevice(device: Device): Promise<string> {
   await loadGpuJs();
   const mode = gpu.backend();
   backend.dataset.value = mode;
-  const accelerated = gpu.isAccelerated() ? 'GL fragment shaders' : 'no GL context here: gpu.js emulates the GPU on the CPU';
-  return `gpu device: gpu.js backend '${mode}' (${accelerated}). WebGPU is not used: gpu.js runs WebGPU kernels only asynchronously, and the engine's tensor ops are synchronous.`;
+  if (!gpu.isAccelerated()) {
+    throw new Error(`the gpu device found no WebGL here (gpu.js chose '${mode}'); its WebAssembly emulation runs out of memory in a training run in this browser, so use the cpu device`);
+  }
+  return `gpu device: gpu.js backend '${mode}' (GL fragment shaders). WebGPU is not used: gpu.js runs WebGPU kernels only asynchronously, and the engine's tensor ops are synchronous.`;
 }
 
 export function trainPanel(files: BaseModelFiles, digits: Digits): void {

@@ -32,8 +32,8 @@ testUnless(noChromium, 'loads with no console error and no failed request, withi
   assert.ok(weight <= 5 * 1024 * 1024, `page weight ${weight} bytes`);
   const first = Number((await readout(site.page, '#first-picture')).value);
   mkdirOutput({ pageWeightBytes: weight, firstPictureMs: first, requests: Object.fromEntries(site.transferred) }, 'load.json');
-  await screenshot(site.page, 'page-top');
-  await screenshot(site.page, 'page-full');
+  await screenshot(site.page, 'page-top', 1250);
+  await screenshot(site.page, 'page-full', 'full');
 }, page);
 
 testUnless(noChromium, 'Decompose: every ViT category reconstructs W = U diag(λ) Vᵀ to below 1e-5', async ({ site }) => {
@@ -124,7 +124,8 @@ testUnless(noChromium, 'without COOP/COEP or WebGL the page says what is missing
     assert.equal(site.problems.errors, []);
     const lines = await site.page.$$eval('#environment li', (items) => Object.fromEntries(items.map((li) => [li.getAttribute('data-feature'), [li.getAttribute('data-available'), li.textContent]])));
     assert.is(lines.webgl2[0], 'false');
-    assert.match(lines.webgl2[1] ?? '', /falls back to gpu\.js’s WebAssembly emulation/);
+    assert.match(lines.webgl2[1] ?? '', /no gpu device here: gpu\.js would emulate the GPU in WebAssembly/);
+    assert.is(await site.page.locator('#train-device option[value="gpu"]').isDisabled(), true);
     assert.is(lines.isolated[0], 'false');
     assert.match(lines.isolated[1] ?? '', /no SharedArrayBuffer or threads/);
     assert.ok(Number((await readout(site.page, '#reconstruction-error')).value) < 1e-5);

@@ -44,11 +44,18 @@ export async function openSite(options: OpenOptions = {}): Promise<OpenSite> {
   };
 }
 
-/** Writes a screenshot of `selector` (or the page) to test-output/browser/<name>.png; returns the path. */
-export async function screenshot(page: Page, name: string, selector?: string): Promise<string> {
+/**
+ * Writes a screenshot to test-output/browser/<name>.png — of `target` when it is a selector, else of the page:
+ * the viewport, the whole page (`'full'`) or its top `height` pixels (a number). Returns the path.
+ */
+export async function screenshot(page: Page, name: string, target?: string | number): Promise<string> {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   const path = join(OUTPUT_DIR, `${name}.png`);
-  if (selector) await page.locator(selector).screenshot({ path });
+  if (typeof target === 'number') {
+    const width = page.viewportSize()?.width ?? 1280;
+    await page.screenshot({ path, fullPage: true, clip: { x: 0, y: 0, width, height: target } });
+  } else if (target === 'full') await page.screenshot({ path, fullPage: true });
+  else if (target) await page.locator(target).screenshot({ path });
   else await page.screenshot({ path });
   return path;
 }
