@@ -13,6 +13,7 @@ type Mat = linalg.Mat;
 
 /** Rows r0..r1−1 of a matrix (a view: layer i's block of the stacked Q). */
 const rowBlock = (a: Mat, r0: number, r1: number): Mat => mat(r1 - r0, a.cols, a.data.subarray(r0 * a.cols, r1 * a.cols));
+import { budgetRow, categoryRanks, checkpointShare, qrEigBasisFacts, tiltAndShares } from './frodMathClaims';
 
 const fmt = (x: number) => (Math.abs(x) < 5e-5 ? 0 : x).toFixed(4).padStart(8);
 function show(name: string, m: Mat): void {
@@ -84,3 +85,34 @@ show('V (all right singular vectors, descending)', svdProjection.v);
 const split = decomposeWeight(prepareBasis(svdProjection.v), wide);
 vec('λ (the null-space direction gets λ ≈ 0 and a zero column in U)', split.lambda);
 show('U', split.u);
+
+// ---------------------------------------------------------------------------------------------------------
+// The claims docs/frod-math.md makes about rank, the basis, the rotational degrees and the budget, each
+// computed here (test/frod/mathDoc.test.ts checks the same numbers).
+
+console.log('\n# Rank of the update');
+const ranks = categoryRanks();
+console.log(`§4 example (λ₃ unchanged, pattern strictly lower triangular): rank(W1' − W1) = ${ranks.example} of 3`);
+console.log(`demo ViT query layer 0, sparse_rate 0.01 (nnz ${ranks.walkthroughNnz}): S alone (random values) rank ${ranks.sAlone} of 64; λ alone rank ${ranks.lambdaAlone} of 64; both ${ranks.both}`);
+console.log(`the pattern touches ${ranks.patternRows} distinct rows and ${ranks.patternCols} distinct columns of S`);
+
+console.log('\n# The basis on the qr-eig path');
+for (const facts of qrEigBasisFacts()) {
+  console.log(`${facts.label}: max |Σᵢ λᵢⱼ² − 1| = ${facts.maxShareError.toExponential(1)}; min μⱼ = ${facts.minMu.toFixed(4)} ≥ L/(1+Lα) = ${facts.muBound.toFixed(4)}; `
+    + `‖VᵀV − I‖max = ${facts.vOrthogonalityError.toFixed(3)}; U: unit columns (max |‖uⱼ‖ − 1| = ${facts.uNormError.toExponential(1)}), `
+    + `max |uᵢᵀuⱼ| (i ≠ j) = ${facts.uCrossMax.toExponential(1)}`);
+}
+
+const tilt = tiltAndShares();
+vec('λ of layer 2 (Σᵢ λᵢⱼ² = 1 with layer 1\'s)', tilt.lambda2);
+console.log('\n# Rotational degrees: tilt of direction c toward u_r, atan(S[r,c]/λ_c)');
+console.log(`S[${tilt.r},${tilt.c}] = ${tilt.s} with λ_${tilt.c} = ${tilt.lambdaC.toFixed(4)}: ${tilt.degrees.toFixed(2)}°`);
+
+console.log('\n# Budget against LoRA (trainable values per layer: in + floor(ρ·in²); LoRA rank r trains r·(in + out))');
+for (const row of [budgetRow(768, 768, 0.01), budgetRow(4096, 4096, 0.01), budgetRow(11008, 4096, 0.01)]) {
+  console.log(`  in ${row.inFeatures}, out ${row.outFeatures}: FRoD ${row.frod.toLocaleString('en-US')} = LoRA rank ${row.loraRank.toFixed(2)}; `
+    + `frozen U ${row.frozenU.toLocaleString('en-US')} (= W), V ${row.frozenV.toLocaleString('en-US')} per category; `
+    + `forward multiply-adds per input row ${row.forwardFlops.toLocaleString('en-US')} vs base ${row.baseFlops.toLocaleString('en-US')} (${(row.forwardFlops / row.baseFlops).toFixed(2)}×)`);
+}
+const share = checkpointShare(12, 768, 2, 0.01);
+console.log(`a BERT-base adapter on query, value (12 layers, 2 categories): V ${share.v.toLocaleString('en-US')} values, λ and S ${share.trained.toLocaleString('en-US')}: V is ${(100 * share.vFraction).toFixed(1)}% of the file`);

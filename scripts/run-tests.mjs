@@ -40,9 +40,14 @@ function parseArgs(argv) {
 /** Every *.test.ts under the paths whose path matches `pattern`, sorted, without duplicates. */
 function testFiles(paths, pattern) {
   const found = new Set();
+  // test/browser drives a real Chromium against the built site (`npm run test:browser`, run by .ci/run after
+  // `npm test`): it runs only when named, never as part of a walk over test/.
+  const browserTests = join(root, 'test', 'browser');
   const walk = (path) => {
     if (statSync(path).isDirectory()) {
-      for (const entry of readdirSync(path)) if (entry !== 'node_modules' && entry !== 'fixtures') walk(join(path, entry));
+      for (const entry of readdirSync(path)) {
+        if (entry !== 'node_modules' && entry !== 'fixtures' && resolve(path, entry) !== browserTests) walk(join(path, entry));
+      }
     } else if (/\.test\.ts$/.test(path) && (pattern === null || pattern.test(path))) {
       found.add(relative(root, resolve(path)));
     }

@@ -5,7 +5,7 @@
  * V's columns with other signs (LAPACK's choice vs our canonical one). λ and the trained S values are then
  * applied in the wrong places. This script measures the relative change of the adapter's update
  * ΔW = W' − W and of the layer outputs for BERT-base-sized query layers (768, 12 layers) with S values of
- * a typical trained size. docs/frod-math.md §8 quotes its output.
+ * a typical trained size. docs/frod-math.md §10 quotes its output.
  *
  *   npx tsx scripts/save-projection-difference.ts
  */

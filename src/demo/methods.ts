@@ -19,6 +19,7 @@ import type { Module } from '../nn/module';
 import type { PeftModel } from '../peft/peftModel';
 import type { PeftConfigLike } from '../peft/tuner';
 import { countParameters } from '../peft/trainable';
+import type { AdamOptions, ParamGroup } from '../nn/optim';
 import type { Tensor } from '../tensor/tensor';
 import type { LogitsFn } from './evaluate';
 
@@ -66,6 +67,24 @@ export const LEARNING_RATES: Readonly<Record<MethodId, number>> = {
   'full': 3e-3,
   'linear-probe': 1,
 };
+
+/**
+ * The optimizer's parameter groups for a prepared method: FRoD's sparse S values (`frod_lambda_s_values`)
+ * at `sScale` × `learningRate`, everything else (λ, LoRA, the head, full weights) at `learningRate`. The
+ * paper's recipes train S at a tenth of λ's rate (`sScale` 0.1); the demo's default is 1, the rate its
+ * sweep chose for both (docs/demo.md compares the two). Methods without S get one group.
+ */
+export function parameterGroups(prepared: PreparedMethod, learningRate: number, sScale = 1): ParamGroup<AdamOptions>[] {
+  const trainable = new Set(prepared.trainable);
+  const sValues = prepared.module.namedParameters()
+    .filter(([name, p]) => trainable.has(p) && name.split('.').includes('frod_lambda_s_values'))
+    .map(([, p]) => p);
+  const isS = new Set(sValues);
+  const rest = prepared.trainable.filter((p) => !isS.has(p));
+  const groups: ParamGroup<AdamOptions>[] = rest.length > 0 ? [{ params: rest, lr: learningRate }] : [];
+  if (sValues.length > 0) groups.push({ params: sValues, lr: learningRate * sScale });
+  return groups;
+}
 
 function fromPeft(peft: PeftModel<PeftConfigLike>): PreparedMethod {
   const [trainableParams, totalParams] = peft.getNbTrainableParameters();

@@ -46,6 +46,8 @@ export interface DemoResults {
   steps: number;
   batchSize: number;
   schedule: string;
+  /** FRoD's S values trained at this multiple of each method's learning rate. */
+  sLearningRateScale: number;
   device: string;
   quick: boolean;
   data: { train: number; validation: number; test: number; digits: number[] };

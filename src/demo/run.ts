@@ -12,7 +12,7 @@ import { nodeFs, nodePath, writeFileAtomic } from '../util/node';
 import { cloneModule } from '../peft/clone';
 import { FINETUNE_DIGITS, splitDigits, type DigitSet, type DigitSplit } from './data';
 import { evaluate, type Evaluation } from './evaluate';
-import { demoMethods, type MethodId, type MethodSpec, type PreparedMethod } from './methods';
+import { demoMethods, parameterGroups, type MethodId, type MethodSpec, type PreparedMethod } from './methods';
 import { loadModel, replaceClassifier, type LoadedModel } from './model';
 import { lossCurvesSvg } from './plot';
 import { finalLoss, withStepsTo90, type DemoResults, type MethodResult } from './results';
@@ -52,6 +52,8 @@ export interface DemoOptions {
   /** Run only these methods (default: all five, in the standard order). */
   methods?: readonly MethodId[];
   learningRates?: Partial<Record<MethodId, number>>;
+  /** FRoD's S values train at this multiple of the method's learning rate (the paper: 0.1; default 1). */
+  sLearningRateScale?: number;
   /** Where the report lines go (default: nowhere). */
   log?: (line: string) => void;
   /** Progress bars (through src/util/progress; the CLI draws them with cli-progress). Default true. */
@@ -92,14 +94,15 @@ export interface TrainedMethod {
 
 /** Prepares `spec` on a fresh copy of the base model and trains it with the shared recipe. */
 export function trainMethod(spec: MethodSpec, base: LoadedModel, data: { train: DigitSet; validation: DigitSet | null }, settings: DemoSettings,
-  options: Pick<DemoOptions, 'seed' | 'device' | 'progress'> & { onPrepared?: (prepared: PreparedMethod) => void }): TrainedMethod {
+  options: Pick<DemoOptions, 'seed' | 'device' | 'progress' | 'sLearningRateScale'> & { onPrepared?: (prepared: PreparedMethod) => void }): TrainedMethod {
   const device = options.device ?? 'cpu';
   const started = performance.now();
   const prepared = spec.prepare(freshModel(base, options.seed));
   options.onPrepared?.(prepared);
   if (device !== 'cpu') prepared.module.to(device);
   const recipe: Recipe = { learningRate: spec.learningRate, weightDecay: settings.weightDecay, warmupFraction: settings.warmupFraction, steps: settings.steps };
-  const { optimizer, scheduler } = adamWWithSchedule(prepared.trainable, recipe);
+  const groups = parameterGroups(prepared, spec.learningRate, options.sLearningRateScale ?? 1);
+  const { optimizer, scheduler } = adamWWithSchedule(groups, recipe);
   const bar = createProgress({ enabled: options.progress !== false }).start(spec.name, settings.steps);
   try {
     const history = trainClassifier({ module: prepared.module, logits: prepared.logits, optimizer, scheduler, parameters: prepared.trainable, maxGradNorm: 1 },
@@ -160,6 +163,8 @@ export function runDemo(options: DemoOptions): DemoRun {
   log(`base model ${modelName}: ViT pretrained on digits 0–4${base.record ? ` (test accuracy ${(100 * base.record.testAccuracy).toFixed(2)}%)` : ''}`);
   log(`task: digits 5–9 as 5 new classes; ${data.train.count} training, ${data.validation.count} validation, ${data.test.count} test images (seed ${options.seed})`);
   log(`every method: ${settings.steps} steps of ${settings.batchSize} images, the same batches, ${describeSchedule({ ...settings, steps: settings.steps })}`);
+  const sScale = options.sLearningRateScale ?? 1;
+  if (sScale !== 1) log(`FRoD's S values train at ${sScale} × the method's learning rate (λ and the head at 1 ×)`);
   const runs = specs.map((spec) => runMethod(spec, base, data, settings, options));
   const methods = withStepsTo90(runs.map((r) => r.result));
   const fs = options.out === null ? null : nodeFs('frod demo');
@@ -175,7 +180,7 @@ export function runDemo(options: DemoOptions): DemoRun {
   log(`\n${formatTable(methods)}`);
   const results: DemoResults = {
     format: 1, seed: options.seed, steps: settings.steps, batchSize: settings.batchSize,
-    schedule: describeSchedule(settings), device: options.device ?? 'cpu', quick: options.quick ?? false,
+    schedule: describeSchedule(settings), sLearningRateScale: sScale, device: options.device ?? 'cpu', quick: options.quick ?? false,
     data: { train: data.train.count, validation: data.validation.count, test: data.test.count, digits: [...FINETUNE_DIGITS] },
     baseModel: { path: modelName, config: base.files.config, pretrainAccuracy: base.record?.testAccuracy ?? null, baseParams: base.model.parameters().reduce((n, p) => n + p.numel(), 0) },
     methods, adapter, totalSeconds: (performance.now() - started) / 1000,

@@ -4,7 +4,7 @@
  */
 import { crossEntropy } from '../nn/functional/loss';
 import type { Module } from '../nn/module';
-import { AdamW, clipGradNorm, getCosineScheduleWithWarmup } from '../nn/optim';
+import { AdamW, clipGradNorm, getCosineScheduleWithWarmup, type AdamOptions, type ParamGroup } from '../nn/optim';
 import type { Tensor } from '../tensor/tensor';
 import type { Device } from '../tensor/dtype';
 import { BatchSampler, makeBatch } from './batches';
@@ -49,9 +49,12 @@ export function describeSchedule(recipe: Omit<Recipe, 'learningRate'>): string {
   return `AdamW (betas 0.9/0.999, weight decay ${recipe.weightDecay}), linear warm-up over ${Math.round(100 * recipe.warmupFraction)}% of the steps then cosine decay to 0, gradient norm clipped at 1`;
 }
 
-/** AdamW over `parameters` with linear warm-up and cosine decay (transformers' get_cosine_schedule_with_warmup). */
-export function adamWWithSchedule(parameters: readonly Tensor[], recipe: Recipe): { optimizer: AdamW; scheduler: SchedulerLike } {
-  const optimizer = new AdamW([...parameters], { lr: recipe.learningRate, weightDecay: recipe.weightDecay });
+/**
+ * AdamW over `parameters` (tensors, or parameter groups with their own `lr`) with linear warm-up and cosine
+ * decay (transformers' get_cosine_schedule_with_warmup), which scales every group's rate alike.
+ */
+export function adamWWithSchedule(parameters: readonly Tensor[] | readonly ParamGroup<AdamOptions>[], recipe: Recipe): { optimizer: AdamW; scheduler: SchedulerLike } {
+  const optimizer = new AdamW([...parameters] as Tensor[] | ParamGroup<AdamOptions>[], { lr: recipe.learningRate, weightDecay: recipe.weightDecay });
   const warmup = Math.round(recipe.warmupFraction * recipe.steps);
   return { optimizer, scheduler: getCosineScheduleWithWarmup(optimizer, warmup, recipe.steps) };
 }

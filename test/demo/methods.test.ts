@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { makeBatch } from '../../src/demo/batches';
 import { FINETUNE_DIGITS, splitDigits } from '../../src/demo/data';
 import { evaluate } from '../../src/demo/evaluate';
-import { demoMethods, type MethodId } from '../../src/demo/methods';
+import { demoMethods, parameterGroups, type MethodId } from '../../src/demo/methods';
 import { freshModel, trainMethod, DEMO_PRESETS } from '../../src/demo/run';
 import type { LoadedModel } from '../../src/demo/model';
 import { crossEntropy } from '../../src/nn/functional/loss';
@@ -98,6 +98,40 @@ test('a trained FRoD adapter saved in the PEFT layout reloads into a fresh base 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('parameter groups: FRoD\'s S values get sScale × the rate, λ and the head the rate; other methods one group', () => {
+  const base = tinyBase(3);
+  for (const spec of demoMethods()) {
+    const prepared = spec.prepare(freshModel(base, 0));
+    const groups = parameterGroups(prepared, 0.05, 0.1);
+    assert.equal(new Set(groups.flatMap((g) => g.params)), new Set(prepared.trainable), `${spec.id}: every trainable tensor once`);
+    assert.is(groups.flatMap((g) => g.params).length, prepared.trainable.length);
+    const names = new Map(prepared.module.namedParameters().map(([name, p]) => [p, name]));
+    if (spec.id.startsWith('frod')) {
+      assert.equal(groups.map((g) => g.lr), [0.05, 0.05 * 0.1]);
+      assert.ok(groups[1].params.every((p) => names.get(p)!.includes('.frod_lambda_s_values.')));
+      assert.ok(groups[0].params.every((p) => !names.get(p)!.includes('.frod_lambda_s_values.')));
+      assert.ok(groups[0].params.some((p) => names.get(p)!.includes('.frod_lambda_l.')));
+    } else {
+      assert.equal(groups.map((g) => g.lr), [0.05], spec.id);
+    }
+  }
+});
+
+test('a FRoD step with S at rate 0 moves λ but leaves S at zero', () => {
+  const spec = demoMethods().find((m) => m.id === 'frod')!;
+  const prepared = spec.prepare(freshModel(tinyBase(4), 0));
+  const optimizer = new AdamW(parameterGroups(prepared, 1e-2, 0), { lr: 1e-2 });
+  const before = snapshot(prepared.module);
+  optimizer.zeroGrad();
+  crossEntropy(prepared.logits(batch.pixels), batch.labels).backward();
+  optimizer.step();
+  const after = snapshot(prepared.module);
+  const moved = (part: string) => [...after].filter(([name]) => name.includes(part))
+    .some(([name, values]) => values.some((v, i) => v !== before.get(name)![i]));
+  assert.ok(moved('.frod_lambda_l.'), 'λ trains');
+  assert.not.ok(moved('.frod_lambda_s_values.'), 'S stays');
 });
 
 test.run();

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { withProgressBars } from '../progress';
 import type { CliCommand, CliContext } from '../program';
-import { chooseDevice, parseInteger, shippedModel } from './demoShared';
+import { chooseDevice, parseInteger, parsePositive, shippedModel } from './demoShared';
 
 interface DemoCliOptions {
   out: string;
@@ -23,6 +23,7 @@ interface DemoCliOptions {
   quick?: boolean;
   model?: string;
   sweepLr?: boolean;
+  sLrScale?: string;
 }
 
 async function demo(options: DemoCliOptions, context: CliContext): Promise<void> {
@@ -47,7 +48,7 @@ async function demo(options: DemoCliOptions, context: CliContext): Promise<void>
   }
   withProgressBars(progress ? io.progressStream : null, () => runDemo({
     modelPath: model.stem, modelName: model.name, out: options.out, seed, quick: options.quick === true, steps, batchSize, device,
-    progress, log: (line) => io.stdout(`${line}\n`),
+    progress, log: (line) => io.stdout(`${line}\n`), sLearningRateScale: options.sLrScale === undefined ? 1 : parsePositive('--s-lr-scale', options.sLrScale),
   }));
 }
 
@@ -67,6 +68,7 @@ const demoCommand: CliCommand = {
       .option('--device <device>', 'cpu, gpu (gpu.js) or auto (gpu only when gpu.js finds a real GPU)', 'cpu')
       .option('--quick', 'a small run for CI: fewer steps, smaller batches and test set (under a minute on 2 cores)')
       .option('--sweep-lr', 'instead of the demo: train every method at several learning rates and pick each one\'s best by validation accuracy (how the defaults were chosen)')
+      .option('--s-lr-scale <x>', 'train FRoD\'s S values at x times the learning rate of λ (the paper\'s recipes: 0.1; default 1)')
       .option('--model <path>', 'another base model: path without extension of <path>.safetensors and <path>.json')
       .addHelpText('after', '\nExamples:\n  frod demo\n  frod demo --quick --out /tmp/demo --no-progress\n')
       .action((options: DemoCliOptions) => demo(options, context));

@@ -8,6 +8,7 @@
  */
 import { registerBackend } from '../backend';
 import { gpuBackend } from './backend';
+import { useGpuJs } from './gpujs';
 import { runtime, supportedModes, type GpuMode, type GpuModeRequest, type GpuStats } from './runtime';
 
 registerBackend(gpuBackend);
@@ -22,6 +23,14 @@ export interface GpuConfig {
 
 /** Controls and introspection of the gpu device. */
 export const gpu = {
+  /**
+   * Hands gpu.js to the device, for browsers and bundlers where Node's require cannot find it:
+   * `import * as gpujs from 'gpu.js'; gpu.use(gpujs)`. gpu.js is an optional peer dependency; under Node it
+   * is found by itself once installed (`npm install gpu.js`).
+   */
+  use(gpujs: object): void {
+    useGpuJs(gpujs);
+  },
   /** The gpu.js backend kernels run on (creates the gpu.js instance on first call). */
   backend(): GpuMode {
     return runtime.mode();

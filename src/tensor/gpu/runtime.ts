@@ -7,7 +7,8 @@
  * Nothing here touches gpu.js until the first kernel runs, so importing the device never fails on a
  * machine without `gl` or a GPU.
  */
-import { CPUKernel, GPU, HeadlessGLKernel, WebAssemblyKernel, WebGL2Kernel, WebGLKernel, type IKernelRunShortcut, type Texture } from 'gpu.js';
+import type { GPU, IKernelRunShortcut, Texture } from 'gpu.js';
+import { gpuJs } from './gpujs';
 
 /** The synchronous gpu.js backends the device runs on (the tensor API is synchronous). */
 export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
@@ -112,7 +113,7 @@ class Runtime {
     if (!known.includes(mode)) {
       throw new Error(`gpu.configure: unknown mode '${String(mode)}' (expected one of ${known.join(', ')}, or 'webgpu')`);
     }
-    const next = new GPU(mode === 'gpu' ? {} : { mode }); // throws here, not later, when the mode is unavailable
+    const next = new (gpuJs().GPU)(mode === 'gpu' ? {} : { mode }); // throws here, not later, when the mode is unavailable
     this.dispose();
     this.requested = mode;
     this.instance = next;
@@ -123,7 +124,7 @@ class Runtime {
   /** The gpu.js instance, created on first use. */
   gpu(): GPU {
     if (this.instance === null) {
-      this.instance = new GPU(this.requested === 'gpu' ? {} : { mode: this.requested });
+      this.instance = new (gpuJs().GPU)(this.requested === 'gpu' ? {} : { mode: this.requested });
       this.resolvedMode = modeOf(this.instance);
     }
     return this.instance;
@@ -230,6 +231,7 @@ class Runtime {
 /** The backend a GPU instance chose (its kernel class: the GL kernels all call their mode 'gpu'). */
 function modeOf(instance: GPU): GpuMode {
   const chosen = (instance as unknown as { Kernel: unknown }).Kernel;
+  const { HeadlessGLKernel, WebGL2Kernel, WebGLKernel, WebAssemblyKernel, CPUKernel } = gpuJs();
   const classes: [unknown, GpuMode][] = [
     [HeadlessGLKernel, 'headlessgl'], [WebGL2Kernel, 'webgl2'], [WebGLKernel, 'webgl'], [WebAssemblyKernel, 'webasm'], [CPUKernel, 'cpu'],
   ];
@@ -244,6 +246,7 @@ export const runtime = new Runtime();
 /** Modes gpu.js can run here, best first (checks platform support without creating kernels). */
 export function supportedModes(): GpuMode[] {
   const modes: GpuMode[] = [];
+  const { GPU } = gpuJs();
   if (GPU.isHeadlessGLSupported) modes.push('headlessgl');
   if (GPU.isWebGL2Supported) modes.push('webgl2');
   if (GPU.isWebGLSupported) modes.push('webgl');
