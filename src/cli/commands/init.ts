@@ -78,7 +78,7 @@ function init(options: InitOptions, context: CliContext): void {
     () => initAdapterFromWeights(weights, config, { stateDict: extraTensorSource(stateDict, config), progress, adapterName: options.adapterName })));
   const files = about(options.out, () => adapterFiles(config, tensors));
   const layout = readAdapterLayout(parseSafetensors(files.safetensors, ADAPTER_MODEL_FILE), ADAPTER_MODEL_FILE);
-  writeOutputDir(options.out, { [ADAPTER_CONFIG_FILE]: files.configJson, [ADAPTER_MODEL_FILE]: files.safetensors });
+  writeOutputDir(options.out, files);
   printSummary(options, config, layout, projectionPaths(weights), base, files.safetensors.length,
     (line) => context.io.stdout(`${line}\n`));
 }

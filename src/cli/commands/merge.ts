@@ -22,7 +22,7 @@ interface MergeOptions {
   adapterName: string;
 }
 
-function merge(options: MergeOptions, context: CliContext): void {
+async function merge(options: MergeOptions, context: CliContext): Promise<void> {
   const adapter = readAdapterDir(options.adapter);
   const layout = readAdapterLayout(adapter.model, adapter.modelFile);
   checkOutputFile(options.out, [options.base, adapter.modelFile, adapter.configFile]);
@@ -40,7 +40,7 @@ function merge(options: MergeOptions, context: CliContext): void {
     safe: options.safe === true, adapterName: options.adapterName, warn,
   }));
   const bytes = replaceTensors(base, merged, options.base);
-  writeOutputFile(options.out, bytes);
+  await writeOutputFile(options.out, bytes);
   const others = merged.size - layout.modules.length;
   context.io.stdout(`frod merge: wrote ${options.out} (${formatBytes(bytes.length)}): ${layout.modules.length} adapted weights `
     + `in ${layout.categories.length} categories merged${others > 0 ? `, ${others} other tensors from the adapter` : ''}, `
