@@ -91,11 +91,22 @@ export function readConfigFile(file: string): FrodConfig {
   } catch (err) {
     asCliError(err, file);
   }
+  let config: FrodConfig;
   try {
-    return frodConfigFromJson(parseAdapterConfigText(bytes, file), file);
+    config = frodConfigFromJson(parseAdapterConfigText(bytes, file), file);
   } catch (err) {
     asCliError(err, file);
   }
+  return withTargets(config, file);
+}
+
+/**
+ * Refuses a config without `target_modules` naming its file: PEFT would take the defaults of the model's type,
+ * which a safetensors file does not record (otherwise the base file would be blamed for matching nothing).
+ */
+function withTargets(config: FrodConfig, file: string): FrodConfig {
+  if (config.targetModules !== null) return config;
+  throw new CliError(file, 'target_modules is null (PEFT would use the defaults of the model\'s type, which a safetensors file does not record); set target_modules to a list of module names or a regular expression');
 }
 
 /** The two files of an adapter directory, read and validated. */
@@ -125,7 +136,7 @@ export function readAdapterDir(dir: string): AdapterDirContents {
   const configFile = path.join(dir, ADAPTER_CONFIG_FILE);
   const modelFile = path.join(dir, ADAPTER_MODEL_FILE);
   try {
-    const read = readAdapterDirectory(dir, 'frod', frodConfigFromJson);
+    const read = readAdapterDirectory(dir, 'frod', (json, source) => withTargets(frodConfigFromJson(json, source), source));
     return { config: read.config, configFile, model: read.weights, modelFile };
   } catch (err) {
     asCliError(err, err instanceof SafetensorsError ? modelFile : configFile);

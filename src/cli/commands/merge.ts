@@ -7,7 +7,9 @@
  */
 import { Command } from 'commander';
 import { mergeWeightsWithAdapter } from '../../frod/functional';
-import { readAdapterLayout } from '../adapterLayout';
+import type { RawEntry } from '../../nn/io/format';
+import { firstNonFinite } from '../../nn/io/finite';
+import { type AdapterLayout, readAdapterLayout } from '../adapterLayout';
 import { checkOutputFile, readAdapterDir, writeOutputFile } from '../files';
 import { formatBytes } from '../format';
 import { CliError, about } from '../io';
@@ -20,6 +22,20 @@ interface MergeOptions {
   out: string;
   safe?: boolean;
   adapterName: string;
+}
+
+/**
+ * `--safe` on what is written: every replaced tensor (merged weights, modules_to_save copies, trained biases)
+ * must be finite in the base file's dtype, after rounding (a large F16 or near-maximum F32 weight can merge to
+ * a finite float64 that rounds to infinity).
+ */
+function safeCheck(options: MergeOptions, layout: AdapterLayout): (name: string, stored: RawEntry) => void {
+  const adapted = new Set(layout.modules.map((m) => `${m.path}.weight`));
+  return (name, stored) => {
+    if (firstNonFinite(stored) < 0) return;
+    const what = adapted.has(name) ? `module '${name.slice(0, -'.weight'.length)}' merges to` : `the adapter's tensor for '${name}' (a modules_to_save copy or trained bias) holds`;
+    throw new CliError(options.adapter, `--safe: ${what} NaN or infinite values when stored as ${stored.dtype} (the dtype of ${options.base}); nothing was written`);
+  };
 }
 
 async function merge(options: MergeOptions, context: CliContext): Promise<void> {
@@ -39,7 +55,7 @@ async function merge(options: MergeOptions, context: CliContext): Promise<void> 
   const merged = about(options.adapter, () => mergeWeightsWithAdapter(weights, adapterTensors, adapter.config, {
     safe: options.safe === true, adapterName: options.adapterName, warn,
   }));
-  const bytes = replaceTensors(base, merged, options.base);
+  const bytes = replaceTensors(base, merged, options.base, options.safe === true ? safeCheck(options, layout) : undefined);
   await writeOutputFile(options.out, bytes);
   const others = merged.size - layout.modules.length;
   context.io.stdout(`frod merge: wrote ${options.out} (${formatBytes(bytes.length)}): ${layout.modules.length} adapted weights `
