@@ -18,6 +18,7 @@ import {
 } from '../peft/adapterFiles';
 import { applyOwnership, ownershipOf, removeStaleTemporaries, syncDirectory, temporaryName } from '../util/atomicFile';
 import { crashPoint } from '../util/crashPoint';
+import { escapeControl } from '../util/escape';
 import { CliError, firstLine } from './io';
 import { trackTemporary } from './interrupt';
 
@@ -77,7 +78,7 @@ function asCliError(err: unknown, file: string): never {
 
 /** A SafetensorsError as `<file>: not a valid safetensors file: <problem>` (or its own reading problem). */
 function safetensorsCliError(err: SafetensorsError, file: string): CliError {
-  const prefix = `safetensors: ${file}: `;
+  const prefix = escapeControl(`safetensors: ${file}: `); // the library's messages are escaped
   const problem = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : firstLine(err);
   const aboutReading = /^(cannot read|no such file|is |permission denied|a part of the path|too many levels|ended after)/.test(problem);
   return new CliError(file, aboutReading ? problem : `not a valid safetensors file: ${problem}`);

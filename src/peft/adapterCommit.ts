@@ -327,5 +327,5 @@ export function committedFilePath(dir: string, name: string, what = 'committedFi
       if (k >= 0 && exists(fs, path.join(stage, String(k), name))) return path.join(stage, String(k), name);
     }
   }
-  return path.join(root, name);
+  return path.join(dir, name);
 }

@@ -15,6 +15,7 @@ import { formatBytes } from '../format';
 import { CliError, about } from '../io';
 import type { CliCommand, CliContext } from '../program';
 import { lazyStateDict, readBaseWeights, replaceTensors } from '../tensors';
+import { escapeControl } from '../../util/escape';
 
 interface MergeOptions {
   base: string;
@@ -58,9 +59,9 @@ async function merge(options: MergeOptions, context: CliContext): Promise<void> 
   const bytes = replaceTensors(base, merged, options.base, options.safe === true ? safeCheck(options, layout) : undefined);
   await writeOutputFile(options.out, bytes);
   const others = merged.size - layout.modules.length;
-  context.io.stdout(`frod merge: wrote ${options.out} (${formatBytes(bytes.length)}): ${layout.modules.length} adapted weights `
+  context.io.stdout(escapeControl(`frod merge: wrote ${options.out} (${formatBytes(bytes.length)}): ${layout.modules.length} adapted weights `
     + `in ${layout.categories.length} categories merged${others > 0 ? `, ${others} other tensors from the adapter` : ''}, `
-    + `${base.entries.size - merged.size} tensors copied unchanged\n`);
+    + `${base.entries.size - merged.size} tensors copied unchanged`) + '\n');
 }
 
 const mergeCommand: CliCommand = {

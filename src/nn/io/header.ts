@@ -2,6 +2,7 @@
  * Small helpers for the safetensors JSON header: the error type, dtype table, name ordering and a scanner
  * that lists the top-level keys of a (valid) JSON object in file order.
  */
+import { escapeControl } from '../../util/escape';
 
 /** Element types of the safetensors format that frod-ts reads and writes. */
 export type SafeDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -18,12 +19,15 @@ export function isSafeDType(value: unknown): value is SafeDType {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(SAFE_DTYPE_SIZES, value);
 }
 
-/** A safetensors problem; `source` names the file (or '<bytes>') it was found in. */
+/**
+ * A safetensors problem; `source` names the file (or '<bytes>') it was found in. The message is one line with
+ * control characters escaped (it quotes tensor names and metadata, which a file may fill with terminal escapes).
+ */
 export class SafetensorsError extends Error {
   readonly source: string;
 
   constructor(source: string, problem: string) {
-    super(`safetensors: ${source}: ${problem}`);
+    super(escapeControl(`safetensors: ${source}: ${problem}`));
     this.name = 'SafetensorsError';
     this.source = source;
   }
