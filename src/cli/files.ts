@@ -17,7 +17,7 @@ import {
   readAdapterDirectory, writeAdapterFiles,
 } from '../peft/adapterFiles';
 import { applyOwnership, ownershipOf, removeStaleTemporaries, syncDirectory, temporaryName } from '../util/atomicFile';
-import { crashPoint } from '../util/crashPoint';
+import { crashPoint, pausePoint } from '../util/crashPoint';
 import { escapeControl } from '../util/escape';
 import { CliError, firstLine } from './io';
 import { trackTemporary } from './interrupt';
@@ -225,6 +225,7 @@ export async function writeOutputFile(file: string, bytes: Uint8Array | string):
     for (let offset = 0; offset < data.length;) {
       const { bytesWritten } = await handle.write(data, offset, Math.min(WRITE_CHUNK_BYTES, data.length - offset));
       offset += bytesWritten;
+      pausePoint('file-chunk-written');
     }
     applyOwnership(fs, handle.fd, kept);
     await handle.sync();
