@@ -139,14 +139,14 @@ test('a header length past the limit or the file is refused from the first 8 byt
 
 // ---- item 7: huge but valid, or deeply nested --------------------------------------------------------------
 
-test('inspect prints a valid file with 150,000 tensors', async () => {
+test('inspect prints a valid file with 131,000 tensors (past the 130,000 that overflowed the stack)', async () => {
   const entries: Record<string, RawEntry> = {};
-  for (let i = 0; i < 150_000; i++) entries[`t${i}`] = { dtype: 'U8', shape: [0], bytes: new Uint8Array(0) };
+  for (let i = 0; i < 131_000; i++) entries[`t${i}`] = { dtype: 'U8', shape: [0], bytes: new Uint8Array(0) };
   const file = path.join(tempDir(), 'many.safetensors');
   fs.writeFileSync(file, serializeSafetensors(entries));
   const result = await frod(['inspect', file]);
   assert.is(result.code, 0, result.stderr);
-  assert.match(result.stdout, /150000 tensors/);
+  assert.match(result.stdout, /131000 tensors/);
 });
 
 test('200,000 levels of nesting in a header or an adapter_config.json are refused in one line naming the file', async () => {
