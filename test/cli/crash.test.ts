@@ -74,8 +74,9 @@ interface Fixture {
 let shared: Fixture | null = null;
 
 /**
- * A base model of about MEGABYTES (a large embedding, saved whole by modules_to_save, and a few small layers),
- * adapters dir/old and dir/new, and dir/merged.safetensors merged from the old one — made once, in-process.
+ * A base model of about MEGABYTES (a large embedding, which the full run saves whole through modules_to_save,
+ * and a few small layers), adapters dir/old and dir/new, and dir/merged.safetensors merged from the old one —
+ * made once, in-process.
  */
 async function fixture(): Promise<Fixture> {
   if (shared) return shared;
@@ -92,9 +93,12 @@ async function fixture(): Promise<Fixture> {
   fs.writeFileSync(base, serializeSafetensors(entries));
   const oldConfig = path.join(dir, 'old.json');
   const newConfig = path.join(dir, 'new.json');
-  fs.writeFileSync(oldConfig, JSON.stringify({ peft_type: 'FROD', target_modules: ['q'], sparse_rate: 0.1, modules_to_save: ['emb'] }));
+  // With FROD_CRASH_FULL the adapters carry a copy of the embedding (modules_to_save), so init writes as much
+  // as it reads; the short run keeps them small (its named kill points cover the write's steps all the same).
+  const saved = FULL ? { modules_to_save: ['emb'] } : {};
+  fs.writeFileSync(oldConfig, JSON.stringify({ peft_type: 'FROD', target_modules: ['q'], sparse_rate: 0.1, ...saved }));
   // init_weights false: the new adapter changes the merged weights, so old and new merged files differ.
-  fs.writeFileSync(newConfig, JSON.stringify({ peft_type: 'FROD', target_modules: ['q'], sparse_rate: 0.3, modules_to_save: ['emb'], init_weights: false }));
+  fs.writeFileSync(newConfig, JSON.stringify({ peft_type: 'FROD', target_modules: ['q'], sparse_rate: 0.3, init_weights: false, ...saved }));
   await inProcess(['init', '--base', base, '--config', oldConfig, '--out', path.join(dir, 'old')]);
   await inProcess(['init', '--base', base, '--config', newConfig, '--out', path.join(dir, 'new')]);
   const merged = path.join(dir, 'merged.safetensors');
