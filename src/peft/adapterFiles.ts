@@ -99,32 +99,40 @@ function versionOf(file: string, what: string): string | null {
   }
 }
 
-/** How often a read that raced with a writer is retried before giving up. */
-const CONSISTENT_READ_TRIES = 5;
+/** How often a read that raced with a writer is retried before giving up, and the pause between tries. */
+const CONSISTENT_READ_TRIES = 10;
+const RETRY_PAUSE_MS = 10;
+
+/** Which files a read of `dir` would take now, and the version of its config: equal keys, same adapter. */
+function readState(dir: string, what: string): { configFile: string; weightsFile: string; key: string } {
+  const configFile = committedFilePath(dir, CONFIG_NAME, what);
+  const weightsFile = committedFilePath(dir, SAFETENSORS_WEIGHTS_NAME, what);
+  return { configFile, weightsFile, key: `${configFile}\u0000${weightsFile}\u0000${versionOf(configFile, what)}` };
+}
 
 /**
  * The config and weights files of `dir` as one consistent pair: through a committed stage while a write is
- * being finished (see ./adapterCommit), and read again when a writer replaced the config meanwhile, so a
- * config is never paired with weights it was not written with.
+ * being finished (see ./adapterCommit), and read again when a writer changed the directory meanwhile (the
+ * files to read, or the config's version, differ after the read), so a config is never paired with weights
+ * it was not written with, and a read racing a writer does not fail on a file that was just moved.
  */
 function readAdapterPair<C>(dir: string, what: string, checkConfig?: (json: Record<string, unknown>, configPath: string) => C) {
   const path = nodePath(what);
   for (let attempt = 1; ; attempt++) {
-    const configFile = committedFilePath(dir, CONFIG_NAME, what);
-    const weightsFile = committedFilePath(dir, SAFETENSORS_WEIGHTS_NAME, what);
-    const before = versionOf(configFile, what);
+    const before = readState(dir, what);
     try {
-      const configJson = readAdapterConfigFile(configFile, what);
+      const configJson = readAdapterConfigFile(before.configFile, what);
       // The config is small and its errors are the likelier ones: check it before reading a large weights file.
-      const config = checkConfig ? checkConfig(configJson, configFile) : (undefined as C);
-      const weights = readWeights(dir, weightsFile, what);
-      if (before !== null && versionOf(configFile, what) === before) return { configJson, config, weights };
+      const config = checkConfig ? checkConfig(configJson, before.configFile) : (undefined as C);
+      const weights = readWeights(dir, before.weightsFile, what);
+      if (readState(dir, what).key === before.key) return { configJson, config, weights };
     } catch (err) {
-      if (attempt >= CONSISTENT_READ_TRIES || versionOf(configFile, what) === before) throw err;
+      if (attempt >= CONSISTENT_READ_TRIES || readState(dir, what).key === before.key) throw err;
     }
     if (attempt >= CONSISTENT_READ_TRIES) {
       throw aboutFile(path.join(dir, CONFIG_NAME), `kept changing while being read (${CONSISTENT_READ_TRIES} tries); is another process writing it?`);
     }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, RETRY_PAUSE_MS);
   }
 }
 

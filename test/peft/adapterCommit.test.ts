@@ -4,7 +4,7 @@
  * the complete new adapters — for frod-ts's readers at once, for the files themselves after the next write or
  * recovery — with nothing left behind.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 import {
   LOCK_NAME, committedFilePath, isAdapterWriterEntry, recoverAdapterDirectory, writeAdapterDirectories,
 } from '../../src/peft/adapterCommit';
-import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME } from '../../src/peft/adapterFiles';
+import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, readAdapterDirectory } from '../../src/peft/adapterFiles';
 import { adapterContents, labelOf } from './adapterContents';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -151,6 +151,36 @@ test('files beside the adapters are kept, and replaced adapter files keep their 
   write(dir, 'new');
   assert.is(fs.readFileSync(path.join(dir, 'README.md'), 'utf8'), 'notes');
   assert.is(fs.statSync(path.join(dir, CONFIG_NAME)).mode & 0o777, 0o640);
+});
+
+test('concurrent writers take turns and a reader meanwhile always gets a matching config and weights', async () => {
+  const dir = path.join(tempDir(), 'adapter');
+  write(dir, 'old');
+  const writers = ['a', 'b', 'c'].map((label) => new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'writeAdapterChild.ts'), dir, label, ...SUBDIRS], {
+      env: { ...process.env, FROD_TEST_REPEAT: '12' }, stdio: 'ignore',
+    });
+    child.on('close', (code) => resolve(code));
+  }));
+  let running = true;
+  const done = Promise.all(writers).then((codes) => { running = false; return codes; });
+  const seen = new Set<string>();
+  while (running) {
+    for (const subdir of SUBDIRS) {
+      const read = readAdapterDirectory(path.join(dir, subdir), 'test');
+      const label = (read.configJson as { label: string }).label;
+      const weights = new TextDecoder().decode(read.weights.entries.get('label')!.bytes.subarray(0, label.length + 1 + subdir.length));
+      assert.is(weights, `${label}/${subdir}`, 'the weights read with a config are the ones written with it');
+      seen.add(label);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  assert.equal(await done, [0, 0, 0], 'every writer succeeded');
+  const last = labelIn(dir, '', 'raw');
+  assert.ok(['a', 'b', 'c'].includes(last));
+  assert.is(labelIn(dir, 'second', 'raw'), last, 'both adapters come from the same write');
+  assert.equal(leftovers(dir), []);
+  assert.ok(seen.size >= 2, `the reader saw the adapter change (${[...seen].join(', ')})`);
 });
 
 test.run();
