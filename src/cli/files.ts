@@ -35,6 +35,9 @@ function describeFsError(err: unknown, expected: 'file' | 'directory'): string {
     case 'EISDIR': return 'is a directory, expected a file';
     case 'ENOTDIR': return expected === 'file' ? 'a part of the path is not a directory' : 'is not a directory';
     case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EDQUOT': return 'disk quota exceeded';
+    case 'EROFS': return 'read-only file system';
     default: return firstLine(err);
   }
 }
