@@ -53,7 +53,7 @@ export interface AdapterWrite {
 
 /** True for the hidden entries this writer keeps in an adapter directory (a lock, a staging directory). */
 export function isAdapterWriterEntry(name: string): boolean {
-  return name === LOCK_NAME || name.startsWith(STAGE_PREFIX);
+  return name.startsWith(LOCK_NAME) || name.startsWith(STAGE_PREFIX);
 }
 
 interface Io {
@@ -102,6 +102,24 @@ function lockOwner(fs: typeof FsModule, lock: string): { pid: number | null; age
   }
 }
 
+/**
+ * Removes a lock left by dead process `pid`. It is first renamed aside, so that of two processes breaking it
+ * only one succeeds; if what was renamed turns out to be a live process's new lock, it is put back.
+ */
+function breakStaleLock(fs: typeof FsModule, lock: string, pid: number | null): void {
+  const aside = `${lock}.stale-${currentPid()}-${Math.random().toString(36).slice(2, 10)}`;
+  try {
+    fs.renameSync(lock, aside);
+  } catch {
+    return; // another process broke or released it first
+  }
+  const taken = lockOwner(fs, aside);
+  if (taken !== null && taken.pid !== pid && taken.pid !== null && isProcessAlive(taken.pid)) {
+    try { fs.linkSync(aside, lock); } catch { /* a third process holds the lock now */ }
+  }
+  fs.rmSync(aside, { force: true });
+}
+
 /** Runs `fn` holding DIR/.frod-lock; a lock left by a dead process is broken. */
 function withLock<T>({ fs, path }: Io, dir: string, fn: () => T): T {
   const lock = path.join(dir, LOCK_NAME);
@@ -117,7 +135,7 @@ function withLock<T>({ fs, path }: Io, dir: string, fn: () => T): T {
     const owner = lockOwner(fs, lock);
     const stale = owner !== null && (owner.pid === null ? owner.ageMs > 5_000 : !isProcessAlive(owner.pid));
     if (stale) {
-      fs.rmSync(lock, { force: true });
+      breakStaleLock(fs, lock, owner.pid);
       continue;
     }
     if (Date.now() > deadline) {
@@ -210,6 +228,8 @@ function recoverStages(io: Io, dir: string): number {
   const { fs, path } = io;
   let handled = 0;
   for (const name of fs.readdirSync(dir).sort()) {
+    const brokenLock = /^\.frod-lock\.stale-(\d+)-/.exec(name);
+    if (brokenLock && !isProcessAlive(Number(brokenLock[1]))) fs.rmSync(path.join(dir, name), { force: true });
     const pid = stagePid(name);
     if (pid === null) continue;
     const stage = path.join(dir, name);

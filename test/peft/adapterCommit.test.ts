@@ -112,12 +112,14 @@ test('a lock left by a dead process is broken; a live writer\'s stage is left al
   const dir = path.join(tempDir(), 'adapter');
   write(dir, 'old');
   fs.writeFileSync(path.join(dir, LOCK_NAME), '999999999\n');
+  fs.writeFileSync(path.join(dir, `${LOCK_NAME}.stale-999999999-x`), '1\n'); // a lock being broken when its breaker died
   const live = path.join(dir, `.frod-stage-${process.pid}-live`);
   fs.mkdirSync(live);
   write(dir, 'new');
   assert.is(labelIn(dir, '', 'raw'), 'new');
   assert.ok(fs.existsSync(live), 'an uncommitted stage of a running process is not deleted');
   assert.not.ok(fs.existsSync(path.join(dir, LOCK_NAME)));
+  assert.equal(fs.readdirSync(dir).filter((name) => name.startsWith('.frod-lock')), []);
 });
 
 test('the old CLI writer\'s leftovers beside DIR are restored or removed (.DIR.frod-old-*, .DIR.frod-tmp-*)', () => {
