@@ -1,16 +1,26 @@
 /**
- * The CLI's file handling (Node only): reading inputs with one-line errors that name the file, and writing
- * outputs so that a failure never leaves anything behind — a file goes through a temporary sibling and a
- * rename; a directory is built as a temporary sibling directory and renamed into place.
+ * The CLI's file handling (Node only): reading inputs with one-line errors that name the file (and with bounds:
+ * no device, pipe or oversized header is read without limit), and writing outputs so that a failure never
+ * leaves anything behind — a file goes through a temporary sibling and a rename (deleted on Ctrl-C, and by a
+ * later run after a kill); an adapter directory through the library's transactional writer
+ * (src/peft/adapterCommit.ts), so DIR holds the complete old or the complete new adapter at every moment.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { frodConfigFromJson } from '../frod/checkpoint';
 import type { FrodConfig } from '../frod/config';
 import { SafetensorsError, parseSafetensors, type ParsedSafetensors } from '../nn/io/format';
-import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseAdapterConfigText, readAdapterDirectory } from '../peft/adapterFiles';
-import { writeFileAtomic } from '../util/node';
+import { readSafetensorsFileBytes } from '../nn/io/readFile';
+import { isAdapterWriterEntry } from '../peft/adapterCommit';
+import {
+  type AdapterFileContents, CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseAdapterConfigText, readAdapterConfigBytes,
+  readAdapterDirectory, writeAdapterFiles,
+} from '../peft/adapterFiles';
+import { applyOwnership, ownershipOf, removeStaleTemporaries, syncDirectory, temporaryName } from '../util/atomicFile';
+import { crashPoint, pausePoint } from '../util/crashPoint';
+import { escapeControl } from '../util/escape';
 import { CliError, firstLine } from './io';
+import { trackTemporary } from './interrupt';
 
 /** File names of an adapter directory in the PEFT layout. */
 export const ADAPTER_CONFIG_FILE = CONFIG_NAME;
@@ -25,19 +35,23 @@ function describeFsError(err: unknown, expected: 'file' | 'directory'): string {
     case 'EISDIR': return 'is a directory, expected a file';
     case 'ENOTDIR': return expected === 'file' ? 'a part of the path is not a directory' : 'is not a directory';
     case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EDQUOT': return 'disk quota exceeded';
+    case 'EROFS': return 'read-only file system';
     default: return firstLine(err);
   }
 }
 
-/** The whole content of a file, or a CliError naming it. */
+/**
+ * The whole content of a safetensors input file, or a CliError naming it: only a regular file whose 8-byte
+ * header length fits the limit and the file is read (a device such as /dev/zero, a pipe or an absurd length
+ * is refused after at most 8 bytes).
+ */
 export function readInputFile(file: string): Uint8Array {
   try {
-    const stat = fs.statSync(file);
-    if (stat.isDirectory()) throw new CliError(file, 'is a directory, expected a file');
-    const bytes = fs.readFileSync(file);
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return readSafetensorsFileBytes(file, 'frod');
   } catch (err) {
-    if (err instanceof CliError) throw err;
+    if (err instanceof SafetensorsError) throw safetensorsCliError(err, file);
     throw new CliError(file, describeFsError(err, 'file'));
   }
 }
@@ -52,7 +66,7 @@ export function parseSafetensorsFile(file: string, bytes: Uint8Array): ParsedSaf
   }
 }
 
-/** Reads and validates a safetensors file. */
+/** Reads and validates a safetensors file (see {@link readInputFile} for what is refused before reading). */
 export function readSafetensorsFile(file: string): ParsedSafetensors {
   return parseSafetensorsFile(file, readInputFile(file));
 }
@@ -67,19 +81,36 @@ function asCliError(err: unknown, file: string): never {
 
 /** A SafetensorsError as `<file>: not a valid safetensors file: <problem>` (or its own reading problem). */
 function safetensorsCliError(err: SafetensorsError, file: string): CliError {
-  const prefix = `safetensors: ${file}: `;
+  const prefix = escapeControl(`safetensors: ${file}: `); // the library's messages are escaped
   const problem = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : firstLine(err);
-  return new CliError(file, problem.startsWith('cannot read') || problem.startsWith('no such file') ? problem : `not a valid safetensors file: ${problem}`);
+  const aboutReading = /^(cannot read|no such file|is |permission denied|a part of the path|too many levels|ended after)/.test(problem);
+  return new CliError(file, aboutReading ? problem : `not a valid safetensors file: ${problem}`);
 }
 
 /** Reads and validates an adapter_config.json file (the same reader as the library; errors name the file and field). */
 export function readConfigFile(file: string): FrodConfig {
-  const bytes = readInputFile(file);
+  let bytes: Uint8Array;
   try {
-    return frodConfigFromJson(parseAdapterConfigText(bytes, file), file);
+    bytes = readAdapterConfigBytes(file, 'frod');
   } catch (err) {
     asCliError(err, file);
   }
+  let config: FrodConfig;
+  try {
+    config = frodConfigFromJson(parseAdapterConfigText(bytes, file), file);
+  } catch (err) {
+    asCliError(err, file);
+  }
+  return withTargets(config, file);
+}
+
+/**
+ * Refuses a config without `target_modules` naming its file: PEFT would take the defaults of the model's type,
+ * which a safetensors file does not record (otherwise the base file would be blamed for matching nothing).
+ */
+function withTargets(config: FrodConfig, file: string): FrodConfig {
+  if (config.targetModules !== null) return config;
+  throw new CliError(file, 'target_modules is null (PEFT would use the defaults of the model\'s type, which a safetensors file does not record); set target_modules to a list of module names or a regular expression');
 }
 
 /** The two files of an adapter directory, read and validated. */
@@ -109,7 +140,7 @@ export function readAdapterDir(dir: string): AdapterDirContents {
   const configFile = path.join(dir, ADAPTER_CONFIG_FILE);
   const modelFile = path.join(dir, ADAPTER_MODEL_FILE);
   try {
-    const read = readAdapterDirectory(dir, 'frod', frodConfigFromJson);
+    const read = readAdapterDirectory(dir, 'frod', (json, source) => withTargets(frodConfigFromJson(json, source), source));
     return { config: read.config, configFile, model: read.weights, modelFile };
   } catch (err) {
     asCliError(err, err instanceof SafetensorsError ? modelFile : configFile);
@@ -179,56 +210,62 @@ export function checkOutputDir(dir: string): void {
   } catch (err) {
     throw new CliError(dir, describeFsError(err, 'directory'));
   }
-  const others = names.filter((name) => !ADAPTER_FILES.has(name)).sort();
+  const others = names.filter((name) => !ADAPTER_FILES.has(name) && !isAdapterWriterEntry(name)).sort();
   if (others.length > 0) {
     const listed = others.slice(0, 3).join(', ') + (others.length > 3 ? `, … (${others.length} entries)` : '');
     throw new CliError(dir, `already exists and holds other files (${listed}); choose a new or empty directory`);
   }
 }
 
-/** A name for a temporary sibling of `target` (same directory, so renames stay on one file system). */
-function temporarySibling(target: string, kind: string): string {
-  const resolved = path.resolve(target);
-  const stamp = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  return path.join(path.dirname(resolved), `.${path.basename(resolved)}.frod-${kind}-${stamp}`);
-}
+/** Chunks of an output file between which a Ctrl-C can be handled. */
+const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
 
-/** Writes bytes to `file` atomically (temporary file, then rename); a failure is a CliError naming it. */
-export function writeOutputFile(file: string, bytes: Uint8Array | string): void {
+/**
+ * Writes bytes to `file` atomically: a hidden temporary sibling `.<name>.frod-tmp-<pid>-<id>` (deleted if the
+ * run is interrupted by SIGINT/SIGTERM/SIGHUP; one a killed run left is deleted by the next write of `file`),
+ * flushed, given the mode and owner of the file it replaces, then renamed over `file`. A failure is a CliError
+ * naming `file` and leaves the old content.
+ */
+export async function writeOutputFile(file: string, bytes: Uint8Array | string): Promise<void> {
+  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+  removeStaleTemporaries(file, 'frod', ['tmp']);
+  const tmp = path.join(path.dirname(file), temporaryName(path.basename(file)));
+  const untrack = trackTemporary(tmp);
+  let handle: fs.promises.FileHandle | null = null;
   try {
-    writeFileAtomic(file, bytes, 'frod');
+    const kept = ownershipOf(fs, file);
+    handle = await fs.promises.open(tmp, 'wx', kept ? 0o600 : 0o666);
+    for (let offset = 0; offset < data.length;) {
+      const { bytesWritten } = await handle.write(data, offset, Math.min(WRITE_CHUNK_BYTES, data.length - offset));
+      offset += bytesWritten;
+      pausePoint('file-chunk-written');
+    }
+    applyOwnership(fs, handle.fd, kept);
+    await handle.sync();
+    await handle.close();
+    handle = null;
+    crashPoint('file-written');
+    fs.renameSync(tmp, file);
   } catch (err) {
+    if (handle !== null) await handle.close().catch(() => undefined);
+    fs.rmSync(tmp, { force: true });
     throw new CliError(file, `cannot write the file (${describeFsError(err, 'file')})`);
+  } finally {
+    untrack();
   }
+  syncDirectory(fs, path.dirname(path.resolve(file)));
 }
 
 /**
- * Creates (or replaces, see {@link checkOutputDir}) directory `dir` holding exactly `files`, all or nothing:
- * the files are written into a temporary sibling directory that is then renamed to `dir`. A directory that
- * was already there is first moved aside and deleted only after the new one is in place (and moved back if
- * that fails). Missing parent directories are created, and removed again if the writing fails.
+ * Creates (or replaces, see {@link checkOutputDir}) the adapter directory `dir` with the library's writer: at
+ * every moment `dir` holds the complete old or the complete new adapter, and what a killed run left there is
+ * finished or removed first. A failure is a CliError naming `dir`.
  */
-export function writeOutputDir(dir: string, files: Readonly<Record<string, Uint8Array | string>>): void {
-  const staging = temporarySibling(dir, 'tmp');
-  const aside = temporarySibling(dir, 'old');
-  let movedAside = false;
-  let createdParent: string | undefined;
+export function writeOutputDir(dir: string, files: AdapterFileContents): void {
   try {
-    createdParent = fs.mkdirSync(path.dirname(staging), { recursive: true });
-    fs.mkdirSync(staging);
-    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(staging, name), content);
-    if (fs.existsSync(dir)) {
-      fs.renameSync(dir, aside);
-      movedAside = true;
-    }
-    fs.renameSync(staging, dir);
+    writeAdapterFiles(dir, files, 'frod');
   } catch (err) {
-    if (movedAside && !fs.existsSync(dir)) {
-      try { fs.renameSync(aside, dir); movedAside = false; } catch { /* left at `aside`; reported below */ }
-    }
-    fs.rmSync(createdParent ?? staging, { recursive: true, force: true });
-    const kept = movedAside ? ` (the previous directory is kept at ${aside})` : '';
-    throw new CliError(dir, `cannot write the adapter directory (${describeFsError(err, 'directory')})${kept}`);
+    const line = firstLine(err);
+    throw new CliError(dir, line.startsWith(`${dir}: `) ? line.slice(dir.length + 2) : line);
   }
-  if (movedAside) fs.rmSync(aside, { recursive: true, force: true });
 }

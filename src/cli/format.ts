@@ -28,7 +28,8 @@ export function trainableLine(trainable: number, all: number): string {
  * columns listed in `rightAligned`) are right-aligned. Returns the lines, each ending without spaces.
  */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string[] {
-  const widths = header.map((title, col) => Math.max(title.length, ...rows.map((row) => (row[col] ?? '').length)));
+  // A loop, not Math.max(...cells): spreading 130,000 rows as arguments overflows the call stack.
+  const widths = header.map((title, col) => rows.reduce((width, row) => Math.max(width, (row[col] ?? '').length), title.length));
   const render = (cells: readonly string[]) => cells
     .map((cell, col) => (rightAligned.includes(col) ? cell.padStart(widths[col]) : cell.padEnd(widths[col])))
     .join('  ')

@@ -8,6 +8,8 @@
  */
 import { Command } from 'commander';
 import packageJson from '../../package.json';
+import { setWarningHandler } from '../peft/warnings';
+import { escapeControl } from '../util/escape';
 import { EXIT_FAILURE, EXIT_USAGE, firstLine, processIO, type CliIO } from './io';
 
 /** What a command gets when it is built. */
@@ -30,7 +32,15 @@ export const VERSION: string = (packageJson as { version: string }).version;
 
 /** Joins a multi-line message (commander adds "(Did you mean …?)" on a second line) into one line. */
 function oneLine(text: string): string {
-  return text.replace(/^error: /, '').split('\n').map((part) => part.trim()).filter(Boolean).join(' ');
+  return escapeControl(text.replace(/^error: /, '').split('\n').map((part) => part.trim()).filter(Boolean).join(' '));
+}
+
+/**
+ * `io` with every line written to stderr escaped (see src/util/escape.ts): messages quote file names, tensor
+ * names and config values, which must not be able to drive the terminal.
+ */
+function escapedStderr(io: CliIO): CliIO {
+  return { ...io, stderr: (text) => io.stderr(text.split('\n').map(escapeControl).join('\n')) };
 }
 
 /**
@@ -52,7 +62,7 @@ function configure(command: Command, io: CliIO, label: string, note: (message: s
 /** Writes the one-line report of an error thrown by a command's action. */
 function reportFailure(err: unknown, command: string, io: CliIO): number {
   const label = command === '' ? 'frod' : `frod ${command}`;
-  io.stderr(`${label}: ${firstLine(err)}\n`);
+  io.stderr(`${label}: ${escapeControl(firstLine(err))}\n`);
   if (io.env.FROD_DEBUG === '1' && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
   // Duck-typed rather than `instanceof CliError`: command modules are loaded with import(), which a
   // CommonJS test runner may resolve to a second copy of ./io.
@@ -82,7 +92,8 @@ function commanderStatus(err: CommanderExit): number {
  * Runs `frod` with `argv` (the arguments after the program name) and returns the exit status.
  * Output goes to `io`; the commands are loaded from `commands`.
  */
-export async function runCli(argv: readonly string[], commands: readonly CommandLoader[], io: CliIO = processIO()): Promise<number> {
+export async function runCli(argv: readonly string[], commands: readonly CommandLoader[], processIo: CliIO = processIO()): Promise<number> {
+  const io = escapedStderr(processIo);
   const loadFailures: string[] = [];
   const explainUnknown = (message: string) => (loadFailures.length > 0 && message.startsWith('unknown command')
     ? `${message} (a command module failed to load: ${loadFailures[0]})` : message);
@@ -115,11 +126,15 @@ export async function runCli(argv: readonly string[], commands: readonly Command
     for (let at: Command | null = action; at?.parent; at = at.parent) names.unshift(at.name());
     running = names.join(' ');
   });
+  // Library warnings (PEFT's warnings.warn) become `frod <command>: warning: …` lines on stderr.
+  const previous = setWarningHandler((message) => io.stderr(`frod${running ? ` ${running}` : ''}: warning: ${firstLine(message)}\n`));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (err) {
     if (isCommanderExit(err)) return commanderStatus(err);
     return reportFailure(err, running, io);
+  } finally {
+    setWarningHandler(previous);
   }
 }

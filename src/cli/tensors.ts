@@ -89,10 +89,12 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /**
  * The bytes of `base` with some tensors replaced: each replacement must name a tensor of `base` and have its
  * shape, and is stored in that tensor's dtype of the file (F32 stays F32, F16 stays F16; floats round to
- * nearest even). Every other tensor keeps its exact bytes, and the metadata is kept.
+ * nearest even). Every other tensor keeps its exact bytes, and the metadata is kept. `check` sees each
+ * replacement as it will be stored (e.g. to refuse values that became infinite in the file's dtype).
  */
 export function replaceTensors(
   base: ParsedSafetensors, replacements: ReadonlyMap<string, Tensor>, file: string,
+  check?: (name: string, stored: RawEntry) => void,
 ): Uint8Array {
   for (const name of replacements.keys()) {
     if (!base.entries.has(name)) throw new CliError(file, `has no tensor '${name}' for the adapter to replace`);
@@ -107,7 +109,9 @@ export function replaceTensors(
     if (!sameShape(replacement.shape, entry.shape)) {
       throw new CliError(file, `tensor '${name}' has shape ${shapeText(entry.shape)} but the merged tensor has shape ${shapeText(replacement.shape)}`);
     }
-    entries.set(name, encodeEntry(replacement.contiguous().data(), entry.shape, entry.dtype, name));
+    const stored = encodeEntry(replacement.contiguous().data(), entry.shape, entry.dtype, name);
+    check?.(name, stored);
+    entries.set(name, stored);
   }
   return serializeSafetensors(entries, base.metadata);
 }

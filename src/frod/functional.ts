@@ -18,7 +18,7 @@ import { lambdaKey, parseAdapterKey, projectionKey, sValuesKey } from './keys';
 import { isModuleToSave, noTargetsMessage, selectTargets } from '../peft/targets';
 import { trainableDType } from '../peft/autocast';
 import { warn as peftWarn } from '../peft/warnings';
-import { type BaseWeight, type BaseWeights, adapterDType, matrixToWeight, weightMatrix, weightShape } from './weights';
+import { type BaseWeight, type BaseWeights, adapterDType, decomposableWeightMatrix, matrixToWeight, weightShape } from './weights';
 
 export type { BaseWeight, BaseWeights } from './weights';
 
@@ -61,7 +61,7 @@ export function weightsFromStateDict(stateDict: Readonly<Record<string, Tensor>>
 
 /** The float64 (out, in) matrices of the given weights. */
 function weightMatrices(weights: BaseWeights): Map<string, Mat> {
-  return new Map([...weights].map(([path, base]) => [path, weightMatrix(base, path)]));
+  return new Map([...weights].map(([path, base]) => [path, decomposableWeightMatrix(base, path)]));
 }
 
 /**
@@ -235,7 +235,7 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
   for (const path of paths) {
     if (!weights.has(path)) throw new Error(`FRoD: the adapter adapts module '${path}' but the base model has no 2-D weight '${path}.weight'`);
   }
-  const mats = new Map(paths.map((p) => [p, weightMatrix(weights.get(p) as BaseWeight, p)]));
+  const mats = new Map(paths.map((p) => [p, decomposableWeightMatrix(weights.get(p) as BaseWeight, p)]));
   // A V regenerated for a save_projection-false adapter is rounded as the base weights' V would be.
   const dtype = adapterDType(paths.map((p) => (weights.get(p) as BaseWeight).weight));
   const warn = options.warn ?? peftWarn;
@@ -251,9 +251,11 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
       checkLayerVectors(path, state, lambda, sValues);
       const { u } = decomposeWeight(state.basis(), mats.get(path) as Mat);
       const merged = adaptedWeight(u, state.v, lambda.data(), state.pattern, sValues.data());
-      if (options.safe) checkFinite(merged.data, options.adapterName ?? 'default', path);
       const base = weights.get(path) as BaseWeight;
-      out.set(`${path}.weight`, matrixToWeight(merged, base.weight.dtype, base.fanInFanOut));
+      const weight = matrixToWeight(merged, base.weight.dtype, base.fanInFanOut);
+      // Checked as stored: a float64 value past the float32 maximum is finite until it is rounded.
+      if (options.safe) checkFinite(weight.data(), options.adapterName ?? 'default', path);
+      out.set(`${path}.weight`, weight);
     }
   }
   const adapted = new Set(paths);
@@ -262,12 +264,23 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
     if (out.has(target)) {
       throw new Error(`FRoD: the adapter holds both the FRoD tensors of module '${target.slice(0, -'.weight'.length)}' and a plain '${MODEL_PREFIX}${name}', which would replace its merged weight; an adapter file has one or the other`);
     }
+    if (options.safe) checkFiniteTensor(value, options.adapterName ?? 'default', `${MODEL_PREFIX}${name}`);
     out.set(target, value);
   }
   return out;
 }
 
-/** The safe-merge check: every merged value must be finite. */
+/** The safe-merge check of a tensor the adapter carries as is (a modules_to_save copy, a trained bias). */
+function checkFiniteTensor(value: Tensor, adapterName: string, key: string): void {
+  const values = value.data();
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new Error(`FRoD: safe merge of adapter '${adapterName}': its tensor '${key}' (a modules_to_save copy or trained bias) holds NaN or infinite values; the adapter seems to be broken, nothing was merged`);
+    }
+  }
+}
+
+/** The safe-merge check: every merged value, as stored, must be finite. */
 export function checkFinite(values: ArrayLike<number>, adapterName: string, path: string): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {

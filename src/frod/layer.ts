@@ -26,7 +26,7 @@ import type { FrodConfig } from './config';
 import { adaptedWeight, decomposeWeight } from './decompose';
 import { checkFinite, initialLayerValues } from './functional';
 import { trainableDType } from '../peft/autocast';
-import { matrixToWeight, toFloat64, weightMatrix } from './weights';
+import { decomposableWeightMatrix, matrixToWeight, roundToDType, toFloat64, weightMatrix } from './weights';
 
 /** The base layers FRoD adapts. */
 export type FrodBaseLayer = AdaptableLayer;
@@ -73,7 +73,7 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
 
   /** The base weight in the (out, in) orientation, float64 (read wherever it is: no need to move it). */
   private baseMatrix(): Mat {
-    return weightMatrix({ weight: this.baseLayer.weight, fanInFanOut: this.fanInFanOut }, this.modulePath);
+    return decomposableWeightMatrix({ weight: this.baseLayer.weight, fanInFanOut: this.fanInFanOut }, this.modulePath);
   }
 
   /**
@@ -264,7 +264,8 @@ export class FrodLinear extends AdapterLayer<AdapterEntry> {
     for (const name of names) {
       const adapted = this.adaptedMatrix(name);
       for (let i = 0; i < current.data.length; i++) current.data[i] += adapted.data[i] - original.data[i];
-      if (options.safeMerge) checkFinite(current.data, name, this.modulePath);
+      // Checked as stored: in a float32 weight a float64 sum past the float32 maximum becomes infinite.
+      if (options.safeMerge) checkFinite(roundToDType(current.data, weight.dtype), name, this.modulePath);
     }
     this.originalWeight ??= this.keptCopy(weight);
     this.ensureBaseWeight();

@@ -26,7 +26,7 @@ import { NOT_PORTABLE, checkLayerVectors, regeneratesProjections } from './funct
 import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
 import { FrodLinear } from './layer';
 import { samplePattern } from './pattern';
-import { adapterDType, weightMatrix } from './weights';
+import { adapterDType, decomposableWeightMatrix } from './weights';
 
 /** FRoD's per-module keys: λ and the S values. */
 const FROD_KEYS: AdapterKeys = {
@@ -78,7 +78,7 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     const resolved = resolveTargets(this.model, targets, 'FRoD', FrodLinear);
     const kinds = [...resolved.values()];
     const kept = forcedFanInFanOut(config, kinds);
-    const mats = new Map([...resolved].map(([path, t]) => [path, weightMatrix({ weight: t.base.weight, fanInFanOut: t.conv1d }, path)]));
+    const mats = new Map([...resolved].map(([path, t]) => [path, decomposableWeightMatrix({ weight: t.base.weight, fanInFanOut: t.conv1d }, path)]));
     const dtype = adapterDType(kinds.map((k) => k.base.weight));
     if (checkpoint) checkCheckpointCoversTargets(checkpoint, targets, 'FRoD', FROD_KEYS);
     if (checkpoint && regeneratesProjections(targets, checkpoint, kept)) warn(`FRoD adapter '${name}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);

@@ -40,6 +40,43 @@ export function weightMatrix(base: BaseWeight, path: string): Mat {
   return out;
 }
 
+/**
+ * The largest `in_features` FRoD accepts: the category's projection V and the matrices of its decomposition
+ * are (in, in), and frod-ts keeps each matrix in one typed array of fewer than 2^31 values.
+ */
+export const MAX_IN_FEATURES = 46_340;
+
+/**
+ * The largest weight magnitude FRoD accepts per dtype: the square root of the dtype's maximum (2^64 ≈ 1.8e19
+ * for float32, 2^512 for float64). FRoD's factors grow with the weight (V = RᵀE carries its scale, λ its
+ * singular values) and the forward multiplies them by the input, so past this they overflow to infinity where
+ * the base layer's own products may not. Trained models stay many orders of magnitude below.
+ */
+export function maxWeightMagnitude(dtype: DType): number {
+  return dtype === 'float64' ? 2 ** 512 : 2 ** 64;
+}
+
+/**
+ * The weight as a float64 `(out, in)` matrix, checked to be one FRoD can decompose: every value finite and
+ * within {@link maxWeightMagnitude}, `in` at most {@link MAX_IN_FEATURES}. Errors name the module.
+ */
+export function decomposableWeightMatrix(base: BaseWeight, path: string): Mat {
+  const { inFeatures } = weightShape(base, path);
+  if (inFeatures > MAX_IN_FEATURES) {
+    throw new Error(`FRoD: module '${path}' has in_features ${inFeatures}; its projection V would be (${inFeatures}, ${inFeatures}), more values than frod-ts holds in one matrix (in_features up to ${MAX_IN_FEATURES})`);
+  }
+  const m = weightMatrix(base, path);
+  const limit = maxWeightMagnitude(base.weight.dtype);
+  for (let i = 0; i < m.data.length; i++) {
+    const value = m.data[i];
+    if (Number.isFinite(value) && Math.abs(value) <= limit) continue;
+    const where = `row ${Math.floor(i / m.cols)}, column ${i % m.cols} of its (out, in) weight`;
+    if (!Number.isFinite(value)) throw new Error(`FRoD: module '${path}': the weight holds ${value} (${where}); FRoD needs finite weights`);
+    throw new Error(`FRoD: module '${path}': the weight holds ${value.toExponential(2)} (${where}); FRoD needs |w| ≤ ${limit.toExponential(2)} for ${base.weight.dtype} weights, beyond which its factors overflow (scale the weights down or store them as float64)`);
+  }
+  return m;
+}
+
 /** A float64 `(out, in)` matrix as a tensor of `dtype`, transposed to `(in, out)` when `fanInFanOut`. */
 export function matrixToWeight(m: Mat, dtype: DType, fanInFanOut: boolean): Tensor {
   if (!fanInFanOut) return tensor(m.data, { dtype, shape: [m.rows, m.cols] });

@@ -128,7 +128,7 @@ export class LoraConfig extends PeftConfig {
 
 /** PEFT's get_pattern_key: the first key whose regex matches the end of `path` at a part boundary. */
 function patternValue(pattern: Readonly<Record<string, number>>, path: string): number | undefined {
-  const key = Object.keys(pattern).find((k) => compileFullMatch(`(.*\\.)?(${k})`, 'LoraConfig.rankPattern').test(path));
+  const key = Object.keys(pattern).find((k) => compileFullMatch(`(.*\\.)?(${k})`, 'LoraConfig.rank_pattern').fullMatch(path));
   return key === undefined ? undefined : pattern[key];
 }
 

@@ -14,6 +14,7 @@ export { type LoadAdapterOptions, PeftModel } from './peftModel';
 export {
   CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, type AdapterDirectory, parseAdapterConfigText, readAdapterConfigFile, readAdapterDirectory,
 } from './adapterFiles';
+export { type AdapterFileContents, type AdapterWrite, recoverAdapterDirectory, writeAdapterDirectories } from './adapterCommit';
 export { ModulesToSaveWrapper } from './modulesToSave';
 export { BufferDict, ModuleMap, ParameterDict } from './dicts';
 export { cloneModule } from './clone';

@@ -8,8 +8,8 @@
 import { type SafetensorsValue, decodeSafetensors, safetensorsBytes } from '../nn/io';
 import { Module } from '../nn/module';
 import type { Device, DType, Tensor } from '../tensor';
-import { nodePath } from '../util/node';
-import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, type AdapterFileContents, readAdapterDirectory, writeAdapterFiles } from './adapterFiles';
+import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, type AdapterFileContents, readAdapterDirectory } from './adapterFiles';
+import { writeAdapterDirectories } from './adapterCommit';
 import type { PeftConfig } from './config';
 import { type TunerType, registerTunerType, tunerTypeFor } from './registry';
 import type { BaseTuner } from './tuner';
@@ -182,17 +182,16 @@ export class PeftModel<C extends PeftConfig = PeftConfig, M extends Module = Mod
   }
 
   /**
-   * Saves adapters (default: all): "default" into `dir`, others into `dir/<name>`. Every adapter's files are
-   * built before anything is written; each file is written atomically.
+   * Saves adapters (default: all): "default" into `dir`, others into `dir/<name>`, all or nothing: names are
+   * checked and every adapter's files built before anything is written, and the files are written as one
+   * transaction, so whatever moment the process dies `dir` holds the complete old or the complete new
+   * adapters (see src/peft/adapterCommit.ts). Other files in `dir` are left alone.
    */
   savePretrained(dir: string, options: { adapterNames?: readonly string[] } = {}): void {
-    const path = nodePath('savePretrained');
     const names = options.adapterNames ?? [...this.peftConfig.keys()];
     for (const name of names) checkAdapterName(name);
-    const files = names.map((name) => [name, this.adapterFiles(name)] as const);
-    for (const [name, contents] of files) {
-      writeAdapterFiles(name === 'default' ? dir : path.join(dir, name), contents, 'savePretrained');
-    }
+    const writes = names.map((name) => ({ subdir: name === 'default' ? '' : name, files: this.adapterFiles(name) }));
+    writeAdapterDirectories(dir, writes, 'savePretrained');
   }
 
   /**

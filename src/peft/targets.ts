@@ -9,85 +9,9 @@
  * and reports a configuration that selects nothing with {@link noTargetsMessage}.
  */
 
-/**
- * Translates the few Python `re` spellings that JavaScript writes differently: `(?P<name>…)` → `(?<name>…)`,
- * `(?P=name)` → `\k<name>`, `\A` → `^`, `\Z` → `$`, and leading global flags `(?i)`, `(?m)`, `(?s)` →
- * RegExp flags. Escaped characters and character classes are copied untouched.
- */
-function translatePythonRegex(source: string): { body: string; flags: string } {
-  let flags = '';
-  let rest = source;
-  const leading = /^\(\?([a-zA-Z]+)\)/.exec(rest);
-  if (leading) {
-    for (const flag of leading[1]) {
-      if (flag !== 'i' && flag !== 'm' && flag !== 's') throw new Error(`inline flag (?${flag}) is not supported`);
-      if (!flags.includes(flag)) flags += flag;
-    }
-    rest = rest.slice(leading[0].length);
-  }
-  let body = '';
-  let inClass = false;
-  for (let i = 0; i < rest.length; i++) {
-    const ch = rest[i];
-    if (ch === '\\' && i + 1 < rest.length) {
-      const next = rest[i + 1];
-      if (!inClass && next === 'A') body += '^';
-      else if (!inClass && next === 'Z') body += '$';
-      else body += ch + next;
-      i++;
-    } else if (inClass) {
-      if (ch === ']') inClass = false;
-      body += ch;
-    } else if (ch === '[') {
-      inClass = true;
-      body += ch;
-      if (rest[i + 1] === '^') body += rest[++i];
-      if (rest[i + 1] === ']') { body += '\\]'; i++; } // Python reads a leading ']' as a literal; JS needs '\]'
-    } else if (rest.startsWith('(?P<', i)) {
-      body += '(?<';
-      i += 3;
-    } else if (rest.startsWith('(?P=', i)) {
-      const close = rest.indexOf(')', i);
-      if (close < 0) throw new Error('missing ) after (?P=');
-      body += `\\k<${rest.slice(i + 4, close)}>`;
-      i = close;
-    } else {
-      body += ch;
-    }
-  }
-  return { body, flags };
-}
+import { compileFullMatch, compileLayerRegex } from './pythonRegex';
 
-/**
- * Compiles a Python regular expression (as written in adapter_config.json) into a RegExp that must match a
- * whole string, like Python's `re.fullmatch`. Throws a one-line error naming `what` for an invalid pattern.
- */
-export function compileFullMatch(pattern: string, what = 'targetModules'): RegExp {
-  try {
-    const { body, flags } = translatePythonRegex(pattern);
-    return new RegExp(`^(?:${body})$`, flags);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err);
-    throw new Error(`${what}: invalid regular expression ${JSON.stringify(pattern)}: ${reason}`);
-  }
-}
-
-/**
- * Compiles the regex that finds a layer index in a path: `….<pattern>.<n>.…` (first occurrence), or without
- * a pattern the first `….<name>.<n>.…` — the index must be followed by another part, and at least one part
- * must precede `<name>`, as in PEFT. A pattern is a Python regex fragment (PEFT inserts it unescaped); we
- * wrap it in a group so `a|b` means "a or b" rather than splitting the whole expression.
- */
-export function compileLayerRegex(pattern: string | null, what = 'layersPattern'): RegExp {
-  if (pattern === null) return /^.*?\.[^.]*\.(\d+)\./;
-  try {
-    const { body, flags } = translatePythonRegex(pattern);
-    return new RegExp(`^.*?\\.(?:${body})\\.(\\d+)\\.`, flags);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err);
-    throw new Error(`${what}: invalid regular expression ${JSON.stringify(pattern)}: ${reason}`);
-  }
-}
+export { compileFullMatch, compileLayerRegex, type PathPattern } from './pythonRegex';
 
 /** What target matching reads from a config (a subset of PeftConfig). */
 export interface TargetSelection {
@@ -120,8 +44,8 @@ export function layerIndexForFilter(path: string, layersPattern: TargetSelection
   const usable = patterns.filter((p) => p.length > 0);
   const regexes = usable.length === 0 ? [compileLayerRegex(null)] : usable.map((p) => compileLayerRegex(p));
   for (const regex of regexes) {
-    const found = regex.exec(path);
-    if (found) return Number(found[1]);
+    const found = regex.searchGroup(path);
+    if (found !== null) return Number(found);
   }
   return null;
 }
@@ -147,7 +71,7 @@ export function isModuleToSave(path: string, modulesToSave: readonly string[] | 
 export function matchesTarget(path: string, config: TargetSelection): boolean {
   const targets = config.targetModules;
   if (targets === null) throw new Error(noTargetModulesMessage());
-  if (typeof targets === 'string') return compileFullMatch(targets).test(path);
+  if (typeof targets === 'string') return compileFullMatch(targets).fullMatch(path);
   if (targets.includes(path)) return true; // named by its exact path: kept whatever layers_to_transform says
   if (!matchesNameList(path, targets)) return false;
   const keep = layerFilter(config.layersToTransform);
@@ -173,7 +97,7 @@ export function selectTargets(paths: readonly string[], config: TargetSelection,
   return paths.filter((path) => {
     if (path === '' || insideSaved(path)) return false;
     if (allLinear) return layerTypes!.isLinear(path) && !isOutputLayer(path, config.taskType ?? null);
-    return regex ? regex.test(path) : matchesTarget(path, config);
+    return regex ? regex.fullMatch(path) : matchesTarget(path, config);
   });
 }
 

@@ -32,18 +32,5 @@ export function hasNode(): boolean {
   return typeof proc?.getBuiltinModule === 'function';
 }
 
-/**
- * Writes bytes to `file` atomically: a temporary file beside it, then a rename, so a reader never sees a
- * half-written file and a failure leaves nothing behind.
- */
-export function writeFileAtomic(file: string, bytes: Uint8Array | string, what = 'writeFileAtomic'): void {
-  const fs = nodeFs(what);
-  const tmp = `${file}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
-  try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    try { fs.rmSync(tmp, { force: true }); } catch { /* already gone */ }
-    throw err;
-  }
-}
+/** Atomic file replacement (temporary sibling, flush, rename; keeps mode and owner): see ./atomicFile. */
+export { writeFileAtomic } from './atomicFile';

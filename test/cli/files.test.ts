@@ -6,9 +6,21 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkOutputDir, writeOutputDir, writeOutputFile } from '../../src/cli/files';
 import { CliError } from '../../src/cli/io';
+import { trackedTemporaries } from '../../src/cli/interrupt';
 import { cleanTemp, tempDir } from './helpers';
 
 test.after.each(cleanTemp);
+
+async function rejectsCli(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.instance(err, CliError);
+    assert.match((err as Error).message, pattern);
+    return;
+  }
+  assert.unreachable('expected a CliError');
+}
 
 function throwsCli(fn: () => unknown, pattern: RegExp): void {
   try {
@@ -22,33 +34,41 @@ function throwsCli(fn: () => unknown, pattern: RegExp): void {
   assert.unreachable('expected a CliError');
 }
 
-test('writeOutputDir creates, then replaces, a directory with exactly the given files', () => {
-  fc.assert(fc.property(
-    fc.dictionary(fc.constantFrom('adapter_config.json', 'adapter_model.safetensors'), fc.uint8Array({ maxLength: 64 }), { minKeys: 1 }),
-    fc.dictionary(fc.constantFrom('adapter_config.json', 'adapter_model.safetensors'), fc.uint8Array({ maxLength: 64 }), { minKeys: 1 }),
-    (first, second) => {
-      const parent = tempDir();
-      const dir = path.join(parent, 'out');
-      for (const files of [first, second]) {
-        checkOutputDir(dir);
-        writeOutputDir(dir, files);
-        assert.equal(fs.readdirSync(dir).sort(), Object.keys(files).sort());
-        for (const [name, bytes] of Object.entries(files)) assert.equal(new Uint8Array(fs.readFileSync(path.join(dir, name))), bytes);
-        assert.equal(fs.readdirSync(parent), ['out'], 'no temporary siblings left');
-      }
-    },
-  ), { numRuns: 25, seed: 7 });
+const adapterBytes = fc.record({ configJson: fc.string({ maxLength: 40 }), safetensors: fc.uint8Array({ maxLength: 64 }) });
+
+test('writeOutputDir creates, then replaces, a directory holding exactly the two adapter files', () => {
+  fc.assert(fc.property(adapterBytes, adapterBytes, (first, second) => {
+    const parent = tempDir();
+    const dir = path.join(parent, 'out');
+    for (const files of [first, second]) {
+      checkOutputDir(dir);
+      writeOutputDir(dir, files);
+      assert.equal(fs.readdirSync(dir).sort(), ['adapter_config.json', 'adapter_model.safetensors'], 'no lock or stage left');
+      assert.is(fs.readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'), files.configJson);
+      assert.equal(new Uint8Array(fs.readFileSync(path.join(dir, 'adapter_model.safetensors'))), files.safetensors);
+      assert.equal(fs.readdirSync(parent), ['out'], 'no temporary siblings left');
+    }
+  }), { numRuns: 25, seed: 7 });
 });
 
-test('writeOutputDir: a failure part-way leaves neither the new directory nor temporary files, and keeps an old one', () => {
+test('writeOutputDir: a target that cannot be written fails in one line and keeps the old adapter', () => {
   const parent = tempDir();
   const dir = path.join(parent, 'out');
-  throwsCli(() => writeOutputDir(dir, { 'a.json': '{}', 'missing/sub.bin': new Uint8Array(3) }), /out: cannot write the adapter directory/);
-  assert.equal(fs.readdirSync(parent), []);
-  writeOutputDir(dir, { 'adapter_config.json': 'old' });
-  throwsCli(() => writeOutputDir(dir, { 'adapter_config.json': 'new', 'missing/sub.bin': '' }), /cannot write/);
-  assert.equal(fs.readdirSync(parent), ['out']);
+  writeOutputDir(dir, { configJson: 'old', safetensors: new Uint8Array([1]) });
+  fs.rmSync(path.join(dir, 'adapter_model.safetensors'));
+  fs.mkdirSync(path.join(dir, 'adapter_model.safetensors'));
+  throwsCli(() => writeOutputDir(dir, { configJson: 'new', safetensors: new Uint8Array([2]) }), /out: cannot write the adapter files \(.*is a directory, expected a file\); the directory holds what it held before$/);
+  assert.equal(fs.readdirSync(dir).sort(), ['adapter_config.json', 'adapter_model.safetensors']);
   assert.is(fs.readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'), 'old');
+});
+
+test('checkOutputDir accepts what an interrupted write left (a lock, a stage) as part of an adapter directory', () => {
+  const dir = path.join(tempDir(), 'out');
+  fs.mkdirSync(path.join(dir, '.frod-stage-999999-abc'), { recursive: true });
+  fs.writeFileSync(path.join(dir, '.frod-lock'), '999999\n');
+  checkOutputDir(dir);
+  writeOutputDir(dir, { configJson: '{}', safetensors: new Uint8Array(8) });
+  assert.equal(fs.readdirSync(dir).sort(), ['adapter_config.json', 'adapter_model.safetensors'], 'the dead writer\'s stage and lock are gone');
 });
 
 test('checkOutputDir refuses directories with other files and never touches them', () => {
@@ -60,14 +80,39 @@ test('checkOutputDir refuses directories with other files and never touches them
   assert.is(fs.readdirSync(dir).length, 5);
 });
 
-test('writeOutputFile replaces a file atomically and reports an unwritable target in one line', () => {
+test('writeOutputFile replaces a file atomically and reports an unwritable target in one line', async () => {
   const parent = tempDir();
   const file = path.join(parent, 'merged.safetensors');
-  writeOutputFile(file, new Uint8Array([1, 2]));
-  writeOutputFile(file, new Uint8Array([3]));
+  await writeOutputFile(file, new Uint8Array([1, 2]));
+  await writeOutputFile(file, new Uint8Array([3]));
   assert.equal(new Uint8Array(fs.readFileSync(file)), new Uint8Array([3]));
   assert.equal(fs.readdirSync(parent), ['merged.safetensors']);
-  throwsCli(() => writeOutputFile(path.join(parent, 'no', 'x.safetensors'), new Uint8Array(1)), /x\.safetensors: cannot write the file/);
+  await rejectsCli(() => writeOutputFile(path.join(parent, 'no', 'x.safetensors'), new Uint8Array(1)), /x\.safetensors: cannot write the file/);
+  assert.equal(trackedTemporaries(), [], 'nothing left registered for Ctrl-C');
+});
+
+test('writeOutputFile keeps the mode and owner of the file it replaces (issue 11, item 3)', async () => {
+  const file = path.join(tempDir(), 'merged.safetensors');
+  fs.writeFileSync(file, 'old', { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  const owner = process.getuid?.() === 0 ? { uid: 4321, gid: 4322 } : null; // only root may give files away
+  if (owner) fs.chownSync(file, owner.uid, owner.gid);
+  await writeOutputFile(file, 'new');
+  const stat = fs.statSync(file);
+  assert.is(stat.mode & 0o777, 0o600);
+  if (owner) assert.equal([stat.uid, stat.gid], [owner.uid, owner.gid]);
+  assert.is(fs.readFileSync(file, 'utf8'), 'new');
+});
+
+test('writeOutputFile removes temporary files that killed runs left, and leaves a live run\'s alone (issue 11, item 4)', async () => {
+  const parent = tempDir();
+  const file = path.join(parent, 'merged.safetensors');
+  const dead = path.join(parent, '.merged.safetensors.frod-tmp-999999999-abc');
+  const live = path.join(parent, `.merged.safetensors.frod-tmp-${process.pid}-def`);
+  const other = path.join(parent, '.other.safetensors.frod-tmp-999999999-abc');
+  for (const f of [dead, live, other]) fs.writeFileSync(f, 'partial');
+  await writeOutputFile(file, 'x');
+  assert.equal(fs.readdirSync(parent).sort(), [path.basename(live), path.basename(other), 'merged.safetensors'].sort());
 });
 
 test.run();

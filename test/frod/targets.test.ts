@@ -55,8 +55,8 @@ test('a regex target must match the whole path, Python spellings included (the "
     ['model.layers.1.mlp.up_proj', 'model.layers.1.self_attn.k_proj', 'model.layers.1.self_attn.q_proj']);
   // a regex target ignores layersToTransform, as in PEFT and the reference
   assert.equal(selectTargets(paths, config({ targetModules: '.*q_proj', layersToTransform: [0] })).length, 3);
-  assert.ok(compileFullMatch(String.raw`(?P<a>x)(?P=a)`).test('xx'));
-  assert.ok(compileFullMatch('[]a]+').test(']a]'));
+  assert.ok(compileFullMatch(String.raw`(?P<a>x)(?P=a)`).fullMatch('xx'));
+  assert.ok(compileFullMatch('[]a]+').fullMatch(']a]'));
 });
 
 test('a list matches a path equal to an entry or ending in ".entry"', () => {

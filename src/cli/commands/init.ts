@@ -20,6 +20,7 @@ import { about } from '../io';
 import type { CliCommand, CliContext } from '../program';
 import { withProgressBars } from '../progress';
 import { numelOf, readBaseWeights } from '../tensors';
+import { escapeControl } from '../../util/escape';
 
 interface InitOptions {
   base: string;
@@ -80,9 +81,9 @@ function init(options: InitOptions, context: CliContext): void {
     })));
   const files = about(options.out, () => adapterFiles(config, tensors));
   const layout = readAdapterLayout(parseSafetensors(files.safetensors, ADAPTER_MODEL_FILE), ADAPTER_MODEL_FILE);
-  writeOutputDir(options.out, { [ADAPTER_CONFIG_FILE]: files.configJson, [ADAPTER_MODEL_FILE]: files.safetensors });
+  writeOutputDir(options.out, files);
   printSummary(options, config, layout, projectionPaths(weights), base, files.safetensors.length,
-    (line) => context.io.stdout(`${line}\n`));
+    (line) => context.io.stdout(`${escapeControl(line)}\n`));
 }
 
 const initCommand: CliCommand = {

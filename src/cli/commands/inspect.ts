@@ -11,6 +11,7 @@ import { ADAPTER_MODEL_FILE, isDirectory, readAdapterDir, readInputFile, parseSa
 import { formatBytes, formatCount, formatTable } from '../format';
 import type { CliCommand, CliContext } from '../program';
 import { numelOf, shapeText } from '../tensors';
+import { escapeControl } from '../../util/escape';
 
 /** The config fields worth a line in the summary (JSON key → shown only when not the default). */
 const CONFIG_LINE_KEYS = ['target_modules', 'sparse_rate', 'projection_prng_key', 'save_projection', 'fan_in_fan_out',
@@ -42,12 +43,12 @@ function printAdapter(report: ReturnType<typeof adapterReport>, write: (line: st
   write(`config: ${settings.join(' ')}`);
   write('');
   const categoryRows = report.categories.map((c) => [
-    c.name, String(c.in), String(c.nnz), String(c.modules.length), c.projectionStored ? 'stored' : 'regenerated at load',
+    escapeControl(c.name), String(c.in), String(c.nnz), String(c.modules.length), c.projectionStored ? 'stored' : 'regenerated at load',
   ]);
   for (const line of formatTable(['category', 'in', 'nnz', 'modules', 'V'], categoryRows, [1, 2, 3])) write(line);
   write('');
   const moduleRows = report.modules.map((m) => [
-    m.path, m.category, `${shapeText(m.lambdaShape)} ${m.lambdaDtype}`, `${shapeText(m.sValuesShape)} ${m.sValuesDtype}`,
+    escapeControl(m.path), escapeControl(m.category), `${shapeText(m.lambdaShape)} ${m.lambdaDtype}`, `${shapeText(m.sValuesShape)} ${m.sValuesDtype}`,
   ]);
   for (const line of formatTable(['module', 'category', 'frod_lambda_l', 'frod_lambda_s_values'], moduleRows)) write(line);
   if (report.otherTensors.length > 0) {
@@ -74,7 +75,7 @@ function printFile(report: ReturnType<typeof fileReport>, write: (line: string) 
     : Object.entries(report.metadata).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') || '{}';
   write(`metadata: ${metadata}`);
   write('');
-  const rows = report.tensors.map((t) => [t.name, t.dtype, shapeText(t.shape), formatCount(t.bytes)]);
+  const rows = report.tensors.map((t) => [escapeControl(t.name), t.dtype, shapeText(t.shape), formatCount(t.bytes)]);
   for (const line of formatTable(['tensor', 'dtype', 'shape', 'bytes'], rows, [3])) write(line);
 }
 
@@ -88,13 +89,13 @@ function inspect(target: string, options: InspectOptions, context: CliContext): 
     const contents = readAdapterDir(target);
     const report = adapterReport(target, contents, readAdapterLayout(contents.model, contents.modelFile));
     if (options.json) write(JSON.stringify(report, null, 2));
-    else printAdapter(report, write);
+    else printAdapter(report, (line) => write(escapeControl(line)));
     return;
   }
   const bytes = readInputFile(target);
   const report = fileReport(target, bytes.length, parseSafetensorsFile(target, bytes));
   if (options.json) write(JSON.stringify(report, null, 2));
-  else printFile(report, write);
+  else printFile(report, (line) => write(escapeControl(line)));
 }
 
 const inspectCommand: CliCommand = {

@@ -7,12 +7,15 @@
  */
 import { Command } from 'commander';
 import { mergeWeightsWithAdapter } from '../../frod/functional';
-import { readAdapterLayout } from '../adapterLayout';
+import type { RawEntry } from '../../nn/io/format';
+import { firstNonFinite } from '../../nn/io/finite';
+import { type AdapterLayout, readAdapterLayout } from '../adapterLayout';
 import { checkOutputFile, readAdapterDir, writeOutputFile } from '../files';
 import { formatBytes } from '../format';
 import { CliError, about } from '../io';
 import type { CliCommand, CliContext } from '../program';
 import { lazyStateDict, readBaseWeights, replaceTensors } from '../tensors';
+import { escapeControl } from '../../util/escape';
 
 interface MergeOptions {
   base: string;
@@ -22,7 +25,21 @@ interface MergeOptions {
   adapterName: string;
 }
 
-function merge(options: MergeOptions, context: CliContext): void {
+/**
+ * `--safe` on what is written: every replaced tensor (merged weights, modules_to_save copies, trained biases)
+ * must be finite in the base file's dtype, after rounding (a large F16 or near-maximum F32 weight can merge to
+ * a finite float64 that rounds to infinity).
+ */
+function safeCheck(options: MergeOptions, layout: AdapterLayout): (name: string, stored: RawEntry) => void {
+  const adapted = new Set(layout.modules.map((m) => `${m.path}.weight`));
+  return (name, stored) => {
+    if (firstNonFinite(stored) < 0) return;
+    const what = adapted.has(name) ? `module '${name.slice(0, -'.weight'.length)}' merges to` : `the adapter's tensor for '${name}' (a modules_to_save copy or trained bias) holds`;
+    throw new CliError(options.adapter, `--safe: ${what} NaN or infinite values when stored as ${stored.dtype} (the dtype of ${options.base}); nothing was written`);
+  };
+}
+
+async function merge(options: MergeOptions, context: CliContext): Promise<void> {
   const adapter = readAdapterDir(options.adapter);
   const layout = readAdapterLayout(adapter.model, adapter.modelFile);
   checkOutputFile(options.out, [options.base, adapter.modelFile, adapter.configFile]);
@@ -39,12 +56,12 @@ function merge(options: MergeOptions, context: CliContext): void {
   const merged = about(options.adapter, () => mergeWeightsWithAdapter(weights, adapterTensors, adapter.config, {
     safe: options.safe === true, adapterName: options.adapterName, warn,
   }));
-  const bytes = replaceTensors(base, merged, options.base);
-  writeOutputFile(options.out, bytes);
+  const bytes = replaceTensors(base, merged, options.base, options.safe === true ? safeCheck(options, layout) : undefined);
+  await writeOutputFile(options.out, bytes);
   const others = merged.size - layout.modules.length;
-  context.io.stdout(`frod merge: wrote ${options.out} (${formatBytes(bytes.length)}): ${layout.modules.length} adapted weights `
+  context.io.stdout(escapeControl(`frod merge: wrote ${options.out} (${formatBytes(bytes.length)}): ${layout.modules.length} adapted weights `
     + `in ${layout.categories.length} categories merged${others > 0 ? `, ${others} other tensors from the adapter` : ''}, `
-    + `${base.entries.size - merged.size} tensors copied unchanged\n`);
+    + `${base.entries.size - merged.size} tensors copied unchanged`) + '\n');
 }
 
 const mergeCommand: CliCommand = {

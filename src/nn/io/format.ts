@@ -12,11 +12,14 @@
  * back to back, `__metadata__` first, header padded with spaces to a multiple of 8 bytes.
  */
 import {
-  SAFE_DTYPES, SAFE_DTYPE_SIZES, SafetensorsError, compareCodePoints, isSafeDType, topLevelKeys,
-  type SafeDType,
+  MAX_HEADER_BYTES, MAX_HEADER_DEPTH, SAFE_DTYPES, SAFE_DTYPE_SIZES, SafetensorsError, compareCodePoints, headerLengthOf,
+  isSafeDType, jsonNestingDepth, topLevelKeys, type SafeDType,
 } from './header';
 
-export { SAFE_DTYPES, SAFE_DTYPE_SIZES, SafetensorsError, compareCodePoints, isSafeDType, type SafeDType };
+export {
+  MAX_HEADER_BYTES, MAX_HEADER_DEPTH, SAFE_DTYPES, SAFE_DTYPE_SIZES, SafetensorsError, compareCodePoints, headerLengthOf,
+  isSafeDType, type SafeDType,
+};
 
 /** One tensor as stored: its dtype, shape and raw little-endian bytes (row-major). */
 export interface RawEntry {
@@ -32,9 +35,6 @@ export interface ParsedSafetensors {
   /** Tensor names in the order the header lists them. */
   headerOrder: string[];
 }
-
-/** Header lengths above this are refused as corrupt (the reference implementation's limit). */
-export const MAX_HEADER_BYTES = 100_000_000;
 
 const METADATA_KEY = '__metadata__';
 
@@ -54,20 +54,7 @@ function isNonNegativeInteger(value: unknown): value is number {
 
 /** Reads and bounds-checks the 8-byte header length. */
 function readHeaderLength(bytes: Uint8Array, source: string): number {
-  if (bytes.length < 8) {
-    throw new SafetensorsError(source, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
-  const length = view.getBigUint64(0, true);
-  if (length > BigInt(MAX_HEADER_BYTES)) {
-    throw new SafetensorsError(source, `header length ${length} is absurd (limit ${MAX_HEADER_BYTES} bytes)`);
-  }
-  const headerLength = Number(length);
-  if (8 + headerLength > bytes.length) {
-    throw new SafetensorsError(
-      source, `header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
-  }
-  return headerLength;
+  return headerLengthOf(bytes.subarray(0, 8), bytes.length, source);
 }
 
 /** Decodes and parses the header JSON; returns the object and its keys in file order. */
@@ -77,6 +64,10 @@ function readHeaderJson(bytes: Uint8Array, headerLength: number, source: string)
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
   } catch {
     throw new SafetensorsError(source, 'header is not valid UTF-8');
+  }
+  const depth = jsonNestingDepth(text, MAX_HEADER_DEPTH);
+  if (depth > MAX_HEADER_DEPTH) {
+    throw new SafetensorsError(source, `header JSON nests deeper than ${MAX_HEADER_DEPTH} levels (a valid header nests 3)`);
   }
   let header: unknown;
   try {

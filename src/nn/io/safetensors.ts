@@ -9,6 +9,7 @@
  */
 import { Tensor, tensor } from '../../tensor';
 import { nodeFs, writeFileAtomic } from '../../util/node';
+import { readSafetensorsFileBytes } from './readFile';
 import { decodeEntry, defaultSafeDType, encodeEntry } from './convert';
 import {
   SafetensorsError, isSafeDType, parseSafetensors, serializeSafetensors,
@@ -34,14 +35,7 @@ export interface LoadedSafetensors {
  */
 export function readSafetensorsRaw(pathOrBytes: string | Uint8Array): ParsedSafetensors {
   if (typeof pathOrBytes !== 'string') return parseSafetensors(pathOrBytes);
-  const fs = nodeFs('loadSafetensors');
-  let file: Uint8Array;
-  try {
-    file = fs.readFileSync(pathOrBytes);
-  } catch (err) {
-    throw new SafetensorsError(pathOrBytes, `cannot read the file (${(err as Error).message.split('\n')[0]})`);
-  }
-  return parseSafetensors(new Uint8Array(file.buffer, file.byteOffset, file.byteLength), pathOrBytes);
+  return parseSafetensors(readSafetensorsFileBytes(pathOrBytes, 'loadSafetensors'), pathOrBytes);
 }
 
 /**
