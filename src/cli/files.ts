@@ -18,7 +18,7 @@ export const ADAPTER_MODEL_FILE = SAFETENSORS_WEIGHTS_NAME;
 const ADAPTER_FILES = new Set([ADAPTER_CONFIG_FILE, ADAPTER_MODEL_FILE]);
 
 /** Turns a Node file-system error into the problem half of a one-line message. */
-function describeFsError(err: unknown, expected: 'file' | 'directory'): string {
+export function describeFsError(err: unknown, expected: 'file' | 'directory'): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   switch (code) {
     case 'ENOENT': return expected === 'file' ? 'no such file' : 'no such directory';

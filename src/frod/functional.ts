@@ -10,12 +10,12 @@
  */
 import type { Mat } from '../linalg/kernels/mat';
 import { Generator, type Tensor, tensor } from '../tensor';
-import { type CategoryState, checkpointCategoryStates, freshCategoryStates } from './basis';
-import { categoryOf } from './categories';
+import { type CategoryState, type WeightMatrices, checkpointCategoryStates, freshCategoryStates } from './basis';
+import { categoryOf, groupByCategory } from './categories';
 import type { FrodConfig } from './config';
 import { LAMBDA_EPS, adaptedWeight, decomposeWeight } from './decompose';
-import { lambdaKey, parseAdapterKey, sValuesKey } from './keys';
-import { isModuleToSave, noTargetsMessage, selectTargets } from '../peft/targets';
+import { lambdaKey, parseAdapterKey, projectionKey, sValuesKey } from './keys';
+import { type LayerTypes, isModuleToSave, noTargetsMessage, selectTargets } from '../peft/targets';
 import { type BaseWeight, type BaseWeights, adapterDType, matrixToWeight, weightMatrix, weightShape } from './weights';
 
 export type { BaseWeight, BaseWeights } from './weights';
@@ -38,11 +38,7 @@ function modulePathsOf(names: readonly string[]): string[] {
  * error.
  */
 export function weightsFromStateDict(stateDict: Readonly<Record<string, Tensor>>, config: FrodConfig): Map<string, BaseWeight> {
-  const names = Object.keys(stateDict);
-  const paths = modulePathsOf(names);
-  const weighted = new Set(names.filter((k) => k.endsWith('.weight')).map((k) => k.slice(0, -'.weight'.length)));
-  const selected = selectTargets(paths, config).filter((path) => weighted.has(path));
-  if (selected.length === 0) throw new Error(noTargetsMessage('FRoD', config, weighted.size));
+  const selected = selectWeightPaths(Object.keys(stateDict), config);
   const out = new Map<string, BaseWeight>();
   for (const path of selected) {
     const base = { weight: stateDict[`${path}.weight`], fanInFanOut: config.fanInFanOut };
@@ -50,6 +46,18 @@ export function weightsFromStateDict(stateDict: Readonly<Record<string, Tensor>>
     out.set(path, base);
   }
   return out;
+}
+
+/**
+ * The module paths of a state dict's tensor `names` whose `<path>.weight` the config targets (spec §4), in
+ * sorted order; `layerTypes` tells which modules are Linear / Conv1D, for `target_modules: "all-linear"`.
+ * Selecting nothing is an error.
+ */
+export function selectWeightPaths(names: readonly string[], config: FrodConfig, layerTypes?: LayerTypes): string[] {
+  const weighted = new Set(names.filter((k) => k.endsWith('.weight')).map((k) => k.slice(0, -'.weight'.length)));
+  const selected = selectTargets(modulePathsOf(names), config, layerTypes).filter((path) => weighted.has(path));
+  if (selected.length === 0) throw new Error(noTargetsMessage('FRoD', config, weighted.size));
+  return selected;
 }
 
 /** The float64 (out, in) matrices of the given weights. */
@@ -101,34 +109,45 @@ export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig,
   const mats = weightMatrices(weights);
   const states = freshCategoryStates([...weights.keys()], mats, config, { dtype, progress: options.progress });
   const out: Record<string, Tensor> = {};
-  for (const state of states) {
-    for (const path of state.paths) {
-      const { lambda } = decomposeWeight(state.basis(), mats.get(path) as Mat);
-      const init = initialLayerValues(lambda, state.pattern.nnz, config, path, options.adapterName ?? 'default');
-      out[lambdaKey(path)] = tensor(init.lambda, { dtype });
-      out[sValuesKey(path)] = tensor(init.sValues, { dtype });
-    }
-    if (config.saveProjection) Object.assign(out, state.checkpointTensors());
-  }
+  for (const state of states) Object.assign(out, categoryAdapterTensors(state, mats, config, options.adapterName ?? 'default'));
   if (options.stateDict) Object.assign(out, extraModelTensors(options.stateDict, [...weights.keys()], config));
+  return out;
+}
+
+/**
+ * The adapter tensors of one fresh category: λ and S values of each member (in the state's dtype), and V,
+ * s_indices and s_size when `config.saveProjection`. `mats` holds the members' float64 (out, in) weights.
+ * A caller that builds one category at a time (`frod init` on a large model) holds one category's weights.
+ */
+export function categoryAdapterTensors(state: CategoryState, mats: WeightMatrices, config: FrodConfig,
+  adapterName: string): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const path of state.paths) {
+    const { lambda } = decomposeWeight(state.basis(), mats.get(path) as Mat);
+    const init = initialLayerValues(lambda, state.pattern.nnz, config, path, adapterName);
+    out[lambdaKey(path)] = tensor(init.lambda, { dtype: state.dtype });
+    out[sValuesKey(path)] = tensor(init.sValues, { dtype: state.dtype });
+  }
+  if (config.saveProjection) Object.assign(out, state.checkpointTensors());
   return out;
 }
 
 /**
  * `modules_to_save` tensors and trained biases of a state dict under PEFT's keys: `base_model.model.<name>`,
  * with an adapted layer's own tensors under `base_layer` (`…q_proj.base_layer.bias`), as PEFT saves them.
+ * `adapted` lists the adapted module paths. Only the tensors that go into the adapter are read.
  */
-function extraModelTensors(stateDict: Readonly<Record<string, Tensor>>, adapted: readonly string[], config: FrodConfig): Record<string, Tensor> {
+export function extraModelTensors(stateDict: Readonly<Record<string, Tensor>>, adapted: readonly string[], config: FrodConfig): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   const adaptedSet = new Set(adapted);
-  for (const [name, value] of Object.entries(stateDict)) {
+  for (const name of Object.keys(stateDict)) { // keys, not entries: a lazily read state dict decodes only what is kept
     const parts = name.split('.');
     const owner = parts.slice(0, -1).join('.');
     const prefixes = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('.'));
     const saved = prefixes.some((p) => isModuleToSave(p, config.modulesToSave));
     const isBias = parts[parts.length - 1] === 'bias';
     const bias = isBias && (config.bias === 'all' || (config.bias === 'frod_only' && adaptedSet.has(owner)));
-    if (saved || bias) out[`base_model.model.${adaptedFileName(name, adaptedSet)}`] = value;
+    if (saved || bias) out[`base_model.model.${adaptedFileName(name, adaptedSet)}`] = stateDict[name];
   }
   return out;
 }
@@ -192,6 +211,18 @@ export interface MergeWeightsOptions {
   adapterName?: string;
   /** Receives warnings (default console.warn). */
   warn?: (message: string) => void;
+  /**
+   * Receives each merged weight and adapter tensor (state-dict name → tensor) as soon as it is ready, instead
+   * of the returned map (which then stays empty): a caller that writes them out holds one weight at a time.
+   * A failure may come after some tensors were handed over.
+   */
+  onMerged?: (name: string, value: Tensor) => void;
+}
+
+/** A weight's (out, in) shape as a matrix without values: what the category checks of a saved V read. */
+function shapeOnly(base: BaseWeight, path: string): Mat {
+  const { outFeatures, inFeatures } = weightShape(base, path);
+  return { rows: outFeatures, cols: inFeatures, data: new Float64Array(0) };
 }
 
 /**
@@ -209,31 +240,46 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
   for (const path of paths) {
     if (!weights.has(path)) throw new Error(`FRoD: the adapter adapts module '${path}' but the base model has no 2-D weight '${path}.weight'`);
   }
-  const mats = new Map(paths.map((p) => [p, weightMatrix(weights.get(p) as BaseWeight, p)]));
+  const adapted = new Set(paths);
+  const plain = [...parsed.modelTensors].map(([name, value]) => [baseTensorName(name, adapted), name, value] as const);
+  for (const [target, name] of plain) {
+    if (target.endsWith('.weight') && adapted.has(target.slice(0, -'.weight'.length))) {
+      throw new Error(`FRoD: the adapter holds both the FRoD tensors of module '${target.slice(0, -'.weight'.length)}' and a plain '${MODEL_PREFIX}${name}', which would replace its merged weight; an adapter file has one or the other`);
+    }
+  }
   const first = parsed.lambdas.get(paths[0]) as Tensor;
   const dtype = first.dtype === 'float64' ? 'float64' : 'float32';
-  const states = checkpointCategoryStates(paths, mats, adapterTensors, config, { dtype, warn: options.warn, progress: false });
   const out = new Map<string, Tensor>();
-  for (const state of states) {
+  const emit = options.onMerged ?? ((name: string, value: Tensor) => { out.set(name, value); });
+  const warned = new Set<string>();
+  const warn = (message: string) => {
+    if (!warned.has(message)) (options.warn ?? console.warn)(message);
+    warned.add(message);
+  };
+  // One category at a time, one weight at a time: only a category whose V is regenerated reads all its
+  // weights at once (the decomposition needs them); with a saved V the category checks need only shapes.
+  for (const group of groupByCategory(paths)) {
+    const regenerate = !Object.hasOwn(adapterTensors, projectionKey(group.name));
+    const mats = new Map(group.paths.map((p) => {
+      const base = weights.get(p) as BaseWeight;
+      return [p, regenerate ? weightMatrix(base, p) : shapeOnly(base, p)];
+    }));
+    const [state] = checkpointCategoryStates(group.paths, mats, adapterTensors, config, { dtype, warn, progress: false });
     for (const path of state.paths) {
       const lambda = parsed.lambdas.get(path) as Tensor;
       const sValues = parsed.sValues.get(path) as Tensor;
       checkLayerVectors(path, state, lambda, sValues);
-      const { u } = decomposeWeight(state.basis(), mats.get(path) as Mat);
+      const base = weights.get(path) as BaseWeight;
+      const weight = base.weight; // read once (a lazily read base decodes it from its file here)
+      const w = regenerate ? mats.get(path) as Mat : weightMatrix({ weight, fanInFanOut: base.fanInFanOut }, path);
+      mats.delete(path);
+      const { u } = decomposeWeight(state.basis(), w);
       const merged = adaptedWeight(u, state.v, lambda.data(), state.pattern, sValues.data());
       if (options.safe) checkFinite(merged.data, options.adapterName ?? 'default', path);
-      const base = weights.get(path) as BaseWeight;
-      out.set(`${path}.weight`, matrixToWeight(merged, base.weight.dtype, base.fanInFanOut));
+      emit(`${path}.weight`, matrixToWeight(merged, weight.dtype, base.fanInFanOut));
     }
   }
-  const adapted = new Set(paths);
-  for (const [name, value] of parsed.modelTensors) {
-    const target = baseTensorName(name, adapted);
-    if (out.has(target)) {
-      throw new Error(`FRoD: the adapter holds both the FRoD tensors of module '${target.slice(0, -'.weight'.length)}' and a plain '${MODEL_PREFIX}${name}', which would replace its merged weight; an adapter file has one or the other`);
-    }
-    out.set(target, value);
-  }
+  for (const [target, , value] of plain) emit(target, value);
   return out;
 }
 

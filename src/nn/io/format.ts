@@ -52,10 +52,13 @@ function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** Reads and bounds-checks the 8-byte header length. */
-function readHeaderLength(bytes: Uint8Array, source: string): number {
-  if (bytes.length < 8) {
-    throw new SafetensorsError(source, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
+/**
+ * Reads and bounds-checks the 8-byte header length. `fileLength` is the size of the whole file (`bytes` may
+ * hold only its first bytes when the file is read piece by piece).
+ */
+function readHeaderLength(bytes: Uint8Array, source: string, fileLength = bytes.length): number {
+  if (fileLength < 8 || bytes.length < 8) {
+    throw new SafetensorsError(source, `file is ${fileLength} bytes, too short for the 8-byte header length`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
   const length = view.getBigUint64(0, true);
@@ -63,9 +66,9 @@ function readHeaderLength(bytes: Uint8Array, source: string): number {
     throw new SafetensorsError(source, `header length ${length} is absurd (limit ${MAX_HEADER_BYTES} bytes)`);
   }
   const headerLength = Number(length);
-  if (8 + headerLength > bytes.length) {
+  if (8 + headerLength > fileLength) {
     throw new SafetensorsError(
-      source, `header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
+      source, `header length ${headerLength} runs past the end of the file (${fileLength} bytes)`);
   }
   return headerLength;
 }
@@ -171,15 +174,42 @@ function checkTiling(placed: Placed[], dataLength: number, source: string): void
   }
 }
 
+/** Where one tensor lies in a file: its dtype, shape and byte range [begin, end) from the start of the file. */
+export interface PlacedEntry {
+  dtype: SafeDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** A file's header, validated against the file's length, without its data (see {@link parseSafetensorsHeader}). */
+export interface SafetensorsLayout {
+  /** Tensors in header order, with absolute byte ranges. */
+  entries: Map<string, PlacedEntry>;
+  metadata: Record<string, string> | null;
+  headerOrder: string[];
+  /** Offset of the data section (8 + header length). */
+  dataStart: number;
+}
+
+/** The header length a file declares in its first 8 bytes (bounds-checked against `fileLength`). */
+export function safetensorsHeaderLength(first8: Uint8Array, fileLength: number, source = '<bytes>'): number {
+  return readHeaderLength(first8, source, fileLength);
+}
+
 /**
- * Parses a safetensors file held in memory, validating everything (see the module comment).
- * Throws a one-line {@link SafetensorsError} naming `source` and the problem.
+ * Parses and validates the header of a safetensors file of `fileLength` bytes from its first bytes `head`
+ * (at least 8 + the header length), with every check {@link parseSafetensors} makes: so a file can be read
+ * tensor by tensor at the offsets given, without holding it in memory.
  */
-export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): ParsedSafetensors {
-  const headerLength = readHeaderLength(bytes, source);
-  const { header, keys } = readHeaderJson(bytes, headerLength, source);
+export function parseSafetensorsHeader(head: Uint8Array, fileLength: number, source = '<bytes>'): SafetensorsLayout {
+  const headerLength = readHeaderLength(head, source, fileLength);
+  if (head.length < 8 + headerLength) {
+    throw new SafetensorsError(source, `only ${head.length} bytes of the ${8 + headerLength}-byte header were read`);
+  }
+  const { header, keys } = readHeaderJson(head, headerLength, source);
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataLength = fileLength - dataStart;
   let metadata: Record<string, string> | null = null;
   const placed: Placed[] = [];
   for (const key of keys) {
@@ -187,11 +217,24 @@ export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): ParsedS
     else placed.push(readTensorInfo(key, header[key], dataLength, source));
   }
   checkTiling(placed, dataLength, source);
-  const entries = new Map<string, RawEntry>();
+  const entries = new Map<string, PlacedEntry>();
   for (const { name, dtype, shape, begin, end } of placed) {
-    entries.set(name, { dtype, shape, bytes: bytes.subarray(dataStart + begin, dataStart + end) });
+    entries.set(name, { dtype, shape, begin: dataStart + begin, end: dataStart + end });
   }
-  return { entries, metadata, headerOrder: placed.map((item) => item.name) };
+  return { entries, metadata, headerOrder: placed.map((item) => item.name), dataStart };
+}
+
+/**
+ * Parses a safetensors file held in memory, validating everything (see the module comment).
+ * Throws a one-line {@link SafetensorsError} naming `source` and the problem.
+ */
+export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): ParsedSafetensors {
+  const layout = parseSafetensorsHeader(bytes, bytes.length, source);
+  const entries = new Map<string, RawEntry>();
+  for (const [name, { dtype, shape, begin, end }] of layout.entries) {
+    entries.set(name, { dtype, shape, bytes: bytes.subarray(begin, end) });
+  }
+  return { entries, metadata: layout.metadata, headerOrder: layout.headerOrder };
 }
 
 /** Validates an entry about to be written; returns its byte length. */
