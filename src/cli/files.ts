@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { frodConfigFromJson } from '../frod/checkpoint';
 import type { FrodConfig } from '../frod/config';
-import { SafetensorsError, parseSafetensors, type ParsedSafetensors } from '../nn/io/format';
+import { SafetensorsError, type ParsedSafetensors } from '../nn/io/format';
 import { CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseAdapterConfigText, readAdapterDirectory } from '../peft/adapterFiles';
 import { writeFileAtomic } from '../util/node';
 import { CliError, firstLine } from './io';
@@ -40,21 +40,6 @@ export function readInputFile(file: string): Uint8Array {
     if (err instanceof CliError) throw err;
     throw new CliError(file, describeFsError(err, 'file'));
   }
-}
-
-/** Parses safetensors bytes read from `file`; a malformed file is a CliError naming it and the defect. */
-export function parseSafetensorsFile(file: string, bytes: Uint8Array): ParsedSafetensors {
-  try {
-    return parseSafetensors(bytes, file);
-  } catch (err) {
-    if (!(err instanceof SafetensorsError)) throw err;
-    throw safetensorsCliError(err, file);
-  }
-}
-
-/** Reads and validates a safetensors file. */
-export function readSafetensorsFile(file: string): ParsedSafetensors {
-  return parseSafetensorsFile(file, readInputFile(file));
 }
 
 /** Re-throws a library error about `file` (its message starts with the file) as a CliError naming it once. */
@@ -159,7 +144,7 @@ export function checkOutputFile(file: string, inputs: readonly string[]): void {
  * adapter_model.safetensors), which is then replaced. Anything else there is refused, so no unrelated
  * file is ever deleted.
  */
-export function checkOutputDir(dir: string): void {
+export function checkOutputDir(dir: string, replaceable: ReadonlySet<string> = ADAPTER_FILES): void {
   checkParent(dir);
   if (!fs.existsSync(dir)) return;
   if (!isDirectory(dir)) throw new CliError(dir, 'exists and is not a directory');
@@ -169,7 +154,7 @@ export function checkOutputDir(dir: string): void {
   } catch (err) {
     throw new CliError(dir, describeFsError(err, 'directory'));
   }
-  const others = names.filter((name) => !ADAPTER_FILES.has(name)).sort();
+  const others = names.filter((name) => !replaceable.has(name)).sort();
   if (others.length > 0) {
     const listed = others.slice(0, 3).join(', ') + (others.length > 3 ? `, … (${others.length} entries)` : '');
     throw new CliError(dir, `already exists and holds other files (${listed}); choose a new or empty directory`);
@@ -177,7 +162,7 @@ export function checkOutputDir(dir: string): void {
 }
 
 /** A name for a temporary sibling of `target` (same directory, so renames stay on one file system). */
-function temporarySibling(target: string, kind: string): string {
+export function temporarySibling(target: string, kind: string): string {
   const resolved = path.resolve(target);
   const stamp = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   return path.join(path.dirname(resolved), `.${path.basename(resolved)}.frod-${kind}-${stamp}`);
@@ -199,12 +184,34 @@ export function writeOutputFile(file: string, bytes: Uint8Array | string): void 
  * that fails).
  */
 export function writeOutputDir(dir: string, files: Readonly<Record<string, Uint8Array | string>>): void {
+  fillOutputDir(dir, 'adapter directory', (staging) => {
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(staging, name), content);
+  });
+}
+
+/**
+ * Creates (or replaces) directory `dir` with what `fill` writes into the empty staging directory it is
+ * given, all or nothing, as {@link writeOutputDir} does; `what` names the directory in messages. An error
+ * thrown by `fill` removes the staging directory and passes through unchanged.
+ */
+export function fillOutputDir(dir: string, what: string, fill: (staging: string) => void): void {
   const staging = temporarySibling(dir, 'tmp');
   const aside = temporarySibling(dir, 'old');
-  let movedAside = false;
+  const cannot = (err: unknown, kept = '') => new CliError(dir, `cannot write the ${what} (${describeFsError(err, 'directory')})${kept}`);
   try {
     fs.mkdirSync(staging);
-    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(staging, name), content);
+  } catch (err) {
+    throw cannot(err);
+  }
+  try {
+    fill(staging);
+  } catch (err) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (err instanceof CliError || !(err as NodeJS.ErrnoException).code) throw err;
+    throw cannot(err);
+  }
+  let movedAside = false;
+  try {
     if (fs.existsSync(dir)) {
       fs.renameSync(dir, aside);
       movedAside = true;
@@ -215,8 +222,7 @@ export function writeOutputDir(dir: string, files: Readonly<Record<string, Uint8
       try { fs.renameSync(aside, dir); movedAside = false; } catch { /* left at `aside`; reported below */ }
     }
     fs.rmSync(staging, { recursive: true, force: true });
-    const kept = movedAside ? ` (the previous directory is kept at ${aside})` : '';
-    throw new CliError(dir, `cannot write the adapter directory (${describeFsError(err, 'directory')})${kept}`);
+    throw cannot(err, movedAside ? ` (the previous directory is kept at ${aside})` : '');
   }
   if (movedAside) fs.rmSync(aside, { recursive: true, force: true });
 }

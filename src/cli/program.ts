@@ -8,6 +8,7 @@
  */
 import { Command } from 'commander';
 import packageJson from '../../package.json';
+import { setWarningHandler } from '../peft/warnings';
 import { EXIT_FAILURE, EXIT_USAGE, firstLine, processIO, type CliIO } from './io';
 
 /** What a command gets when it is built. */
@@ -110,11 +111,15 @@ export async function runCli(argv: readonly string[], commands: readonly Command
   }
   let running = '';
   program.hook('preAction', (_root, action) => { running = action.name(); });
+  // The library's warnings (PEFT's warnings.warn) become lines `frod <command>: warning: …` on stderr.
+  const previousHandler = setWarningHandler((message) => io.stderr(`${running === '' ? 'frod' : `frod ${running}`}: warning: ${message}\n`));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (err) {
     if (isCommanderExit(err)) return commanderStatus(err);
     return reportFailure(err, running, io);
+  } finally {
+    setWarningHandler(previousHandler);
   }
 }

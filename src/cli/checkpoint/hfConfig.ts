@@ -18,6 +18,20 @@ export interface HfModelConfig {
   readonly json: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * config.json beside a lone safetensors file, when it is a model config: a folder's config.json belongs to
+ * the model, but a file's neighbour may be anything (an adapter_config.json saved as config.json, a tool's
+ * settings), so one that is not JSON or has no `model_type` is ignored here.
+ */
+export function readHfConfigBeside(file: string): HfModelConfig | null {
+  if (!fs.existsSync(file)) return null;
+  try {
+    return readHfConfig(file);
+  } catch {
+    return null;
+  }
+}
+
 /** Reads and checks `file`; a missing `model_type` or bad JSON is a CliError naming the file. */
 export function readHfConfig(file: string): HfModelConfig {
   let json: unknown;

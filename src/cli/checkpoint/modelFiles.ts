@@ -13,7 +13,7 @@ import type { PlacedEntry, RawEntry } from '../../nn/io/format';
 import type { Tensor } from '../../tensor';
 import { describeFsError } from '../files';
 import { CliError } from '../io';
-import { type HfModelConfig, readHfConfig } from './hfConfig';
+import { type HfModelConfig, readHfConfig, readHfConfigBeside } from './hfConfig';
 import { TensorFile } from './tensorFile';
 
 /** File names of a Hugging Face model folder. */
@@ -46,7 +46,7 @@ export class ModelFiles {
     readonly shards: readonly TensorFile[],
     /** The index of a sharded folder, else null. */
     readonly index: ShardIndex | null,
-    /** config.json (inside the folder, or beside the file), or null when there is none. */
+    /** config.json (inside the folder, or a model config beside the file), or null when there is none. */
     readonly config: HfModelConfig | null,
     /** Every tensor by name: shard by shard, in each shard's header order. */
     readonly tensors: ReadonlyMap<string, ModelTensor>,
@@ -56,8 +56,7 @@ export class ModelFiles {
   static open(target: string): ModelFiles {
     const stat = statOrThrow(target);
     if (stat.isDirectory()) return openFolder(target);
-    const configFile = path.join(path.dirname(target), MODEL_CONFIG_FILE);
-    const config = fs.existsSync(configFile) ? readHfConfig(configFile) : null;
+    const config = readHfConfigBeside(path.join(path.dirname(target), MODEL_CONFIG_FILE));
     const file = TensorFile.open(target);
     return new ModelFiles(target, 'file', [file], null, config, tensorMap([file]));
   }

@@ -237,8 +237,8 @@ export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): ParsedS
   return { entries, metadata: layout.metadata, headerOrder: layout.headerOrder };
 }
 
-/** Validates an entry about to be written; returns its byte length. */
-function checkEntryForWrite(name: string, entry: RawEntry): number {
+/** Validates the name, dtype and shape of a tensor about to be written; returns its byte length. */
+function checkSpecForWrite(name: string, entry: TensorSpec): number {
   const source = '<output>';
   if (name === METADATA_KEY) throw new SafetensorsError(source, `'${METADATA_KEY}' cannot be a tensor name`);
   if (!isSafeDType(entry.dtype)) {
@@ -249,12 +249,16 @@ function checkEntryForWrite(name: string, entry: RawEntry): number {
     throw new SafetensorsError(
       source, `tensor '${name}': shape must be a list of non-negative integers, got ${describe(entry.shape)}`);
   }
-  const expected = shapeNumel(entry.shape) * SAFE_DTYPE_SIZES[entry.dtype];
+  return shapeNumel(entry.shape) * SAFE_DTYPE_SIZES[entry.dtype];
+}
+
+/** Validates an entry about to be written (its spec, and bytes of the right length). */
+function checkEntryForWrite(name: string, entry: RawEntry): void {
+  const expected = checkSpecForWrite(name, entry);
   if (!(entry.bytes instanceof Uint8Array) || entry.bytes.length !== expected) {
-    throw new SafetensorsError(source, `tensor '${name}' has ${entry.bytes?.length} bytes but shape `
+    throw new SafetensorsError('<output>', `tensor '${name}' has ${entry.bytes?.length} bytes but shape `
       + `[${entry.shape.join(', ')}] of ${entry.dtype} needs ${expected}`);
   }
-  return expected;
 }
 
 function checkMetadataForWrite(metadata: Record<string, string>): void {
@@ -263,6 +267,62 @@ function checkMetadataForWrite(metadata: Record<string, string>): void {
       throw new SafetensorsError('<output>', `__metadata__ value of '${key}' must be a string, got ${describe(value)}`);
     }
   }
+}
+
+/** What a header says of one tensor to be written: its dtype and shape (the bytes come later). */
+export interface TensorSpec {
+  dtype: SafeDType;
+  shape: number[];
+}
+
+/** A header ready to write: its bytes (8-byte length, JSON, padding) and where each tensor goes. */
+export interface SerializedHeader {
+  /** The first `bytes.length` bytes of the file. */
+  bytes: Uint8Array;
+  /** Tensor name → absolute byte range [begin, end) in the file, in the order tensors are laid out. */
+  offsets: Map<string, { begin: number; end: number }>;
+  /** Size of the whole file. */
+  fileLength: number;
+}
+
+/**
+ * The header of a safetensors file holding `specs`, laid out as {@link serializeSafetensors} lays them out
+ * (tensors in name order, back to back; `__metadata__` first; spaces to a multiple of 8 bytes). With it a
+ * large file can be written tensor by tensor.
+ */
+export function serializeSafetensorsHeader(
+  specs: ReadonlyMap<string, TensorSpec> | Readonly<Record<string, TensorSpec>>,
+  metadata?: Record<string, string> | null,
+): SerializedHeader {
+  const list: Array<[string, TensorSpec]> = specs instanceof Map ? [...specs] : Object.entries(specs);
+  list.sort(([a], [b]) => compareCodePoints(a, b));
+  const parts: string[] = [];
+  if (metadata) {
+    checkMetadataForWrite(metadata);
+    const sorted = Object.keys(metadata).sort(compareCodePoints);
+    parts.push(`"${METADATA_KEY}":{${sorted.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
+  }
+  let offset = 0;
+  const ranges: Array<[string, number, number]> = [];
+  for (const [name, spec] of list) {
+    const length = checkSpecForWrite(name, spec);
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${spec.dtype}","shape":[${spec.shape.join(',')}],`
+      + `"data_offsets":[${offset},${offset + length}]}`);
+    ranges.push([name, offset, offset + length]);
+    offset += length;
+  }
+  const json = new TextEncoder().encode(`{${parts.join(',')}}`);
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new SafetensorsError('<output>', `header would be ${headerLength} bytes (limit ${MAX_HEADER_BYTES})`);
+  }
+  const bytes = new Uint8Array(8 + headerLength);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(headerLength), true);
+  bytes.set(json, 8);
+  bytes.fill(0x20, 8 + json.length);
+  const start = bytes.length;
+  const offsets = new Map(ranges.map(([name, begin, end]) => [name, { begin: start + begin, end: start + end }]));
+  return { bytes, offsets, fileLength: start + offset };
 }
 
 /**
@@ -276,33 +336,10 @@ export function serializeSafetensors(
   metadata?: Record<string, string> | null,
 ): Uint8Array {
   const list: Array<[string, RawEntry]> = entries instanceof Map ? [...entries] : Object.entries(entries);
-  list.sort(([a], [b]) => compareCodePoints(a, b));
-  const parts: string[] = [];
-  if (metadata) {
-    checkMetadataForWrite(metadata);
-    const sorted = Object.keys(metadata).sort(compareCodePoints);
-    parts.push(`"${METADATA_KEY}":{${sorted.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
-  }
-  let offset = 0;
-  for (const [name, entry] of list) {
-    const length = checkEntryForWrite(name, entry);
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${entry.dtype}","shape":[${entry.shape.join(',')}],`
-      + `"data_offsets":[${offset},${offset + length}]}`);
-    offset += length;
-  }
-  const json = new TextEncoder().encode(`{${parts.join(',')}}`);
-  const headerLength = Math.ceil(json.length / 8) * 8;
-  if (headerLength > MAX_HEADER_BYTES) {
-    throw new SafetensorsError('<output>', `header would be ${headerLength} bytes (limit ${MAX_HEADER_BYTES})`);
-  }
-  const out = new Uint8Array(8 + headerLength + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);
-  let position = 8 + headerLength;
-  for (const [, entry] of list) {
-    out.set(entry.bytes, position);
-    position += entry.bytes.length;
-  }
+  for (const [name, entry] of list) checkEntryForWrite(name, entry);
+  const header = serializeSafetensorsHeader(new Map(list), metadata);
+  const out = new Uint8Array(header.fileLength);
+  out.set(header.bytes, 0);
+  for (const [name, entry] of list) out.set(entry.bytes, (header.offsets.get(name) as { begin: number }).begin);
   return out;
 }
