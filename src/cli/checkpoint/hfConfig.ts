@@ -32,15 +32,19 @@ export function readHfConfigBeside(file: string): HfModelConfig | null {
   }
 }
 
-/** Reads and checks `file`; a missing `model_type` or bad JSON is a CliError naming the file. */
-export function readHfConfig(file: string): HfModelConfig {
-  let json: unknown;
+/** The parsed JSON of `file` (a byte-order mark is allowed); unreadable or invalid JSON is a CliError naming it. */
+export function readJsonFile(file: string): unknown {
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
+    return JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code) throw new CliError(file, describeFsError(err, 'file'));
     throw new CliError(file, `is not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }
+}
+
+/** Reads and checks `file`; a missing `model_type` or bad JSON is a CliError naming the file. */
+export function readHfConfig(file: string): HfModelConfig {
+  const json = readJsonFile(file);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new CliError(file, 'expected a JSON object (a Hugging Face model config)');
   }

@@ -13,7 +13,7 @@ import type { PlacedEntry, RawEntry } from '../../nn/io/format';
 import type { Tensor } from '../../tensor';
 import { describeFsError } from '../files';
 import { CliError } from '../io';
-import { type HfModelConfig, readHfConfig, readHfConfigBeside } from './hfConfig';
+import { type HfModelConfig, readHfConfig, readHfConfigBeside, readJsonFile } from './hfConfig';
 import { TensorFile } from './tensorFile';
 
 /** File names of a Hugging Face model folder. */
@@ -153,13 +153,7 @@ function openFolder(dir: string): ModelFiles {
 
 /** The index's weight_map (tensor → shard file name) and metadata, checked to be well formed. */
 function readIndex(file: string): { weightMap: Map<string, string>; metadata: Record<string, unknown> } {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code) throw new CliError(file, describeFsError(err, 'file'));
-    throw new CliError(file, `is not valid JSON (${(err as Error).message.split('\n')[0]})`);
-  }
+  const json = readJsonFile(file);
   const object = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
   if (!object(json) || !object(json.weight_map)) {
     throw new CliError(file, 'expected a JSON object with a "weight_map" object (tensor name → shard file name)');

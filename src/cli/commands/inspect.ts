@@ -126,31 +126,21 @@ function isAdapterDirectory(dir: string): boolean {
 
 function inspect(target: string, options: InspectOptions, context: CliContext): void {
   const write = (line: string) => context.io.stdout(`${line}\n`);
+  const show = <R>(report: R, print: (report: R, write: (line: string) => void) => void) => {
+    if (options.json) write(JSON.stringify(report, null, 2));
+    else print(report, write);
+  };
   if (isDirectory(target) && isAdapterDirectory(target)) {
     const contents = readAdapterDir(target);
-    const report = adapterReport(target, contents, readAdapterLayout(contents.model, contents.modelFile));
-    if (options.json) write(JSON.stringify(report, null, 2));
-    else printAdapter(report, write);
+    show(adapterReport(target, contents, readAdapterLayout(contents.model, contents.modelFile)), printAdapter);
     return;
   }
-  if (isDirectory(target)) {
-    const model = ModelFiles.open(target);
-    try {
-      const report = modelReport(model);
-      if (options.json) write(JSON.stringify(report, null, 2));
-      else printModel(report, write);
-    } finally {
-      model.close();
-    }
-    return;
-  }
-  const file = TensorFile.open(target);
+  const opened = isDirectory(target) ? ModelFiles.open(target) : TensorFile.open(target);
   try {
-    const report = fileReport(file);
-    if (options.json) write(JSON.stringify(report, null, 2));
-    else printFile(report, write);
+    if (opened instanceof ModelFiles) show(modelReport(opened), printModel);
+    else show(fileReport(opened), printFile);
   } finally {
-    file.close();
+    opened.close();
   }
 }
 
