@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import seedrandom from 'seedrandom';
 import type { SafeDType, TensorSpec } from '../src/nn/io/format';
+import { float32ToF16 } from '../src/nn/io/half';
 import { TensorWriter } from '../src/cli/checkpoint/tensorWriter';
 import { MODEL_SHAPES, type TensorShape } from './model-shapes';
 
@@ -34,26 +35,11 @@ const STD = 0.02;
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Float32 → BF16 bits, round to nearest even (finite values only, as drawn here). */
+/** Float32 → BF16 bits, round to nearest even (finite values only, as drawn here; the fast path of src/nn/io/half.ts). */
 function bf16Bits(bits32: Uint32Array, out: Uint16Array): void {
   for (let i = 0; i < bits32.length; i++) {
     const b = bits32[i];
     out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
-  }
-}
-
-/** Float32 → F16 bits, round to nearest even (|x| well inside the normal range, as drawn here). */
-function f16Bits(values: Float32Array, bits32: Uint32Array, out: Uint16Array): void {
-  for (let i = 0; i < values.length; i++) {
-    const b = bits32[i];
-    const sign = (b >>> 16) & 0x8000;
-    const exponent = ((b >>> 23) & 0xff) - 127 + 15;
-    if (values[i] === 0 || exponent <= 0) { out[i] = sign; continue; } // tiny values flush to ±0 (|x| < 6e-5)
-    const mantissa = b & 0x7fffff;
-    let half = (exponent << 10) | (mantissa >>> 13);
-    const rest = mantissa & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
-    out[i] = sign | half;
   }
 }
 
@@ -68,10 +54,9 @@ function chunkBytes(tensor: TensorShape, start: number, count: number, dtype: Sa
     for (let i = 0; i < count; i++) values[i] = (start + i) % n <= Math.floor((start + i) / n) % n ? 1 : 0;
   }
   if (dtype === 'F32') return new Uint8Array(values.buffer);
+  if (dtype === 'F16') return new Uint8Array(float32ToF16(values).buffer);
   const bits = new Uint16Array(count);
-  const bits32 = new Uint32Array(values.buffer);
-  if (dtype === 'BF16') bf16Bits(bits32, bits);
-  else f16Bits(values, bits32, bits);
+  bf16Bits(new Uint32Array(values.buffer), bits);
   return new Uint8Array(bits.buffer);
 }
 
