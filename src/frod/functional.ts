@@ -230,7 +230,8 @@ function shapeOnly(base: BaseWeight, path: string): Mat {
  * module (`<path>.weight` = W' = U (S + diag λ) Vᵀ in the stored orientation and the weight's dtype) and
  * every plain model tensor the adapter carries (`modules_to_save` copies, trained biases). Tensors not
  * returned are unchanged. Projections come from the adapter, or are regenerated bit for bit from the
- * weights when the config says `save_projection: false`.
+ * weights when the config says `save_projection: false`. Works one category and one weight at a time, so
+ * `weights` may read each weight lazily (its `shape` given up front) and `onMerged` may write each result out.
  */
 export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Readonly<Record<string, Tensor>>,
   config: FrodConfig, options: MergeWeightsOptions = {}): Map<string, Tensor> {
