@@ -39,9 +39,26 @@ export interface StreamedAdapter {
   projectionPaths: Map<string, string>;
 }
 
-/** The float64 (out, in) weights of one category, read now. */
+/**
+ * The float64 (out, in) weights of one category, read now into one buffer in layer order: each matrix is a
+ * view of the category's stack, which the projection then uses without a copy (src/frod/projection.ts).
+ */
 function readCategory(model: ModelFiles, paths: readonly string[], fanInFanOut: boolean): Map<string, Mat> {
-  return new Map(paths.map((path) => [path, weightMatrix({ weight: model.decode(`${path}.weight`), fanInFanOut }, path)]));
+  const shapes = paths.map((path) => {
+    const [rows, cols] = model.locate(`${path}.weight`).entry.shape;
+    return fanInFanOut ? { outFeatures: cols, inFeatures: rows } : { outFeatures: rows, inFeatures: cols };
+  });
+  const stack = new Float64Array(shapes.reduce((sum, s) => sum + s.outFeatures * s.inFeatures, 0));
+  const mats = new Map<string, Mat>();
+  let at = 0;
+  paths.forEach((path, i) => {
+    const { outFeatures, inFeatures } = shapes[i];
+    const view = stack.subarray(at, at + outFeatures * inFeatures);
+    view.set(weightMatrix({ weight: model.decode(`${path}.weight`), fanInFanOut }, path).data);
+    mats.set(path, { rows: outFeatures, cols: inFeatures, data: view });
+    at += view.length;
+  });
+  return mats;
 }
 
 /** The same category with V rounded to the base's half dtype, so U and λ are computed from the V that is saved. */
