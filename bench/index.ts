@@ -8,7 +8,7 @@
  * process.argv themselves.
  * No top-level await anywhere (tfjs under tsx then fails with ERR_REQUIRE_ASYNC_MODULE): work goes in run().
  */
-const BENCHES = ['matmul', 'linalg', 'gpu', 'train-step', 'frod'];
+const BENCHES = ['matmul', 'linalg', 'gpu', 'train-step', 'frod', 'checkpoints'];
 
 type BenchModule = Record<string, unknown>;
 

@@ -19,6 +19,7 @@ import {
 import { applyOwnership, ownershipOf, removeStaleTemporaries, syncDirectory, temporaryName } from '../util/atomicFile';
 import { crashPoint, pausePoint } from '../util/crashPoint';
 import { escapeControl } from '../util/escape';
+import { writeFileAtomic } from '../util/node';
 import { CliError, firstLine } from './io';
 import { trackTemporary } from './interrupt';
 
@@ -28,7 +29,7 @@ export const ADAPTER_MODEL_FILE = SAFETENSORS_WEIGHTS_NAME;
 const ADAPTER_FILES = new Set([ADAPTER_CONFIG_FILE, ADAPTER_MODEL_FILE]);
 
 /** Turns a Node file-system error into the problem half of a one-line message. */
-function describeFsError(err: unknown, expected: 'file' | 'directory'): string {
+export function describeFsError(err: unknown, expected: 'file' | 'directory'): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   switch (code) {
     case 'ENOENT': return expected === 'file' ? 'no such file' : 'no such directory';
@@ -200,7 +201,7 @@ export function checkOutputFile(file: string, inputs: readonly string[]): void {
  * adapter_model.safetensors), which is then replaced. Anything else there is refused, so no unrelated
  * file is ever deleted.
  */
-export function checkOutputDir(dir: string): void {
+export function checkOutputDir(dir: string, replaceable: ReadonlySet<string> = ADAPTER_FILES): void {
   checkAncestor(dir);
   if (!fs.existsSync(dir)) return;
   if (!isDirectory(dir)) throw new CliError(dir, 'exists and is not a directory');
@@ -210,7 +211,7 @@ export function checkOutputDir(dir: string): void {
   } catch (err) {
     throw new CliError(dir, describeFsError(err, 'directory'));
   }
-  const others = names.filter((name) => !ADAPTER_FILES.has(name) && !isAdapterWriterEntry(name)).sort();
+  const others = names.filter((name) => !replaceable.has(name) && !isAdapterWriterEntry(name)).sort();
   if (others.length > 0) {
     const listed = others.slice(0, 3).join(', ') + (others.length > 3 ? `, … (${others.length} entries)` : '');
     throw new CliError(dir, `already exists and holds other files (${listed}); choose a new or empty directory`);
@@ -219,6 +220,13 @@ export function checkOutputDir(dir: string): void {
 
 /** Chunks of an output file between which a Ctrl-C can be handled. */
 const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** A name for a temporary sibling of `target` (same directory, so renames stay on one file system). */
+export function temporarySibling(target: string, kind: string): string {
+  const resolved = path.resolve(target);
+  const stamp = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  return path.join(path.dirname(resolved), `.${path.basename(resolved)}.frod-${kind}-${stamp}`);
+}
 
 /**
  * Writes bytes to `file` atomically: a hidden temporary sibling `.<name>.frod-tmp-<pid>-<id>` (deleted if the
@@ -267,5 +275,42 @@ export function writeOutputDir(dir: string, files: AdapterFileContents): void {
   } catch (err) {
     const line = firstLine(err);
     throw new CliError(dir, line.startsWith(`${dir}: `) ? line.slice(dir.length + 2) : line);
+  }
+}
+
+/**
+ * Creates (or replaces) directory `dir` with what `fill` writes into the empty staging directory it is
+ * given, all or nothing, as {@link writeOutputDir} does; `what` names the directory in messages. An error
+ * thrown by `fill` removes the staging directory and passes through unchanged.
+ */
+export function fillOutputDir(dir: string, what: string, fill: (staging: string) => void): void {
+  const staging = temporarySibling(dir, 'tmp');
+  const aside = temporarySibling(dir, 'old');
+  const cannot = (err: unknown, kept = '') => new CliError(dir, `cannot write the ${what} (${describeFsError(err, 'directory')})${kept}`);
+  try {
+    fs.mkdirSync(staging);
+  } catch (err) {
+    throw cannot(err);
+  }
+  try {
+    fill(staging);
+  } catch (err) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (err instanceof CliError || !(err as NodeJS.ErrnoException).code) throw err;
+    throw cannot(err);
+  }
+  let movedAside = false;
+  try {
+    if (fs.existsSync(dir)) {
+      fs.renameSync(dir, aside);
+      movedAside = true;
+    }
+    fs.renameSync(staging, dir);
+  } catch (err) {
+    if (movedAside && !fs.existsSync(dir)) {
+      try { fs.renameSync(aside, dir); movedAside = false; } catch { /* left at `aside`; reported below */ }
+    }
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw cannot(err, movedAside ? ` (the previous directory is kept at ${aside})` : '');
   }
 }

@@ -4,7 +4,7 @@
  * pattern and its size as I64), for the raw-weights API (src/frod/functional.ts). Reading and writing the
  * directory goes through src/peft/adapterFiles.ts, which PeftModel and the `frod` command use too.
  */
-import { type SafetensorsValue, decodeSafetensors, loadSafetensors, safetensorsBytes } from '../nn/io';
+import { type SafeDType, type SafetensorsValue, decodeSafetensors, loadSafetensors, safetensorsBytes } from '../nn/io';
 import type { Tensor } from '../tensor';
 import {
   CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseAdapterConfigText, readAdapterDirectory, writeAdapterFiles,
@@ -15,22 +15,31 @@ import { parseAdapterKey } from './keys';
 export const ADAPTER_CONFIG_NAME = CONFIG_NAME;
 export const ADAPTER_WEIGHTS_NAME = SAFETENSORS_WEIGHTS_NAME;
 
-/** The tensors to write: index tensors as I64, per-category tensors left out when `saveProjection` is false. */
-function fileValues(config: FrodConfig, tensors: Readonly<Record<string, Tensor>>): Record<string, SafetensorsValue> {
+/**
+ * The tensors to write: index tensors as I64, per-category tensors left out when `saveProjection` is false,
+ * and any tensor listed in `dtypes` stored as that file dtype (e.g. a bfloat16 model's V as BF16).
+ */
+function fileValues(config: FrodConfig, tensors: Readonly<Record<string, Tensor>>,
+  dtypes: Readonly<Record<string, SafeDType>>): Record<string, SafetensorsValue> {
   const out: Record<string, SafetensorsValue> = {};
   for (const [key, value] of Object.entries(tensors)) {
     const kind = parseAdapterKey(key).kind;
     if (!config.saveProjection && (kind === 'projection' || kind === 'sIndices' || kind === 'sSize')) continue;
-    out[key] = kind === 'sIndices' || kind === 'sSize' ? { tensor: value, dtype: 'I64' } : value;
+    const dtype = Object.hasOwn(dtypes, key) ? dtypes[key] : kind === 'sIndices' || kind === 'sSize' ? 'I64' : null;
+    out[key] = dtype === null ? value : { tensor: value, dtype };
   }
   return out;
 }
 
-/** The two files of an adapter directory as text and bytes (works in browsers too). */
-export function adapterFiles(config: FrodConfig, adapterTensors: Readonly<Record<string, Tensor>>): { configJson: string; safetensors: Uint8Array } {
+/**
+ * The two files of an adapter directory as text and bytes (works in browsers too). `dtypes` gives the file
+ * dtype of tensors that are not stored in their tensor's own (float32 → F32, float64 → F64).
+ */
+export function adapterFiles(config: FrodConfig, adapterTensors: Readonly<Record<string, Tensor>>,
+  dtypes: Readonly<Record<string, SafeDType>> = {}): { configJson: string; safetensors: Uint8Array } {
   return {
     configJson: config.toJSONString(),
-    safetensors: safetensorsBytes(fileValues(config, adapterTensors), { format: 'pt' }),
+    safetensors: safetensorsBytes(fileValues(config, adapterTensors, dtypes), { format: 'pt' }),
   };
 }
 

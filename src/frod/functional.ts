@@ -9,13 +9,13 @@
  * for the same weights.
  */
 import type { Mat } from '../linalg/kernels/mat';
-import { Generator, type Tensor, tensor } from '../tensor';
-import { type CategoryState, checkpointCategoryStates, freshCategoryStates } from './basis';
-import { categoryOf } from './categories';
+import { type DType, Generator, type Tensor, tensor } from '../tensor';
+import { type CategoryState, type WeightMatrices, checkpointCategoryStates, freshCategoryStates } from './basis';
+import { categoryOf, groupByCategory } from './categories';
 import type { FrodConfig } from './config';
 import { LAMBDA_EPS, adaptedWeight, decomposeWeight } from './decompose';
 import { lambdaKey, parseAdapterKey, projectionKey, sValuesKey } from './keys';
-import { isModuleToSave, noTargetsMessage, selectTargets } from '../peft/targets';
+import { type LayerTypes, isModuleToSave, noTargetsMessage, selectTargets } from '../peft/targets';
 import { trainableDType } from '../peft/autocast';
 import { warn as peftWarn } from '../peft/warnings';
 import { type BaseWeight, type BaseWeights, adapterDType, decomposableWeightMatrix, matrixToWeight, weightShape } from './weights';
@@ -45,11 +45,7 @@ function modulePathsOf(names: readonly string[]): string[] {
  * error.
  */
 export function weightsFromStateDict(stateDict: Readonly<Record<string, Tensor>>, config: FrodConfig): Map<string, BaseWeight> {
-  const names = Object.keys(stateDict);
-  const paths = modulePathsOf(names);
-  const weighted = new Set(names.filter((k) => k.endsWith('.weight')).map((k) => k.slice(0, -'.weight'.length)));
-  const selected = selectTargets(paths, config).filter((path) => weighted.has(path));
-  if (selected.length === 0) throw new Error(noTargetsMessage('FRoD', config, weighted.size));
+  const selected = selectWeightPaths(Object.keys(stateDict), config);
   const out = new Map<string, BaseWeight>();
   for (const path of selected) {
     const base = { weight: stateDict[`${path}.weight`], fanInFanOut: config.fanInFanOut };
@@ -57,6 +53,18 @@ export function weightsFromStateDict(stateDict: Readonly<Record<string, Tensor>>
     out.set(path, base);
   }
   return out;
+}
+
+/**
+ * The module paths of a state dict's tensor `names` whose `<path>.weight` the config targets (spec §4), in
+ * sorted order; `layerTypes` tells which modules are Linear / Conv1D, for `target_modules: "all-linear"`.
+ * Selecting nothing is an error.
+ */
+export function selectWeightPaths(names: readonly string[], config: FrodConfig, layerTypes?: LayerTypes): string[] {
+  const weighted = new Set(names.filter((k) => k.endsWith('.weight')).map((k) => k.slice(0, -'.weight'.length)));
+  const selected = selectTargets(modulePathsOf(names), config, layerTypes).filter((path) => weighted.has(path));
+  if (selected.length === 0) throw new Error(noTargetsMessage('FRoD', config, weighted.size));
+  return selected;
 }
 
 /** The float64 (out, in) matrices of the given weights. */
@@ -127,34 +135,47 @@ export function initAdapterFromWeights(weights: BaseWeights, config: FrodConfig,
   if (!config.saveProjection) (options.warn ?? peftWarn)(`FRoD adapter is saved without its projections (save_projection: false): ${NOT_PORTABLE}`);
   const states = freshCategoryStates([...weights.keys()], mats, config, { dtype, progress: options.progress });
   const out: Record<string, Tensor> = {};
-  for (const state of states) {
-    for (const path of state.paths) {
-      const { lambda } = decomposeWeight(state.basis(), mats.get(path) as Mat);
-      const init = initialLayerValues(lambda, state.pattern.nnz, config, path, 0); // the model's first adapter
-      out[lambdaKey(path)] = tensor(init.lambda, { dtype }).to(trainable);
-      out[sValuesKey(path)] = tensor(init.sValues, { dtype }).to(trainable);
-    }
-    if (config.saveProjection) Object.assign(out, state.checkpointTensors());
-  }
+  for (const state of states) Object.assign(out, categoryAdapterTensors(state, mats, config, 0, trainable)); // the model's first adapter
   if (options.stateDict) Object.assign(out, extraModelTensors(options.stateDict, [...weights.keys()], config));
+  return out;
+}
+
+/**
+ * The adapter tensors of one fresh category: λ and S values of each member (in `trainable`, default the
+ * state's dtype), and V,
+ * s_indices and s_size when `config.saveProjection`. `mats` holds the members' float64 (out, in) weights.
+ * A caller that builds one category at a time (`frod init` on a large model) holds one category's weights.
+ */
+export function categoryAdapterTensors(state: CategoryState, mats: WeightMatrices, config: FrodConfig,
+  adapterIndex: number, trainable: DType = state.dtype): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const path of state.paths) {
+    const { lambda } = decomposeWeight(state.basis(), mats.get(path) as Mat);
+    const init = initialLayerValues(lambda, state.pattern.nnz, config, path, adapterIndex);
+    // λ is computed in the base dtype, then held in the trainable dtype (float32 under autocast), as PEFT.
+    out[lambdaKey(path)] = tensor(init.lambda, { dtype: state.dtype }).to(trainable);
+    out[sValuesKey(path)] = tensor(init.sValues, { dtype: state.dtype }).to(trainable);
+  }
+  if (config.saveProjection) Object.assign(out, state.checkpointTensors());
   return out;
 }
 
 /**
  * `modules_to_save` tensors and trained biases of a state dict under PEFT's keys: `base_model.model.<name>`,
  * with an adapted layer's own tensors under `base_layer` (`…q_proj.base_layer.bias`), as PEFT saves them.
+ * `adapted` lists the adapted module paths. Only the tensors that go into the adapter are read.
  */
-function extraModelTensors(stateDict: Readonly<Record<string, Tensor>>, adapted: readonly string[], config: FrodConfig): Record<string, Tensor> {
+export function extraModelTensors(stateDict: Readonly<Record<string, Tensor>>, adapted: readonly string[], config: FrodConfig): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   const adaptedSet = new Set(adapted);
-  for (const [name, value] of Object.entries(stateDict)) {
+  for (const name of Object.keys(stateDict)) { // keys, not entries: a lazily read state dict decodes only what is kept
     const parts = name.split('.');
     const owner = parts.slice(0, -1).join('.');
     const prefixes = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('.'));
     const saved = prefixes.some((p) => isModuleToSave(p, config.modulesToSave));
     const isBias = parts[parts.length - 1] === 'bias';
     const bias = isBias && (config.bias === 'all' || (config.bias === 'frod_only' && adaptedSet.has(owner)));
-    if (saved || bias) out[`base_model.model.${adaptedFileName(name, adaptedSet)}`] = value;
+    if (saved || bias) out[`base_model.model.${adaptedFileName(name, adaptedSet)}`] = stateDict[name];
   }
   return out;
 }
@@ -218,6 +239,18 @@ export interface MergeWeightsOptions {
   adapterName?: string;
   /** Receives warnings (default: the library warning channel, src/peft/warnings.ts). */
   warn?: (message: string) => void;
+  /**
+   * Receives each merged weight and adapter tensor (state-dict name → tensor) as soon as it is ready, instead
+   * of the returned map (which then stays empty): a caller that writes them out holds one weight at a time.
+   * A failure may come after some tensors were handed over.
+   */
+  onMerged?: (name: string, value: Tensor) => void;
+}
+
+/** A weight's (out, in) shape as a matrix without values: what the category checks of a saved V read. */
+function shapeOnly(base: BaseWeight, path: string): Mat {
+  const { outFeatures, inFeatures } = weightShape(base, path);
+  return { rows: outFeatures, cols: inFeatures, data: new Float64Array(0) };
 }
 
 /**
@@ -225,7 +258,8 @@ export interface MergeWeightsOptions {
  * module (`<path>.weight` = W' = U (S + diag λ) Vᵀ in the stored orientation and the weight's dtype) and
  * every plain model tensor the adapter carries (`modules_to_save` copies, trained biases). Tensors not
  * returned are unchanged. Projections come from the adapter, or are regenerated bit for bit from the
- * weights when the config says `save_projection: false`.
+ * weights when the config says `save_projection: false`. Works one category and one weight at a time, so
+ * `weights` may read each weight lazily (its `shape` given up front) and `onMerged` may write each result out.
  */
 export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Readonly<Record<string, Tensor>>,
   config: FrodConfig, options: MergeWeightsOptions = {}): Map<string, Tensor> {
@@ -235,38 +269,52 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
   for (const path of paths) {
     if (!weights.has(path)) throw new Error(`FRoD: the adapter adapts module '${path}' but the base model has no 2-D weight '${path}.weight'`);
   }
-  const mats = new Map(paths.map((p) => [p, decomposableWeightMatrix(weights.get(p) as BaseWeight, p)]));
-  // A V regenerated for a save_projection-false adapter is rounded as the base weights' V would be.
-  const dtype = adapterDType(paths.map((p) => (weights.get(p) as BaseWeight).weight));
-  const warn = options.warn ?? peftWarn;
-  if (regeneratesProjections(paths, adapterTensors, config)) {
-    warn(`FRoD adapter '${options.adapterName ?? 'default'}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
+  const adapted = new Set(paths);
+  const plain = [...parsed.modelTensors].map(([name, value]) => [baseTensorName(name, adapted), name, value] as const);
+  for (const [target, name, value] of plain) {
+    if (target.endsWith('.weight') && adapted.has(target.slice(0, -'.weight'.length))) {
+      throw new Error(`FRoD: the adapter holds both the FRoD tensors of module '${target.slice(0, -'.weight'.length)}' and a plain '${MODEL_PREFIX}${name}', which would replace its merged weight; an adapter file has one or the other`);
+    }
+    if (options.safe) checkFiniteTensor(value, options.adapterName ?? 'default', `${MODEL_PREFIX}${name}`);
   }
-  const states = checkpointCategoryStates(paths, mats, adapterTensors, config, { dtype, warn, progress: false });
+  if (regeneratesProjections(paths, adapterTensors, config)) {
+    (options.warn ?? peftWarn)(`FRoD adapter '${options.adapterName ?? 'default'}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
+  }
   const out = new Map<string, Tensor>();
-  for (const state of states) {
+  const emit = options.onMerged ?? ((name: string, value: Tensor) => { out.set(name, value); });
+  const warned = new Set<string>();
+  const warn = (message: string) => {
+    if (!warned.has(message)) (options.warn ?? peftWarn)(message);
+    warned.add(message);
+  };
+  // One category at a time, one weight at a time: only a category whose V is regenerated reads all its
+  // weights at once (the decomposition needs them); with a saved V the category checks need only shapes.
+  for (const group of groupByCategory(paths)) {
+    const regenerate = !Object.hasOwn(adapterTensors, projectionKey(group.name));
+    const mats = new Map(group.paths.map((p) => {
+      const base = weights.get(p) as BaseWeight;
+      return [p, regenerate ? decomposableWeightMatrix(base, p) : shapeOnly(base, p)];
+    }));
+    // A regenerated V is rounded as the base weights' V would be (a saved V keeps its own dtype).
+    const dtype = regenerate ? adapterDType(group.paths.map((p) => (weights.get(p) as BaseWeight).weight)) : 'float32';
+    const [state] = checkpointCategoryStates(group.paths, mats, adapterTensors, config, { dtype, warn, progress: false });
     for (const path of state.paths) {
       const lambda = parsed.lambdas.get(path) as Tensor;
       const sValues = parsed.sValues.get(path) as Tensor;
       checkLayerVectors(path, state, lambda, sValues);
-      const { u } = decomposeWeight(state.basis(), mats.get(path) as Mat);
-      const merged = adaptedWeight(u, state.v, lambda.data(), state.pattern, sValues.data());
       const base = weights.get(path) as BaseWeight;
-      const weight = matrixToWeight(merged, base.weight.dtype, base.fanInFanOut);
+      const weight = base.weight; // read once (a lazily read base decodes it from its file here)
+      const w = regenerate ? mats.get(path) as Mat : decomposableWeightMatrix({ weight, fanInFanOut: base.fanInFanOut }, path);
+      mats.delete(path);
+      const { u } = decomposeWeight(state.basis(), w);
+      const merged = adaptedWeight(u, state.v, lambda.data(), state.pattern, sValues.data());
+      const stored = matrixToWeight(merged, weight.dtype, base.fanInFanOut);
       // Checked as stored: a float64 value past the float32 maximum is finite until it is rounded.
-      if (options.safe) checkFinite(weight.data(), options.adapterName ?? 'default', path);
-      out.set(`${path}.weight`, weight);
+      if (options.safe) checkFinite(stored.data(), options.adapterName ?? 'default', path);
+      emit(`${path}.weight`, stored);
     }
   }
-  const adapted = new Set(paths);
-  for (const [name, value] of parsed.modelTensors) {
-    const target = baseTensorName(name, adapted);
-    if (out.has(target)) {
-      throw new Error(`FRoD: the adapter holds both the FRoD tensors of module '${target.slice(0, -'.weight'.length)}' and a plain '${MODEL_PREFIX}${name}', which would replace its merged weight; an adapter file has one or the other`);
-    }
-    if (options.safe) checkFiniteTensor(value, options.adapterName ?? 'default', `${MODEL_PREFIX}${name}`);
-    out.set(target, value);
-  }
+  for (const [target, , value] of plain) emit(target, value);
   return out;
 }
 

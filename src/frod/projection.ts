@@ -54,6 +54,21 @@ export function stackWeights(weights: readonly Mat[]): Mat {
   return m;
 }
 
+/**
+ * The stack as a view, when the weights already lie back to back in one buffer (`frod init` reads a
+ * category that way, so the stack is not held twice); null otherwise. The projection only reads it.
+ */
+function stackedView(weights: readonly Mat[]): Mat | null {
+  const first = weights[0].data;
+  let rows = 0;
+  for (const w of weights) {
+    const at = first.byteOffset + rows * w.cols * 8;
+    if (w.cols !== weights[0].cols || w.data.buffer !== first.buffer || w.data.byteOffset !== at) return null;
+    rows += w.rows;
+  }
+  return { rows, cols: weights[0].cols, data: new Float64Array(first.buffer, first.byteOffset, rows * weights[0].cols) };
+}
+
 /** Flips columns of a row-major square matrix in place so each one's largest-|entry| is positive. */
 export function canonicalizeColumnSigns(v: Mat): Mat {
   for (let j = 0; j < v.cols; j++) {
@@ -68,7 +83,7 @@ export function canonicalizeColumnSigns(v: Mat): Mat {
  */
 export function categoryProjection(weights: readonly Mat[], alpha: number): CategoryProjection {
   if (!(Number.isFinite(alpha) && alpha > 0)) throw new Error(`FRoD projection: regularization_alpha must be > 0, got ${alpha}`);
-  const stacked = stackWeights(weights);
+  const stacked = stackedView(weights) ?? stackWeights(weights);
   for (const value of stacked.data) {
     if (!Number.isFinite(value)) throw new Error('FRoD projection: the weights contain NaN or infinite values');
   }

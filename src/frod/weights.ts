@@ -11,6 +11,11 @@ export interface BaseWeight {
   /** `(out, in)`, or `(in, out)` when `fanInFanOut` (GPT-2 Conv1D). */
   readonly weight: Tensor;
   readonly fanInFanOut: boolean;
+  /**
+   * The stored shape when it is known without reading the weight (a file's header: `frod merge` reads each
+   * weight from disk only when its turn comes); default `weight.shape`.
+   */
+  readonly shape?: readonly number[];
 }
 
 /** Module path (without `.weight`) → its weight. */
@@ -18,11 +23,12 @@ export type BaseWeights = ReadonlyMap<string, BaseWeight>;
 
 /** `(rows, cols)` of a 2-D weight in the (out, in) orientation. */
 export function weightShape(base: BaseWeight, path: string): { outFeatures: number; inFeatures: number } {
-  const { weight, fanInFanOut } = base;
-  if (weight.ndim !== 2) {
-    throw new Error(`FRoD: module '${path}' has a weight of shape (${weight.shape.join(',')}); only 2-D Linear / Conv1D weights can be adapted`);
+  const { fanInFanOut } = base;
+  const shape = base.shape ?? base.weight.shape;
+  if (shape.length !== 2) {
+    throw new Error(`FRoD: module '${path}' has a weight of shape (${shape.join(',')}); only 2-D Linear / Conv1D weights can be adapted`);
   }
-  const [rows, cols] = weight.shape;
+  const [rows, cols] = shape;
   return fanInFanOut ? { outFeatures: cols, inFeatures: rows } : { outFeatures: rows, inFeatures: cols };
 }
 

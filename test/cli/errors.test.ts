@@ -81,9 +81,9 @@ test('an unknown option, an unknown command, a missing argument', async () => {
 
 // ---- unreadable and corrupted files ---------------------------------------------------------------
 
-test('init: base file missing, a directory, empty', async () => {
+test('init: base file missing, a folder without model files, empty', async () => {
   await failsIn('wide', (dir) => initArgs(dir, { base: at(dir, 'nope.safetensors') }), 1, /^frod init: .*nope\.safetensors: no such file$/);
-  await failsIn('wide', (dir) => initArgs(dir, { base: at(dir, 'adapter') }), 1, /adapter: is a directory, expected a file/);
+  await failsIn('wide', (dir) => initArgs(dir, { base: at(dir, 'adapter') }), 1, /adapter: is a folder without model\.safetensors or model\.safetensors\.index\.json; expected a safetensors file or a Hugging Face model folder$/);
   await failsIn('wide', (dir) => {
     fs.writeFileSync(at(dir, 'empty.safetensors'), new Uint8Array(0));
     return initArgs(dir, { base: at(dir, 'empty.safetensors') });
@@ -253,19 +253,26 @@ test('init: --out is a non-empty directory with other files, a file, or under a 
   await failsIn('wide', (dir) => initArgs(dir, { out: at(dir, 'base.safetensors', 'sub', 'out') }), 1, /out: cannot be created: .*base\.safetensors is not a directory$/);
 });
 
-test('merge: --out is the base file, a directory, or under a missing directory', async () => {
+test('merge: --out is the base file, a folder holding other files, a directory named *.safetensors, or under a missing directory', async () => {
   await failsIn('wide', (dir) => mergeArgs(dir, { out: at(dir, 'base.safetensors') }), 1, /base\.safetensors: is also an input/);
-  await failsIn('wide', (dir) => mergeArgs(dir, { out: at(dir, 'adapter') }), 1, /adapter: is a directory, expected a file name for the output$/);
+  await failsIn('wide', (dir) => mergeArgs(dir, { out: at(dir, 'adapter') }), 1, /adapter: already exists and holds other files \(adapter_config\.json, adapter_model\.safetensors\); choose a new or empty directory$/);
+  await failsIn('wide', (dir) => { fs.mkdirSync(at(dir, 'adapter.safetensors')); return mergeArgs(dir, { out: at(dir, 'adapter.safetensors') }); }, 1, /adapter\.safetensors: is a directory, expected a file name for the output$/);
   await failsIn('wide', (dir) => mergeArgs(dir, { out: at(dir, 'no', 'merged.safetensors') }), 1, /cannot be created/);
 });
 
-test('inspect: missing path, corrupted file, directory without an adapter', async () => {
+test('inspect: missing path, corrupted file, a folder with neither an adapter nor a model, half an adapter', async () => {
   await failsIn('wide', (dir) => ['inspect', at(dir, 'nothing')], 1, /^frod inspect: .*nothing: no such file$/);
   await failsIn('wide', (dir) => {
     fs.writeFileSync(at(dir, 'junk.safetensors'), 'not a safetensors file at all');
     return ['inspect', at(dir, 'junk.safetensors')];
   }, 1, /junk\.safetensors: not a valid safetensors file/);
-  await failsIn('wide', (dir) => { fs.mkdirSync(at(dir, 'emptydir')); return ['inspect', at(dir, 'emptydir')]; }, 1, /adapter_config\.json: no such file$/);
+  await failsIn('wide', (dir) => { fs.mkdirSync(at(dir, 'emptydir')); return ['inspect', at(dir, 'emptydir')]; }, 1,
+    /emptydir: is a folder without model\.safetensors or model\.safetensors\.index\.json/);
+  await failsIn('wide', (dir) => {
+    fs.mkdirSync(at(dir, 'half'));
+    fs.writeFileSync(at(dir, 'half', 'adapter_model.safetensors'), fs.readFileSync(at(dir, 'adapter', 'adapter_model.safetensors')));
+    return ['inspect', at(dir, 'half')];
+  }, 1, /adapter_config\.json: no such file$/);
 });
 
 test.run();

@@ -165,4 +165,23 @@ test('errors: mixed in_features, non-finite weights, alpha ≤ 0', () => {
   assert.throws(() => categoryProjection([randomMat(4, 2, 3)], 0), /regularization_alpha must be > 0/);
 });
 
+test('weights given as views of one stack (as frod init reads a category) give the V of separate copies, in any order', () => {
+  fc.assert(fc.property(stacks, fc.boolean(), (s, reversed) => {
+    const weights = weightsOf(s);
+    const stack = stackWeights(weights).data;
+    let at = 0;
+    const views = weights.map((w) => {
+      const view = mat(w.rows, w.cols, stack.subarray(at, at + w.data.length));
+      at += w.data.length;
+      return view;
+    });
+    const order = (list: Mat[]) => (reversed ? [...list].reverse() : list);
+    const before = stack.slice();
+    const fromViews = categoryProjection(order(views), 1e-3);
+    const fromCopies = categoryProjection(order(weights), 1e-3);
+    assert.equal([...fromViews.v.data], [...fromCopies.v.data]);
+    assert.equal([...stack], [...before], 'the stack is only read');
+  }), { numRuns: 40, seed: 5 });
+});
+
 test.run();

@@ -1,20 +1,33 @@
 /**
- * `frod merge --base model.safetensors --adapter DIR --out merged.safetensors [--safe]`: the base file with
- * every adapted weight replaced by W' = U (S + diag λ) Vᵀ (spec §1) — same dtype and orientation as in the
- * base file — and the adapter's other tensors (modules_to_save copies, trained biases) put in place; every
- * other tensor is copied byte for byte and the metadata is kept. The output is a deterministic function of
- * the inputs.
+ * `frod merge --base MODEL --adapter DIR --out OUT [--safe]`: the base with every adapted weight replaced by
+ * W' = U (S + diag λ) Vᵀ (spec §1) — same dtype (half precision rounded as PyTorch rounds) and orientation
+ * as in the base — and the adapter's other tensors (modules_to_save copies, trained biases) put in place;
+ * every other tensor is copied byte for byte and the metadata is kept. MODEL is a safetensors file or a
+ * model folder; OUT is one file (`*.safetensors`) or a folder with the base's sharding
+ * (src/cli/checkpoint/mergeOutput.ts). Weights are read, merged and written one at a time, so memory does
+ * not grow with the model. The output is a deterministic function of the inputs.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
-import { mergeWeightsWithAdapter } from '../../frod/functional';
-import type { RawEntry } from '../../nn/io/format';
-import { firstNonFinite } from '../../nn/io/finite';
-import { type AdapterLayout, readAdapterLayout } from '../adapterLayout';
-import { checkOutputFile, readAdapterDir, writeOutputFile } from '../files';
+import type { FrodConfig } from '../../frod/config';
+import { mergeWeightsWithAdapter, type BaseWeight } from '../../frod/functional';
+import { encodeEntry } from '../../nn/io/convert';
+import type { Tensor } from '../../tensor';
+import { warn } from '../../peft/warnings';
+import { readAdapterLayout, type AdapterLayout } from '../adapterLayout';
+import {
+  checkFolderAgainstInputs, indexJson, openWriters, outputNames, planMergeOutput, type MergeOutput,
+} from '../checkpoint/mergeOutput';
+import { ModelFiles } from '../checkpoint/modelFiles';
+import { planTargets } from '../checkpoint/modelTargets';
+import type { TensorWriter } from '../checkpoint/tensorWriter';
+import { checkOutputDir, checkOutputFile, fillOutputDir, readAdapterDir, type AdapterDirContents } from '../files';
 import { formatBytes } from '../format';
 import { CliError, about } from '../io';
 import type { CliCommand, CliContext } from '../program';
-import { lazyStateDict, readBaseWeights, replaceTensors } from '../tensors';
+import { lazyStateDict, shapeText } from '../tensors';
+import { firstNonFinite } from '../../nn/io/finite';
 import { escapeControl } from '../../util/escape';
 
 interface MergeOptions {
@@ -25,60 +38,141 @@ interface MergeOptions {
   adapterName: string;
 }
 
-/**
- * `--safe` on what is written: every replaced tensor (merged weights, modules_to_save copies, trained biases)
- * must be finite in the base file's dtype, after rounding (a large F16 or near-maximum F32 weight can merge to
- * a finite float64 that rounds to infinity).
- */
-function safeCheck(options: MergeOptions, layout: AdapterLayout): (name: string, stored: RawEntry) => void {
-  const adapted = new Set(layout.modules.map((m) => `${m.path}.weight`));
-  return (name, stored) => {
-    if (firstNonFinite(stored) < 0) return;
-    const what = adapted.has(name) ? `module '${name.slice(0, -'.weight'.length)}' merges to` : `the adapter's tensor for '${name}' (a modules_to_save copy or trained bias) holds`;
-    throw new CliError(options.adapter, `--safe: ${what} NaN or infinite values when stored as ${stored.dtype} (the dtype of ${options.base}); nothing was written`);
-  };
-}
-
-async function merge(options: MergeOptions, context: CliContext): Promise<void> {
-  const adapter = readAdapterDir(options.adapter);
-  const layout = readAdapterLayout(adapter.model, adapter.modelFile);
-  checkOutputFile(options.out, [options.base, adapter.modelFile, adapter.configFile]);
-  const { base, stateDict, weights } = readBaseWeights(options.base, adapter.config);
-  for (const { path } of layout.modules) {
-    if (weights.has(path)) continue;
-    const problem = Object.hasOwn(stateDict, `${path}.weight`)
-      ? `adapts module '${path}', which the target_modules of ${adapter.configFile} do not select in ${options.base}`
-      : `adapts module '${path}', but ${options.base} has no tensor '${path}.weight'`;
+/** Checks that every module the adapter adapts is a targeted weight of the base. */
+function checkAdaptedModules(layout: AdapterLayout, targets: ReadonlySet<string>, model: ModelFiles, adapter: AdapterDirContents): void {
+  for (const { path: module } of layout.modules) {
+    if (targets.has(module)) continue;
+    const problem = model.tensors.has(`${module}.weight`)
+      ? `adapts module '${module}', which the target_modules of ${adapter.configFile} do not select in ${model.path}`
+      : `adapts module '${module}', but ${model.path} has no tensor '${module}.weight'`;
     throw new CliError(adapter.modelFile, problem);
   }
-  const adapterTensors = lazyStateDict(adapter.model, adapter.modelFile);
-  const warn = (message: string) => context.io.stderr(`frod merge: warning: ${message}\n`);
-  const merged = about(options.adapter, () => mergeWeightsWithAdapter(weights, adapterTensors, adapter.config, {
-    safe: options.safe === true, adapterName: options.adapterName, warn,
+}
+
+/** The adapted weights, each read from the base file only when the merge reaches it. */
+function lazyWeights(model: ModelFiles, paths: readonly string[], config: FrodConfig): Map<string, BaseWeight> {
+  return new Map(paths.map((module) => {
+    const name = `${module}.weight`;
+    const shape = model.locate(name).entry.shape;
+    return [module, { get weight() { return model.decode(name); }, fanInFanOut: config.fanInFanOut, shape }];
   }));
-  const bytes = replaceTensors(base, merged, options.base, options.safe === true ? safeCheck(options, layout) : undefined);
-  await writeOutputFile(options.out, bytes);
-  const others = merged.size - layout.modules.length;
-  context.io.stdout(escapeControl(`frod merge: wrote ${options.out} (${formatBytes(bytes.length)}): ${layout.modules.length} adapted weights `
-    + `in ${layout.categories.length} categories merged${others > 0 ? `, ${others} other tensors from the adapter` : ''}, `
-    + `${base.entries.size - merged.size} tensors copied unchanged`) + '\n');
+}
+
+/** Counts of what a merge did. */
+interface MergeCounts { merged: number; fromAdapter: number; copied: number }
+
+/**
+ * Merges into the open `writers` (one per output shard): each merged tensor is encoded in the base's dtype
+ * and written at its place as soon as it is computed, then every other tensor is copied in chunks.
+ */
+function mergeInto(writers: readonly TensorWriter[], output: MergeOutput, model: ModelFiles, adapter: AdapterDirContents,
+  config: FrodConfig, layout: AdapterLayout, options: MergeOptions, paths: readonly string[]): MergeCounts {
+  const writerOf = new Map<string, TensorWriter>();
+  output.shards.forEach((shard, i) => { for (const name of shard.specs.keys()) writerOf.set(name, writers[i]); });
+  const replaced = new Set<string>();
+  const write = (name: string, value: Tensor) => {
+    const found = model.tensors.get(name);
+    if (!found) throw new CliError(model.path, `has no tensor '${name}' for the adapter to replace`);
+    const { shape, dtype } = found.entry;
+    if (value.shape.length !== shape.length || value.shape.some((d, i) => d !== shape[i])) {
+      throw new CliError(model.path, `tensor '${name}' has shape ${shapeText(shape)} but the merged tensor has shape ${shapeText(value.shape)}`);
+    }
+    const stored = encodeEntry(value.contiguous().data(), shape, dtype, name);
+    // --safe on what is written: finite in the base's dtype after rounding (an F16 weight merging to 70,000 is not).
+    if (options.safe && firstNonFinite(stored) >= 0) {
+      const what = name.endsWith('.weight') && paths.includes(name.slice(0, -'.weight'.length))
+        ? `module '${name.slice(0, -'.weight'.length)}' merges to`
+        : `the adapter's tensor for '${name}' (a modules_to_save copy or trained bias) holds`;
+      throw new CliError(options.adapter, `--safe: ${what} NaN or infinite values when stored as ${dtype} (the dtype of ${options.base}); nothing was written`);
+    }
+    (writerOf.get(name) as TensorWriter).write(name, stored.bytes);
+    replaced.add(name);
+  };
+  about(options.adapter, () => mergeWeightsWithAdapter(lazyWeights(model, paths, config), lazyStateDict(adapter.model, adapter.modelFile),
+    config, { safe: options.safe === true, adapterName: options.adapterName, warn, onMerged: write }));
+  let copied = 0;
+  for (const name of [...writerOf.keys()].sort()) {
+    if (replaced.has(name)) continue;
+    (writerOf.get(name) as TensorWriter).copy(name, model.locate(name).shard);
+    copied++;
+  }
+  return { merged: layout.modules.length, fromAdapter: replaced.size - layout.modules.length, copied };
+}
+
+/** Runs the merge into a fresh file or folder (written aside and moved into place only when complete). */
+function writeMerged(output: MergeOutput, model: ModelFiles, run: (writers: TensorWriter[]) => MergeCounts): MergeCounts {
+  if (output.kind === 'file') {
+    const writers = openWriters(output, null);
+    try {
+      const counts = run(writers);
+      for (const writer of writers) writer.commit();
+      return counts;
+    } finally {
+      for (const writer of writers) writer.abort();
+    }
+  }
+  let counts: MergeCounts | null = null;
+  fillOutputDir(output.target, 'model folder', (staging) => {
+    const writers = openWriters(output, staging);
+    try {
+      counts = run(writers);
+      for (const writer of writers) writer.commit();
+    } finally {
+      for (const writer of writers) writer.abort();
+    }
+    if (output.index) fs.writeFileSync(path.join(staging, output.index), indexJson(model, output));
+    for (const file of output.copies) fs.copyFileSync(file, path.join(staging, path.basename(file)));
+  });
+  return counts as unknown as MergeCounts;
+}
+
+function outputBytes(output: MergeOutput): number {
+  if (output.kind === 'file') return fs.statSync(output.target).size;
+  return output.shards.reduce((sum, shard) => sum + fs.statSync(path.join(output.target, shard.name)).size, 0);
+}
+
+function merge(options: MergeOptions, context: CliContext): void {
+  const adapter = readAdapterDir(options.adapter);
+  const layout = readAdapterLayout(adapter.model, adapter.modelFile);
+  const model = ModelFiles.open(options.base);
+  try {
+    const inputs = [...model.shards.map((s) => s.path), adapter.modelFile, adapter.configFile];
+    const output = planMergeOutput(model, options.out);
+    if (output.kind === 'file') checkOutputFile(options.out, inputs);
+    else {
+      checkOutputDir(options.out, outputNames(output));
+      checkFolderAgainstInputs(options.out, inputs);
+    }
+    const { config, paths } = planTargets(model, adapter.config, adapter.configFile);
+    checkAdaptedModules(layout, new Set(paths), model, adapter);
+    const adapted = layout.modules.map((m) => m.path);
+    const counts = writeMerged(output, model, (writers) => mergeInto(writers, output, model, adapter, config, layout, options, adapted));
+    const shards = output.kind === 'folder' ? `, ${output.shards.length} shard${output.shards.length === 1 ? '' : 's'}` : '';
+    context.io.stdout(`frod merge: wrote ${options.out} (${formatBytes(outputBytes(output))}${shards}): ${counts.merged} adapted weights `
+      + `in ${layout.categories.length} categories merged${counts.fromAdapter > 0 ? `, ${counts.fromAdapter} other tensors from the adapter` : ''}, `
+      + `${counts.copied} tensors copied unchanged\n`);
+  } finally {
+    model.close();
+  }
 }
 
 const mergeCommand: CliCommand = {
   create(context) {
     return new Command('merge')
-      .summary('merge an adapter into the base weights (a new safetensors file)')
-      .description('Write a copy of the base safetensors file in which every weight the adapter adapts is replaced by '
-        + 'the merged weight W\' = U (S + diag(lambda)) V^T, in the dtype and orientation of the base file, and the '
-        + 'adapter\'s modules_to_save copies and trained biases are put in place. Every other tensor is copied byte '
-        + 'for byte and the metadata is kept; the output is deterministic. An existing output file is replaced '
-        + 'atomically; nothing is written when anything fails.')
-      .requiredOption('--base <file>', 'the base model weights (.safetensors) the adapter was made for')
+      .summary('merge an adapter into the base weights (a new safetensors file or model folder)')
+      .description('Write a copy of the base model (a .safetensors file or a Hugging Face model folder) in which every '
+        + 'weight the adapter adapts is replaced by the merged weight W\' = U (S + diag(lambda)) V^T, in the dtype and '
+        + 'orientation of the base, and the adapter\'s modules_to_save copies and trained biases are put in place. Every '
+        + 'other tensor is copied byte for byte and the metadata is kept; the output is deterministic. --out ending in '
+        + '.safetensors is one file; any other --out is a folder with the base\'s sharding, its index and config.json. '
+        + 'Weights are read and written one at a time; an existing output is replaced only when the new one is complete.')
+      .requiredOption('--base <path>', 'the base model the adapter was made for: a .safetensors file or a model folder')
       .requiredOption('--adapter <dir>', 'the adapter directory (adapter_config.json + adapter_model.safetensors)')
-      .requiredOption('--out <file>', 'the merged .safetensors file to write')
+      .requiredOption('--out <path>', 'the merged model: FILE.safetensors, or a folder')
       .option('--safe', 'refuse to write weights that are NaN or infinite (names the module)')
       .option('--adapter-name <name>', 'the adapter\'s name, used in messages', 'default')
-      .addHelpText('after', '\nExample:\n  frod merge --base model.safetensors --adapter my-adapter --out merged.safetensors --safe\n')
+      .addHelpText('after', '\nExamples:\n  frod merge --base model.safetensors --adapter my-adapter --out merged.safetensors --safe\n'
+        + '  frod merge --base Llama-3.2-1B/ --adapter my-adapter --out Llama-3.2-1B-merged/\n')
       .action((options: MergeOptions) => merge(options, context));
   },
 };

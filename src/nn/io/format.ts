@@ -52,9 +52,12 @@ function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** Reads and bounds-checks the 8-byte header length. */
-function readHeaderLength(bytes: Uint8Array, source: string): number {
-  return headerLengthOf(bytes.subarray(0, 8), bytes.length, source);
+/**
+ * Reads and bounds-checks the 8-byte header length. `fileLength` is the size of the whole file (`bytes` may
+ * hold only its first bytes when the file is read piece by piece).
+ */
+function readHeaderLength(bytes: Uint8Array, source: string, fileLength = bytes.length): number {
+  return headerLengthOf(bytes.subarray(0, 8), fileLength, source);
 }
 
 /** Decodes and parses the header JSON; returns the object and its keys in file order. */
@@ -162,15 +165,42 @@ function checkTiling(placed: Placed[], dataLength: number, source: string): void
   }
 }
 
+/** Where one tensor lies in a file: its dtype, shape and byte range [begin, end) from the start of the file. */
+export interface PlacedEntry {
+  dtype: SafeDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** A file's header, validated against the file's length, without its data (see {@link parseSafetensorsHeader}). */
+export interface SafetensorsLayout {
+  /** Tensors in header order, with absolute byte ranges. */
+  entries: Map<string, PlacedEntry>;
+  metadata: Record<string, string> | null;
+  headerOrder: string[];
+  /** Offset of the data section (8 + header length). */
+  dataStart: number;
+}
+
+/** The header length a file declares in its first 8 bytes (bounds-checked against `fileLength`). */
+export function safetensorsHeaderLength(first8: Uint8Array, fileLength: number, source = '<bytes>'): number {
+  return readHeaderLength(first8, source, fileLength);
+}
+
 /**
- * Parses a safetensors file held in memory, validating everything (see the module comment).
- * Throws a one-line {@link SafetensorsError} naming `source` and the problem.
+ * Parses and validates the header of a safetensors file of `fileLength` bytes from its first bytes `head`
+ * (at least 8 + the header length), with every check {@link parseSafetensors} makes: so a file can be read
+ * tensor by tensor at the offsets given, without holding it in memory.
  */
-export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): ParsedSafetensors {
-  const headerLength = readHeaderLength(bytes, source);
-  const { header, keys } = readHeaderJson(bytes, headerLength, source);
+export function parseSafetensorsHeader(head: Uint8Array, fileLength: number, source = '<bytes>'): SafetensorsLayout {
+  const headerLength = readHeaderLength(head, source, fileLength);
+  if (head.length < 8 + headerLength) {
+    throw new SafetensorsError(source, `only ${head.length} bytes of the ${8 + headerLength}-byte header were read`);
+  }
+  const { header, keys } = readHeaderJson(head, headerLength, source);
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataLength = fileLength - dataStart;
   let metadata: Record<string, string> | null = null;
   const placed: Placed[] = [];
   for (const key of keys) {
@@ -178,15 +208,28 @@ export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): ParsedS
     else placed.push(readTensorInfo(key, header[key], dataLength, source));
   }
   checkTiling(placed, dataLength, source);
-  const entries = new Map<string, RawEntry>();
+  const entries = new Map<string, PlacedEntry>();
   for (const { name, dtype, shape, begin, end } of placed) {
-    entries.set(name, { dtype, shape, bytes: bytes.subarray(dataStart + begin, dataStart + end) });
+    entries.set(name, { dtype, shape, begin: dataStart + begin, end: dataStart + end });
   }
-  return { entries, metadata, headerOrder: placed.map((item) => item.name) };
+  return { entries, metadata, headerOrder: placed.map((item) => item.name), dataStart };
 }
 
-/** Validates an entry about to be written; returns its byte length. */
-function checkEntryForWrite(name: string, entry: RawEntry): number {
+/**
+ * Parses a safetensors file held in memory, validating everything (see the module comment).
+ * Throws a one-line {@link SafetensorsError} naming `source` and the problem.
+ */
+export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): ParsedSafetensors {
+  const layout = parseSafetensorsHeader(bytes, bytes.length, source);
+  const entries = new Map<string, RawEntry>();
+  for (const [name, { dtype, shape, begin, end }] of layout.entries) {
+    entries.set(name, { dtype, shape, bytes: bytes.subarray(begin, end) });
+  }
+  return { entries, metadata: layout.metadata, headerOrder: layout.headerOrder };
+}
+
+/** Validates the name, dtype and shape of a tensor about to be written; returns its byte length. */
+function checkSpecForWrite(name: string, entry: TensorSpec): number {
   const source = '<output>';
   if (name === METADATA_KEY) throw new SafetensorsError(source, `'${METADATA_KEY}' cannot be a tensor name`);
   if (!isSafeDType(entry.dtype)) {
@@ -197,12 +240,16 @@ function checkEntryForWrite(name: string, entry: RawEntry): number {
     throw new SafetensorsError(
       source, `tensor '${name}': shape must be a list of non-negative integers, got ${describe(entry.shape)}`);
   }
-  const expected = shapeNumel(entry.shape) * SAFE_DTYPE_SIZES[entry.dtype];
+  return shapeNumel(entry.shape) * SAFE_DTYPE_SIZES[entry.dtype];
+}
+
+/** Validates an entry about to be written (its spec, and bytes of the right length). */
+function checkEntryForWrite(name: string, entry: RawEntry): void {
+  const expected = checkSpecForWrite(name, entry);
   if (!(entry.bytes instanceof Uint8Array) || entry.bytes.length !== expected) {
-    throw new SafetensorsError(source, `tensor '${name}' has ${entry.bytes?.length} bytes but shape `
+    throw new SafetensorsError('<output>', `tensor '${name}' has ${entry.bytes?.length} bytes but shape `
       + `[${entry.shape.join(', ')}] of ${entry.dtype} needs ${expected}`);
   }
-  return expected;
 }
 
 function checkMetadataForWrite(metadata: Record<string, string>): void {
@@ -211,6 +258,62 @@ function checkMetadataForWrite(metadata: Record<string, string>): void {
       throw new SafetensorsError('<output>', `__metadata__ value of '${key}' must be a string, got ${describe(value)}`);
     }
   }
+}
+
+/** What a header says of one tensor to be written: its dtype and shape (the bytes come later). */
+export interface TensorSpec {
+  dtype: SafeDType;
+  shape: number[];
+}
+
+/** A header ready to write: its bytes (8-byte length, JSON, padding) and where each tensor goes. */
+export interface SerializedHeader {
+  /** The first `bytes.length` bytes of the file. */
+  bytes: Uint8Array;
+  /** Tensor name → absolute byte range [begin, end) in the file, in the order tensors are laid out. */
+  offsets: Map<string, { begin: number; end: number }>;
+  /** Size of the whole file. */
+  fileLength: number;
+}
+
+/**
+ * The header of a safetensors file holding `specs`, laid out as {@link serializeSafetensors} lays them out
+ * (tensors in name order, back to back; `__metadata__` first; spaces to a multiple of 8 bytes). With it a
+ * large file can be written tensor by tensor.
+ */
+export function serializeSafetensorsHeader(
+  specs: ReadonlyMap<string, TensorSpec> | Readonly<Record<string, TensorSpec>>,
+  metadata?: Record<string, string> | null,
+): SerializedHeader {
+  const list: Array<[string, TensorSpec]> = specs instanceof Map ? [...specs] : Object.entries(specs);
+  list.sort(([a], [b]) => compareCodePoints(a, b));
+  const parts: string[] = [];
+  if (metadata) {
+    checkMetadataForWrite(metadata);
+    const sorted = Object.keys(metadata).sort(compareCodePoints);
+    parts.push(`"${METADATA_KEY}":{${sorted.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
+  }
+  let offset = 0;
+  const ranges: Array<[string, number, number]> = [];
+  for (const [name, spec] of list) {
+    const length = checkSpecForWrite(name, spec);
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${spec.dtype}","shape":[${spec.shape.join(',')}],`
+      + `"data_offsets":[${offset},${offset + length}]}`);
+    ranges.push([name, offset, offset + length]);
+    offset += length;
+  }
+  const json = new TextEncoder().encode(`{${parts.join(',')}}`);
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new SafetensorsError('<output>', `header would be ${headerLength} bytes (limit ${MAX_HEADER_BYTES})`);
+  }
+  const bytes = new Uint8Array(8 + headerLength);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(headerLength), true);
+  bytes.set(json, 8);
+  bytes.fill(0x20, 8 + json.length);
+  const start = bytes.length;
+  const offsets = new Map(ranges.map(([name, begin, end]) => [name, { begin: start + begin, end: start + end }]));
+  return { bytes, offsets, fileLength: start + offset };
 }
 
 /**
@@ -224,33 +327,10 @@ export function serializeSafetensors(
   metadata?: Record<string, string> | null,
 ): Uint8Array {
   const list: Array<[string, RawEntry]> = entries instanceof Map ? [...entries] : Object.entries(entries);
-  list.sort(([a], [b]) => compareCodePoints(a, b));
-  const parts: string[] = [];
-  if (metadata) {
-    checkMetadataForWrite(metadata);
-    const sorted = Object.keys(metadata).sort(compareCodePoints);
-    parts.push(`"${METADATA_KEY}":{${sorted.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
-  }
-  let offset = 0;
-  for (const [name, entry] of list) {
-    const length = checkEntryForWrite(name, entry);
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${entry.dtype}","shape":[${entry.shape.join(',')}],`
-      + `"data_offsets":[${offset},${offset + length}]}`);
-    offset += length;
-  }
-  const json = new TextEncoder().encode(`{${parts.join(',')}}`);
-  const headerLength = Math.ceil(json.length / 8) * 8;
-  if (headerLength > MAX_HEADER_BYTES) {
-    throw new SafetensorsError('<output>', `header would be ${headerLength} bytes (limit ${MAX_HEADER_BYTES})`);
-  }
-  const out = new Uint8Array(8 + headerLength + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);
-  let position = 8 + headerLength;
-  for (const [, entry] of list) {
-    out.set(entry.bytes, position);
-    position += entry.bytes.length;
-  }
+  for (const [name, entry] of list) checkEntryForWrite(name, entry);
+  const header = serializeSafetensorsHeader(new Map(list), metadata);
+  const out = new Uint8Array(header.fileLength);
+  out.set(header.bytes, 0);
+  for (const [name, entry] of list) out.set(entry.bytes, (header.offsets.get(name) as { begin: number }).begin);
   return out;
 }
