@@ -9,11 +9,12 @@
 //   report.json        the full mutation-testing report (open it with Stryker's HTML report or read it)
 //   survivors.txt      the score and every surviving mutant, one a line
 //   coverage.json      which test files reach which mutant (from the dry run)
+//   mutants.jsonl      one line per mutant as it finishes: id, exit status (0: survived), seconds, test files run
 //
 // --rerun-survivors  re-test the mutants that survived last time (after adding tests), reuse every other result
 // --force            re-test every mutant
 // --concurrency N    test runners at once (default 1: the machine is shared; 2 on an idle 2-core machine)
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Stryker } from '@stryker-mutator/core';
 import { mutantReach } from './reach.mjs';
@@ -109,6 +110,7 @@ async function mutateFolder(folder, options) {
   mkdirSync(dir, { recursive: true });
   const incrementalFile = join(dir, 'incremental.json');
   const coverageFile = join(dir, 'coverage.json');
+  rmSync(join(dir, 'mutants.jsonl'), { force: true });
   if (options.rerunSurvivors) console.log(`${folder}: re-testing ${forgetSurvivors(incrementalFile)} survivor(s) of the last run`);
   const tests = testsFor(folder);
   // The command runner passes the environment on to runMutant.mjs.

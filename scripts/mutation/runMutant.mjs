@@ -12,8 +12,8 @@
 // Spawned processes (the CLI tests' `node bin/frod.js`) run the mutant too but report no coverage, so a mutant
 // reached only there is counted as not covered: pessimistic, never flattering.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { mutantReach } from './reach.mjs';
 
 const RUNNER = join('scripts', 'run-tests.mjs');
@@ -35,12 +35,18 @@ if (active === undefined) {
   const coverage = JSON.parse(readFileSync(coverageFile, 'utf8'));
   const reach = mutantReach(coverage, active);
   const files = reach.atLoad ? testPaths : reach.files;
+  const log = (record) => appendFileSync(join(dirname(coverageFile), 'mutants.jsonl'), `${JSON.stringify(record)}\n`);
   if (files.length === 0) {
     console.log(`mutant ${active}: no test file reaches it`);
+    log({ id: active, status: 0, seconds: 0, files: 0 });
     process.exit(0);
   }
   // An endless loop trips this long before Stryker's timeout: 100 times the dry run's count, as Stryker's own
   // runners do, but at least 10^5.
   const hitLimit = Math.max(100_000, 100 * reach.hits);
-  process.exit(runTests([...files, '--bail'], { FROD_MUTATION_HIT_LIMIT: String(hitLimit) }));
+  const started = performance.now();
+  const status = runTests([...files, '--bail'], { FROD_MUTATION_HIT_LIMIT: String(hitLimit) });
+  // One line per mutant beside the coverage file, to follow a long run (survivors show as status 0).
+  log({ id: active, status, seconds: Math.round((performance.now() - started) / 100) / 10, files: files.length });
+  process.exit(status);
 }
