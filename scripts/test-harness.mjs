@@ -8,7 +8,7 @@
 // total / passed / skipped; and the skips test/util/skip.ts registered with their reasons.
 //
 // Usage (from run-tests.mjs): node --import tsx scripts/test-harness.mjs REPORT_FILE BAIL(0|1) FILE...
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -22,6 +22,18 @@ globalThis.UVU_QUEUE = [];
 /** test/util/skip.ts pushes `{ file, test, reason }` here. */
 globalThis.__FROD_TEST_SKIPS__ = [];
 const uvu = await import('uvu');
+
+// Mutation testing (scripts/mutation/runMutant.mjs): with FROD_MUTATION_COVERAGE=FILE, the code Stryker
+// instrumented records which mutants each test file reaches, while the file loads ('import:FILE') and while its
+// suites run ('run:FILE'); the counts go to FILE at the end. FROD_MUTATION_HIT_LIMIT caps how often the active
+// mutant may run, so a mutant that makes a loop endless fails fast instead of waiting for Stryker's timeout.
+const coverageFile = process.env.FROD_MUTATION_COVERAGE;
+const stryker = (globalThis.__stryker__ ??= {});
+const coverAs = (id) => { if (coverageFile) stryker.currentTestId = id; };
+if (process.env.FROD_MUTATION_HIT_LIMIT) {
+  stryker.hitCount = 0;
+  stryker.hitLimit = Number(process.env.FROD_MUTATION_HIT_LIMIT);
+}
 
 /** Runs `run` with its stdout held back, and prints that only when `keep(result)`. */
 async function quietUnless(run, keep) {
@@ -45,6 +57,7 @@ async function quietUnless(run, keep) {
 function counted(run, file, kind) {
   return async () => {
     emit({ type: 'start', file });
+    coverAs(`run:${file}`);
     const started = performance.now();
     const result = kind === 'leftover' ? await quietUnless(run, (r) => r[3] > 0 || r[2] > 0) : await run();
     const [errors, passed, skipped, total] = result;
@@ -62,6 +75,7 @@ for (const [index, file] of files.entries()) {
   globalThis.UVU_QUEUE.push(group);
   emit({ type: 'load', file: name });
   const skipsBefore = globalThis.__FROD_TEST_SKIPS__.length;
+  coverAs(`import:${name}`);
   const started = performance.now();
   let loadError = null;
   try {
@@ -83,4 +97,5 @@ for (const [index, file] of files.entries()) {
 globalThis.__FROD_TEST_FILE__ = undefined;
 
 await uvu.exec(bail);
+if (coverageFile) writeFileSync(coverageFile, JSON.stringify(stryker.mutantCoverage ?? { static: {}, perTest: {} }));
 emit({ type: 'done' });

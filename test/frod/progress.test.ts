@@ -52,6 +52,17 @@ test('the projection reports category, layer count and dimensions through an ins
   }
 });
 
+test('a category of one layer says "1 layer" (singular)', () => {
+  const events: string[] = [];
+  setProgressFactory(() => recorder(events));
+  try {
+    withEnv(undefined, () => getPeftModel(new TinyModel(3, 1, 'float32', 0), new FrodConfig({ targetModules: ['up_proj'] })));
+    assert.equal(events, ['start FRoD projection 1', 'update 0 mlp_up_proj: 1 layer, stack 6×3', 'update 1', 'stop']);
+  } finally {
+    setProgressFactory(null);
+  }
+});
+
 test('the built-in reporter writes to stderr only when it is a TTY', () => {
   const stderr = process.stderr as unknown as { isTTY?: boolean; write: (s: string) => boolean };
   const { isTTY, write } = stderr;

@@ -18,13 +18,21 @@ export function candidates(): string[] {
   return ['/usr/bin/python3', 'python3'];
 }
 
-/** The first candidate whose `-c "import torch"` succeeds within 20 s, or null. */
+/** What the probe found, kept for the whole test process: one probe, and every file sees the same answer. */
+let found: string | null | undefined;
+
+/** The first candidate whose `-c "import torch"` succeeds within 20 s, or null (probed once per process). */
 export function findTorchPython(): string | null {
+  if (found !== undefined) return found;
+  found = null;
   for (const python of candidates()) {
     const probe = spawnSync(python, ['-c', 'import torch'], { timeout: 20_000, stdio: 'ignore' });
-    if (probe.status === 0) return python;
+    if (probe.status === 0) {
+      found = python;
+      break;
+    }
   }
-  return null;
+  return found;
 }
 
 const SCRIPT = fileURLToPath(new URL('./parity.py', import.meta.url));

@@ -1,0 +1,152 @@
+// `npm run mutation -- [FOLDER|FILE...] [--concurrency N] [--rerun-survivors] [--force]`: mutation testing with
+// StrykerJS, one source folder (or file) at a time. A measurement of how strong the tests are, not part of CI or npm test.
+//
+// For each folder Stryker mutates its *.ts files, drops the mutants TypeScript rejects (typescript-checker) and
+// runs the rest through its command runner: scripts/mutation/runMutant.mjs, which runs the project's own runner
+// over the test folders picked for that source folder (TESTS below) and, per mutant, only the test files that
+// reach it. Results are kept per folder in reports/mutation/<folder>/ (git-ignored):
+//   incremental.json   Stryker's incremental file: a later run re-tests only mutants whose code changed
+//   report.json        the full mutation-testing report (open it with Stryker's HTML report or read it)
+//   survivors.txt      the score and every surviving mutant, one a line
+//   coverage.json      which test files reach which mutant (from the dry run)
+//   mutants.jsonl      one line per mutant as it finishes: id, exit status (0: survived), seconds, test files run
+//
+// --rerun-survivors  re-test the mutants that survived last time (after adding tests), reuse every other result
+// --force            re-test every mutant
+// --concurrency N    test runners at once (default 1: the machine is shared; 2 on an idle 2-core machine)
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Stryker } from '@stryker-mutator/core';
+import { mutantReach } from './reach.mjs';
+
+/** The folders the mutation score is measured on (issue 17), in the order a run takes them. */
+const DEFAULT_FOLDERS = ['src/frod', 'src/peft', 'src/linalg/kernels', 'src/nn/optim', 'src/nn/io', 'src/tensor/ops'];
+
+/**
+ * The test folders (and files) run against each source folder's mutants: the ones that exercise it, so a run
+ * fits a 2-core machine. A folder not listed gets test/<its path below src>.
+ */
+const TESTS = {
+  'src/frod': ['test/frod', 'test/cli', 'test/peft', 'test/api.test.ts'],
+  'src/peft': ['test/frod', 'test/lora', 'test/cli', 'test/peft', 'test/api.test.ts'],
+  'src/linalg/kernels': ['test/linalg', 'test/frod/projection.test.ts', 'test/frod/golden.test.ts'],
+  'src/nn/optim': ['test/nn'],
+  'src/nn/io': ['test/io', 'test/nn', 'test/cli'],
+  'src/tensor/ops': ['test/tensor', 'test/autograd'],
+};
+
+const DETECTED = new Set(['Killed', 'Timeout']);
+const UNDETECTED = new Set(['Survived', 'NoCoverage']);
+
+function parseArgs(argv) {
+  const folders = [];
+  const options = { concurrency: 1, rerunSurvivors: false, force: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--concurrency') options.concurrency = Number(argv[++i]);
+    else if (arg === '--rerun-survivors') options.rerunSurvivors = true;
+    else if (arg === '--force') options.force = true;
+    else if (arg.startsWith('--')) throw new Error(`mutation: unknown option ${arg}`);
+    else folders.push(arg.replace(/\/+$/, ''));
+  }
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('mutation: --concurrency takes a whole number ≥ 1');
+  for (const folder of folders) if (!existsSync(folder)) throw new Error(`mutation: no folder or file ${folder}`);
+  return { folders: folders.length ? folders : DEFAULT_FOLDERS, options };
+}
+
+function testsFor(target) {
+  const folder = statSync(target).isDirectory() ? target : dirname(target);
+  const listed = TESTS[folder] ?? [join('test', folder.replace(/^src\//, '').split('/')[0])];
+  return listed.filter((path) => existsSync(path));
+}
+
+/** Drops last run's survivors from the incremental file, so that Stryker tests them again and reuses the rest. */
+function forgetSurvivors(incrementalFile) {
+  if (!existsSync(incrementalFile)) return 0;
+  const report = JSON.parse(readFileSync(incrementalFile, 'utf8'));
+  let dropped = 0;
+  for (const file of Object.values(report.files)) {
+    const kept = file.mutants.filter((m) => !UNDETECTED.has(m.status));
+    dropped += file.mutants.length - kept.length;
+    file.mutants = kept;
+  }
+  writeFileSync(incrementalFile, JSON.stringify(report));
+  return dropped;
+}
+
+/** The score (detected / (detected + undetected)), per status and per file, and the survivors, as text. */
+function summarize(folder, results, coverage, seconds) {
+  const count = (statuses, list = results) => list.filter((m) => statuses.has(m.status)).length;
+  const score = (list) => {
+    const detected = count(DETECTED, list);
+    const valid = detected + count(UNDETECTED, list);
+    return valid === 0 ? 'n/a' : `${((100 * detected) / valid).toFixed(1)}%`;
+  };
+  const statuses = {};
+  for (const m of results) statuses[m.status] = (statuses[m.status] ?? 0) + 1;
+  const lines = [`${folder}: mutation score ${score(results)} in ${(seconds / 60).toFixed(1)} min (${JSON.stringify(statuses)})`];
+  const byFile = new Map();
+  for (const m of results) {
+    const name = m.fileName.replace(`${process.cwd()}/`, '');
+    if (!byFile.has(name)) byFile.set(name, []);
+    byFile.get(name).push(m);
+  }
+  for (const [name, list] of [...byFile].sort()) lines.push(`  ${score(list).padStart(6)}  ${name} (${count(UNDETECTED, list)} undetected)`);
+  lines.push('Survivors (file:line:column mutator: replacement):');
+  for (const [name, list] of [...byFile].sort()) {
+    for (const m of list.filter((x) => UNDETECTED.has(x.status)).sort((a, b) => a.location.start.line - b.location.start.line)) {
+      const reach = coverage ? mutantReach(coverage, m.id) : null;
+      const note = reach && reach.files.length === 0 && !reach.atLoad ? ' [no test file reaches it]' : '';
+      const replacement = (m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100);
+      lines.push(`  ${name}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}: ${replacement}${note}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+async function mutateFolder(folder, options) {
+  const slug = folder.replace(/\//g, '-');
+  const dir = resolve('reports', 'mutation', slug);
+  mkdirSync(dir, { recursive: true });
+  const incrementalFile = join(dir, 'incremental.json');
+  const coverageFile = join(dir, 'coverage.json');
+  rmSync(join(dir, 'mutants.jsonl'), { force: true });
+  if (options.rerunSurvivors) console.log(`${folder}: re-testing ${forgetSurvivors(incrementalFile)} survivor(s) of the last run`);
+  const tests = testsFor(folder);
+  // The command runner passes the environment on to runMutant.mjs.
+  process.env.FROD_MUTATION_COVERAGE_FILE = coverageFile;
+  const started = performance.now();
+  const stryker = new Stryker({
+    mutate: statSync(folder).isDirectory() ? [`${folder}/**/*.ts`, `!${folder}/**/index.ts`] : [folder],
+    testRunner: 'command',
+    commandRunner: { command: `node scripts/mutation/runMutant.mjs ${tests.join(' ')}` },
+    checkers: ['typescript'],
+    tsconfigFile: 'tsconfig.json',
+    concurrency: options.concurrency,
+    // Endless loops fail fast through the hit limit (runMutant.mjs); a generous timeout keeps a slow run on a
+    // loaded machine from counting as a detected mutant.
+    timeoutMS: 120_000,
+    incremental: true,
+    incrementalFile,
+    force: options.force,
+    reporters: [process.stdout.isTTY ? 'progress' : 'progress-append-only', 'json'],
+    jsonReporter: { fileName: join(dir, 'report.json') },
+    ignorePatterns: ['dist', 'reports', 'frod-demo-out', '.stryker-tmp'],
+    tempDirName: '.stryker-tmp',
+    fileLogLevel: 'off',
+    logLevel: 'info',
+  });
+  const results = await stryker.runMutationTest();
+  const seconds = (performance.now() - started) / 1000;
+  const coverage = existsSync(coverageFile) ? JSON.parse(readFileSync(coverageFile, 'utf8')) : null;
+  const summary = summarize(folder, results, coverage, seconds);
+  writeFileSync(join(dir, 'survivors.txt'), `${summary}\n`);
+  const survivorsAt = summary.indexOf('\nSurvivors');
+  console.log(`${summary.slice(0, survivorsAt)}\nSurvivors: ${join(dir, 'survivors.txt')}`);
+  return summary.split('\n')[0];
+}
+
+const { folders, options } = parseArgs(process.argv.slice(2));
+const headlines = [];
+for (const folder of folders) headlines.push(await mutateFolder(folder, options));
+console.log(`\n${headlines.join('\n')}`);
