@@ -13,7 +13,7 @@ type Mat = linalg.Mat;
 
 /** Rows r0..r1−1 of a matrix (a view: layer i's block of the stacked Q). */
 const rowBlock = (a: Mat, r0: number, r1: number): Mat => mat(r1 - r0, a.cols, a.data.subarray(r0 * a.cols, r1 * a.cols));
-import { budgetRow, categoryRanks, checkpointShare, qrEigBasisFacts, tiltAndShares } from './frodMathClaims';
+import { budgetRow, categoryRanks, checkpointShare, qrEigBasisFacts, tiltAndShares } from './frodMathClaims.js';
 
 const fmt = (x: number) => (Math.abs(x) < 5e-5 ? 0 : x).toFixed(4).padStart(8);
 function show(name: string, m: Mat): void {

@@ -102,16 +102,7 @@ export function readConfigFile(file: string): FrodConfig {
   } catch (err) {
     asCliError(err, file);
   }
-  return withTargets(config, file);
-}
-
-/**
- * Refuses a config without `target_modules` naming its file: PEFT would take the defaults of the model's type,
- * which a safetensors file does not record (otherwise the base file would be blamed for matching nothing).
- */
-function withTargets(config: FrodConfig, file: string): FrodConfig {
-  if (config.targetModules !== null) return config;
-  throw new CliError(file, 'target_modules is null (PEFT would use the defaults of the model\'s type, which a safetensors file does not record); set target_modules to a list of module names or a regular expression');
+  return config; // target_modules null: the model folder's config.json decides (src/cli/checkpoint/modelTargets.ts)
 }
 
 /** The two files of an adapter directory, read and validated. */
@@ -141,7 +132,7 @@ export function readAdapterDir(dir: string): AdapterDirContents {
   const configFile = path.join(dir, ADAPTER_CONFIG_FILE);
   const modelFile = path.join(dir, ADAPTER_MODEL_FILE);
   try {
-    const read = readAdapterDirectory(dir, 'frod', (json, source) => withTargets(frodConfigFromJson(json, source), source));
+    const read = readAdapterDirectory(dir, 'frod', frodConfigFromJson);
     return { config: read.config, configFile, model: read.weights, modelFile };
   } catch (err) {
     asCliError(err, err instanceof SafetensorsError ? modelFile : configFile);

@@ -33,7 +33,7 @@ export function describeReadError(err: unknown): string {
 }
 
 /** What kind of thing a non-regular file is, for messages. */
-function kindOf(stat: FsModule.Stats): string {
+export function kindOf(stat: FsModule.Stats): string {
   if (stat.isDirectory()) return 'a directory';
   if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
   if (stat.isFIFO()) return 'a pipe';

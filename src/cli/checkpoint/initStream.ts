@@ -9,7 +9,7 @@ import { groupByCategory } from '../../frod/categories';
 import type { FrodConfig } from '../../frod/config';
 import { baseTensorName, categoryAdapterTensors, extraModelTensors } from '../../frod/functional';
 import { parseAdapterKey } from '../../frod/keys';
-import { weightMatrix } from '../../frod/weights';
+import { decomposableWeightMatrix } from '../../frod/weights';
 import type { Mat } from '../../linalg/kernels/mat';
 import type { SafeDType } from '../../nn/io/format';
 import { type Tensor, tensor } from '../../tensor';
@@ -54,7 +54,7 @@ function readCategory(model: ModelFiles, paths: readonly string[], fanInFanOut: 
   paths.forEach((path, i) => {
     const { outFeatures, inFeatures } = shapes[i];
     const view = stack.subarray(at, at + outFeatures * inFeatures);
-    view.set(weightMatrix({ weight: model.decode(`${path}.weight`), fanInFanOut }, path).data);
+    view.set(decomposableWeightMatrix({ weight: model.decode(`${path}.weight`), fanInFanOut }, path).data);
     mats.set(path, { rows: outFeatures, cols: inFeatures, data: view });
     at += view.length;
   });

@@ -4,6 +4,7 @@
  * positional read when it is needed. Memory does not grow with the file: a command holds the header and the
  * tensors it is working on, never the file.
  */
+import { kindOf } from '../../util/readInput';
 import * as fs from 'node:fs';
 import { decodeEntry } from '../../nn/io/convert';
 import {
@@ -63,7 +64,7 @@ export class TensorFile {
     try {
       const stat = fs.statSync(file);
       if (stat.isDirectory()) throw new CliError(file, 'is a directory, expected a file');
-      if (!stat.isFile()) throw new CliError(file, 'is not a regular file');
+      if (!stat.isFile()) throw new CliError(file, `is ${kindOf(stat)}, expected a regular file`);
       fd = fs.openSync(file, 'r');
       size = fs.fstatSync(fd).size;
     } catch (err) {

@@ -11,9 +11,14 @@ import * as fs from 'node:fs';
 import { serializeSafetensorsHeader, type TensorSpec } from '../../nn/io/format';
 import { CliError } from '../io';
 import { describeFsError, temporarySibling } from '../files';
+import { trackTemporary } from '../interrupt';
+import { removeStaleTemporaries } from '../../util/atomicFile';
+import { crashPoint, pausePoint } from '../../util/crashPoint';
 import type { TensorFile } from './tensorFile';
 
 export class TensorWriter {
+  /** Stops the signal handlers from deleting the temporary file (set once it exists). */
+  private untrack: () => void = () => undefined;
   private fd: number | null;
   /** Committed or aborted: nothing more to do. */
   private finished = false;
@@ -37,6 +42,7 @@ export class TensorWriter {
    */
   static create(target: string, specs: ReadonlyMap<string, TensorSpec>, metadata: Record<string, string> | null): TensorWriter {
     const header = serializeSafetensorsHeader(specs, metadata);
+    removeStaleTemporaries(target, 'frod', ['tmp']); // what killed runs left beside this output
     const temporary = temporarySibling(target, 'tmp');
     let fd: number;
     try {
@@ -45,6 +51,7 @@ export class TensorWriter {
       throw new CliError(target, `cannot write the file (${describeFsError(err, 'file')})`);
     }
     const writer = new TensorWriter(target, temporary, header.offsets, fd);
+    writer.untrack = trackTemporary(temporary); // deleted on SIGINT/SIGTERM/SIGHUP (src/cli/interrupt.ts)
     writer.guard(() => {
       writeAll(fd, header.bytes, 0);
       fs.ftruncateSync(fd, header.fileLength);
@@ -76,6 +83,7 @@ export class TensorWriter {
     }
     this.guard(() => writeAll(this.fd as number, bytes, begin + offset));
     this.remaining.set(name, (this.remaining.get(name) as number) - bytes.length);
+    pausePoint('file-chunk-written');
   }
 
   /** Copies tensor `name` of `source` unchanged, in chunks, to the tensor of the same name here. */
@@ -94,8 +102,10 @@ export class TensorWriter {
       fs.fsyncSync(this.fd as number);
       fs.closeSync(this.fd as number);
       this.fd = null;
+      crashPoint('file-written');
       fs.renameSync(this.temporary, this.target);
       this.finished = true;
+      this.untrack();
     });
   }
 
@@ -108,6 +118,7 @@ export class TensorWriter {
       this.fd = null;
     }
     fs.rmSync(this.temporary, { force: true });
+    this.untrack();
   }
 }
 

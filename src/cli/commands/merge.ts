@@ -100,11 +100,14 @@ function mergeInto(writers: readonly TensorWriter[], output: MergeOutput, model:
 }
 
 /** Runs the merge into a fresh file or folder (written aside and moved into place only when complete). */
-function writeMerged(output: MergeOutput, model: ModelFiles, run: (writers: TensorWriter[]) => MergeCounts): MergeCounts {
+async function writeMerged(output: MergeOutput, model: ModelFiles, run: (writers: TensorWriter[]) => MergeCounts): Promise<MergeCounts> {
   if (output.kind === 'file') {
     const writers = openWriters(output, null);
     try {
       const counts = run(writers);
+      // The work above is synchronous: a Ctrl-C during it is handled here, before the output is replaced
+      // (the handler deletes the temporary file and ends the process; src/cli/interrupt.ts).
+      await new Promise((resolve) => setImmediate(resolve));
       for (const writer of writers) writer.commit();
       return counts;
     } finally {
@@ -131,7 +134,7 @@ function outputBytes(output: MergeOutput): number {
   return output.shards.reduce((sum, shard) => sum + fs.statSync(path.join(output.target, shard.name)).size, 0);
 }
 
-function merge(options: MergeOptions, context: CliContext): void {
+async function merge(options: MergeOptions, context: CliContext): Promise<void> {
   const adapter = readAdapterDir(options.adapter);
   const layout = readAdapterLayout(adapter.model, adapter.modelFile);
   const model = ModelFiles.open(options.base);
@@ -146,7 +149,7 @@ function merge(options: MergeOptions, context: CliContext): void {
     const { config, paths } = planTargets(model, adapter.config, adapter.configFile);
     checkAdaptedModules(layout, new Set(paths), model, adapter);
     const adapted = layout.modules.map((m) => m.path);
-    const counts = writeMerged(output, model, (writers) => mergeInto(writers, output, model, adapter, config, layout, options, adapted));
+    const counts = await writeMerged(output, model, (writers) => mergeInto(writers, output, model, adapter, config, layout, options, adapted));
     const shards = output.kind === 'folder' ? `, ${output.shards.length} shard${output.shards.length === 1 ? '' : 's'}` : '';
     context.io.stdout(`frod merge: wrote ${options.out} (${formatBytes(outputBytes(output))}${shards}): ${counts.merged} adapted weights `
       + `in ${layout.categories.length} categories merged${counts.fromAdapter > 0 ? `, ${counts.fromAdapter} other tensors from the adapter` : ''}, `
