@@ -6,6 +6,7 @@ import {
   adaptedWeight, categoryProjection, decomposeWeight, Generator, linalg, loadSafetensors, prepareBasis, samplePattern,
   sparseNnz, tensor,
 } from 'frod-ts';
+import { fileURLToPath } from 'node:url';
 
 type Mat = linalg.Mat;
 
@@ -24,7 +25,8 @@ const rows3 = (r: number[][]): Mat => ({ rows: r.length, cols: r[0].length, data
 
 /** The demo ViT's weight `name` as a float64 matrix. */
 export function vitWeight(name: string): Mat {
-  const { tensors } = loadSafetensors(new URL('../models/vit-mnist-0to4.safetensors', import.meta.url).pathname);
+  // The demo's pretrained ViT ships with the package (frod-ts/models/…), so this runs from any project.
+  const { tensors } = loadSafetensors(fileURLToPath(import.meta.resolve('frod-ts/models/vit-mnist-0to4.safetensors')));
   const t = tensors[name];
   return { rows: t.shape[0], cols: t.shape[1], data: Float64Array.from(t.data()) };
 }

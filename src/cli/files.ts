@@ -180,6 +180,11 @@ function canonical(file: string): string {
 export function checkOutputFile(file: string, inputs: readonly string[]): void {
   checkParent(file);
   if (isDirectory(file)) throw new CliError(file, 'is a directory, expected a file name for the output');
+  checkNotAnInput(file, inputs);
+}
+
+/** Refuses an output path that is (however spelled or linked) one of the inputs. */
+export function checkNotAnInput(file: string, inputs: readonly string[]): void {
   const target = canonical(file);
   if (inputs.some((input) => canonical(input) === target)) {
     throw new CliError(file, 'is also an input; write the output to another file');

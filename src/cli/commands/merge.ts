@@ -22,7 +22,7 @@ import {
 import { ModelFiles } from '../checkpoint/modelFiles';
 import { planTargets } from '../checkpoint/modelTargets';
 import type { TensorWriter } from '../checkpoint/tensorWriter';
-import { checkOutputDir, checkOutputFile, fillOutputDir, readAdapterDir, type AdapterDirContents } from '../files';
+import { checkNotAnInput, checkOutputDir, checkOutputFile, fillOutputDir, readAdapterDir, type AdapterDirContents } from '../files';
 import { formatBytes } from '../format';
 import { CliError, about } from '../io';
 import type { CliCommand, CliContext } from '../program';
@@ -140,6 +140,7 @@ async function merge(options: MergeOptions, context: CliContext): Promise<void> 
   const model = ModelFiles.open(options.base);
   try {
     const inputs = [...model.shards.map((s) => s.path), adapter.modelFile, adapter.configFile];
+    checkNotAnInput(options.out, inputs); // whatever the output's kind (a file or a folder)
     const output = planMergeOutput(model, options.out);
     if (output.kind === 'file') checkOutputFile(options.out, inputs);
     else {
