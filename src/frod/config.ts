@@ -89,12 +89,7 @@ const FROD_KIND: ConfigKind = {
   className: 'FrodConfig',
   peftType: 'FROD',
   fields: {
-    taskType: PEFT_FIELDS.taskType,
-    autoMapping: PEFT_FIELDS.autoMapping,
-    peftVersion: PEFT_FIELDS.peftVersion,
-    baseModelNameOrPath: PEFT_FIELDS.baseModelNameOrPath,
-    revision: PEFT_FIELDS.revision,
-    inferenceMode: PEFT_FIELDS.inferenceMode,
+    ...PEFT_FIELDS, // PeftConfig's own fields come first in every method's dataclass
     targetModules: TARGET.targetModules,
     projectionPrngKey: { json: 'projection_prng_key', value: 0, check: checkPrngKey },
     saveProjection: { json: 'save_projection', value: true, check: checkBoolean },

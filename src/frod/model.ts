@@ -77,7 +77,7 @@ export class FrodModel extends BaseTuner<FrodConfig> {
     checkpoint: Readonly<Record<string, Tensor>> | null): FrodConfig {
     const resolved = resolveTargets(this.model, targets, 'FRoD', FrodLinear);
     const kinds = [...resolved.values()];
-    const kept = forcedFanInFanOut(config, kinds);
+    const kept = forcedFanInFanOut(config, kinds.map((t) => t.conv1d));
     const mats = new Map([...resolved].map(([path, t]) => [path, decomposableWeightMatrix({ weight: t.base.weight, fanInFanOut: t.conv1d }, path)]));
     const dtype = adapterDType(kinds.map((k) => k.base.weight));
     if (checkpoint) checkCheckpointCoversTargets(checkpoint, targets, 'FRoD', FROD_KEYS);

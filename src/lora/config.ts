@@ -60,12 +60,7 @@ const LORA_KIND: ConfigKind = {
   className: 'LoraConfig',
   peftType: 'LORA',
   fields: {
-    taskType: PEFT_FIELDS.taskType,
-    autoMapping: PEFT_FIELDS.autoMapping,
-    peftVersion: PEFT_FIELDS.peftVersion,
-    baseModelNameOrPath: PEFT_FIELDS.baseModelNameOrPath,
-    revision: PEFT_FIELDS.revision,
-    inferenceMode: PEFT_FIELDS.inferenceMode,
+    ...PEFT_FIELDS, // PeftConfig's own fields come first in every method's dataclass
     r: { json: 'r', value: 8, check: (v, n) => (isPositiveInt(v) ? v : failField(n, 'a positive integer', v)) },
     targetModules: TARGET.targetModules,
     loraAlpha: { json: 'lora_alpha', value: 8, check: (v, n) => (typeof v === 'number' && Number.isFinite(v) ? v : failField(n, 'a finite number', v)) },

@@ -57,7 +57,7 @@ export class LoraModel extends BaseTuner<LoraConfig> {
   protected injectAdapter(name: string, config: LoraConfig, targets: readonly string[],
     checkpoint: Readonly<Record<string, Tensor>> | null): LoraConfig {
     const resolved = resolveTargets(this.model, targets, 'LoRA', LoraLinear);
-    const kept = forcedFanInFanOut(config, resolved.values());
+    const kept = forcedFanInFanOut(config, [...resolved.values()].map((t) => t.conv1d));
     if (checkpoint) checkCheckpointCoversTargets(checkpoint, targets, 'LoRA', LORA_KEYS);
     for (const [path, { module, base, conv1d }] of resolved) {
       const layer = module instanceof LoraLinear ? module : new LoraLinear(base, path, conv1d);

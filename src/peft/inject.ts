@@ -42,11 +42,15 @@ interface FanInFanOutConfig<C> {
   with(changes: { fanInFanOut: boolean }): C;
 }
 
-/** PEFT's behaviour: fan_in_fan_out follows the layer type, with a warning when the config disagrees. */
-export function forcedFanInFanOut<C extends FanInFanOutConfig<C>>(config: C, targets: Iterable<ResolvedTarget>): C {
-  const kinds = [...targets];
-  const anyConv1d = kinds.some((k) => k.conv1d);
-  const anyLinear = kinds.some((k) => !k.conv1d);
+/**
+ * PEFT's behaviour (`_create_new_module`): fan_in_fan_out follows the layer type, with a warning when the
+ * config disagrees. `conv1d` tells, per target, whether it is a Conv1D (the library reads it from the
+ * modules, the CLI from the model type).
+ */
+export function forcedFanInFanOut<C extends FanInFanOutConfig<C>>(config: C, conv1d: Iterable<boolean>): C {
+  const kinds = [...conv1d];
+  const anyConv1d = kinds.some((k) => k);
+  const anyLinear = kinds.some((k) => !k);
   if (anyConv1d && !config.fanInFanOut) {
     warn('fan_in_fan_out is set to False but the target module is `Conv1D`. Setting fan_in_fan_out to True.');
     return config.with({ fanInFanOut: true });

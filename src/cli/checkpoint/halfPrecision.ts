@@ -12,7 +12,7 @@
  *   `get_peft_model` — upcasts them to float32), or in the base dtype itself when autocast is turned off.
  * - Merged weights are written in the base dtype; every other tensor keeps its bytes.
  */
-import { bf16ToFloat32, f16ToFloat32, float32ToBF16, float32ToF16 } from '../../nn/io/half';
+import { roundToDType } from '../../frod/weights';
 import type { SafeDType } from '../../nn/io/format';
 
 /** The 16-bit float dtypes of safetensors. */
@@ -25,9 +25,8 @@ export function isHalf(dtype: SafeDType): dtype is HalfDType {
 /**
  * `values` rounded to `dtype` as PyTorch rounds a float64 tensor to it (float32 first, then the 16-bit
  * format; both round to nearest even), returned as float64 numbers (exact: every half value is a double).
+ * The engine's rounding (src/frod/weights.ts roundToDType over src/tensor/half.ts) does the work.
  */
 export function roundLikeTorch(values: ArrayLike<number>, dtype: HalfDType): Float64Array {
-  const single = Float32Array.from(values);
-  const wide = dtype === 'BF16' ? bf16ToFloat32(float32ToBF16(single)) : f16ToFloat32(float32ToF16(single));
-  return Float64Array.from(wide);
+  return roundToDType(Float64Array.from(values), dtype === 'BF16' ? 'bfloat16' : 'float16');
 }

@@ -16,7 +16,7 @@ import type { FrodConfig } from '../../frod/config';
 import { selectWeightPaths } from '../../frod/functional';
 import { Module } from '../../nn/module';
 import type { LayerTypes } from '../../peft/targets';
-import { warn } from '../../peft/warnings';
+import { forcedFanInFanOut } from '../../peft/inject';
 import { CliError, about } from '../io';
 import type { ModelFiles } from './modelFiles';
 
@@ -92,17 +92,4 @@ export function planTargets(model: ModelFiles, config: FrodConfig, configFile: s
   }
   if (knows) prepared = forcedFanInFanOut(prepared, paths.map((p) => layerKindOf(modelType, p) === 'conv1d'));
   return { config: prepared, paths };
-}
-
-/** PEFT's `_create_new_module`: fan_in_fan_out follows the layer type, with its warning when the config disagrees. */
-function forcedFanInFanOut(config: FrodConfig, conv1d: readonly boolean[]): FrodConfig {
-  if (conv1d.some(Boolean) && !config.fanInFanOut) {
-    warn('fan_in_fan_out is set to False but the target module is `Conv1D`. Setting fan_in_fan_out to True.');
-    return config.with({ fanInFanOut: true });
-  }
-  if (conv1d.length > 0 && !conv1d.some(Boolean) && config.fanInFanOut) {
-    warn('fan_in_fan_out is set to True but the target module is `torch.nn.Linear`. Setting fan_in_fan_out to False.');
-    return config.with({ fanInFanOut: false });
-  }
-  return config;
 }
