@@ -1,6 +1,6 @@
 /**
  * Per-category state of one adapter: the member modules, the shared basis V and the sparse pattern of S
- * (spec §2, §3) — computed fresh from base weights, or read from a checkpoint (spec §6), where missing
+ * (docs/frod-math.md §2, §4) — computed fresh from base weights, or read from a checkpoint (docs/frod-math.md §10), where missing
  * projections are regenerated bit for bit.
  *
  * V is kept as the float64 values of the tensor that is saved and used (rounded to the adapter's dtype), so
@@ -27,7 +27,7 @@ export class CategoryState {
   private readonly tensorCache = new Map<string, { v: Tensor; indices: Tensor }>();
 
   constructor(
-    /** Category name (spec §2). */
+    /** Category name (docs/frod-math.md §1). */
     readonly name: string,
     /** Member module paths in layer order. */
     readonly paths: readonly string[],
@@ -76,7 +76,7 @@ export class CategoryState {
     return cached;
   }
 
-  /** The three checkpoint tensors of this category (spec §6); the index tensors are int32 (saved as I64). */
+  /** The three checkpoint tensors of this category (docs/frod-math.md §10); the index tensors are int32 (saved as I64). */
   checkpointTensors(): Record<string, Tensor> {
     const n = this.inFeatures;
     const indices = Int32Array.from(patternToIndices(this.pattern), (x) => Number(x));
@@ -161,7 +161,7 @@ export function freshCategoryStates(paths: readonly string[], weights: WeightMat
   });
 }
 
-/** The message for projections that the config promises but the file lacks (spec §6). */
+/** The message for projections that the config promises but the file lacks (docs/frod-math.md §10). */
 function missingProjectionMessage(category: string, key: string): string {
   return `FRoD: adapter_model.safetensors has no '${key}' for category '${category}' but adapter_config.json says `
     + 'save_projection: true; either save the adapter again with its projections (save_projection: true), or set '

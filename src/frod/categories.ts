@@ -1,5 +1,5 @@
 /**
- * Module categories and layer indices (spec §2).
+ * Module categories and layer indices (docs/frod-math.md §1).
  *
  * FRoD shares one basis `V` among all targeted modules that play the same role in different blocks
  * ("every layer's query projection"). The role is read from the module's dotted path, and the blocks are

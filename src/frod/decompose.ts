@@ -1,5 +1,5 @@
 /**
- * The float64 math of one adapted layer (spec §1), on plain row-major matrices:
+ * The float64 math of one adapted layer (docs/frod-math.md §3), on plain row-major matrices:
  *
  *   B = W V^{-T}            (out, in)   from the solve V·Bᵀ = Wᵀ (pinv fallback when V is singular)
  *   λ_j = ‖B[:, j]‖         (in,)

@@ -39,7 +39,7 @@ function modulePathsOf(names: readonly string[]): string[] {
 }
 
 /**
- * Every 2-D `<path>.weight` of a state dict whose `<path>` the config targets (spec §4), in sorted path
+ * Every 2-D `<path>.weight` of a state dict whose `<path>` the config targets (docs/peft-compatibility.md), in sorted path
  * order, with `fanInFanOut` from the config. Targets inside a `modules_to_save` module are left out, as
  * the Module API leaves them. A targeted weight that is not 2-D, or a config that targets nothing, is an
  * error.
@@ -56,7 +56,7 @@ export function weightsFromStateDict(stateDict: Readonly<Record<string, Tensor>>
 }
 
 /**
- * The module paths of a state dict's tensor `names` whose `<path>.weight` the config targets (spec §4), in
+ * The module paths of a state dict's tensor `names` whose `<path>.weight` the config targets (docs/peft-compatibility.md), in
  * sorted order; `layerTypes` tells which modules are Linear / Conv1D, for `target_modules: "all-linear"`.
  * Selecting nothing is an error.
  */
@@ -122,7 +122,7 @@ export interface InitAdapterOptions {
 
 /**
  * A fresh adapter for `weights` (all of them are adapted), as the tensors of adapter_model.safetensors
- * (spec §6): λ and S values per module, and V / s_indices / s_size per category when
+ * (docs/frod-math.md §10): λ and S values per module, and V / s_indices / s_size per category when
  * `config.saveProjection`. V takes the weights' dtype when they share one (else float32), λ and S too
  * except over half-precision weights with autocast (float32); the index tensors are int32 (written as I64
  * by {@link writeAdapterDir}).

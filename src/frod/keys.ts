@@ -1,5 +1,5 @@
 /**
- * Tensor names of `adapter_model.safetensors` (spec §6). Adapter names never appear in keys.
+ * Tensor names of `adapter_model.safetensors` (docs/frod-math.md §10). Adapter names never appear in keys.
  *
  * For an adapted module at path `P` in category `C`:
  * - `base_model.model.P.frod_lambda_l` (λ, `(in,)`) and `base_model.model.P.frod_lambda_s_values` (`(nnz,)`);
@@ -75,7 +75,7 @@ function unknownKey(key: string): never {
 }
 
 /**
- * Classifies a tensor name of an adapter file. A name outside the grammar of spec §6 — including a
+ * Classifies a tensor name of an adapter file. A name outside the grammar of docs/frod-math.md §10 — including a
  * FRoD tensor name in an unexpected place, such as one that still carries an adapter name — throws a one-line
  * error that quotes the name and lists the accepted forms.
  */

@@ -1,5 +1,5 @@
 /**
- * FrodLinear: a Linear or GPT-2 Conv1D with FRoD adapters (spec §1, §7).
+ * FrodLinear: a Linear or GPT-2 Conv1D with FRoD adapters (docs/frod-math.md §3, §5, §8).
  *
  * Per adapter `a` the layer holds the trainable λ (`frod_lambda_l.a`, (in,)) and S values
  * (`frod_lambda_s_values.a`, (nnz,)), the frozen U (`frod_U.a`, (out, in), a non-persistent buffer: never

@@ -1,5 +1,5 @@
 /**
- * The sparse COO pattern of the rotation matrix `S` (spec §3).
+ * The sparse COO pattern of the rotation matrix `S` (docs/frod-math.md §4).
  *
  * Every category has one pattern: `nnz` distinct off-diagonal positions of an `(in, in)` matrix, chosen
  * uniformly at random. Its values are per layer and trained; the positions are frozen and shared.

@@ -1,5 +1,5 @@
 /**
- * The shared basis V of one category: the hierarchical joint decomposition (spec §2).
+ * The shared basis V of one category: the hierarchical joint decomposition (docs/frod-math.md §2).
  *
  * The weights W_1 … W_L of a category (each (out_i, in), ordered by layer index) are stacked into
  * M = [W_1; …; W_L] (rows Σ out_i, columns in), in float64.

@@ -1,6 +1,6 @@
 /**
  * Conversions between Tensors and the float64 matrices of the FRoD math, in the `(out, in)` orientation of
- * spec §1 (a GPT-2 Conv1D weight, stored `(in, out)`, is transposed on the way in and back on the way out).
+ * docs/frod-math.md §3 (a GPT-2 Conv1D weight, stored `(in, out)`, is transposed on the way in and back on the way out).
  */
 import { type Mat, mat, transposeInto } from '../linalg/kernels/mat';
 import { type DType, type Tensor, tensor } from '../tensor';
