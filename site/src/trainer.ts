@@ -83,16 +83,6 @@ export function freshModel(files: BaseModelFiles, seed: number): nn.ViTForImageC
   return model;
 }
 
-/** A permutation of 0..n-1 (Fisher–Yates) drawn from `generator`. */
-function permutation(n: number, generator: Generator): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = generator.randint(0, i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
 /** Batches without replacement, a fresh seeded order every epoch (the demo's sampler). */
 export class BatchSampler {
   private readonly generator: Generator;
@@ -105,7 +95,7 @@ export class BatchSampler {
 
   next(): Int32Array {
     if (this.position + this.batchSize > this.order.length) {
-      this.order = permutation(this.count, this.generator);
+      this.order = this.generator.permutation(this.count);
       this.position = 0;
     }
     this.position += this.batchSize;

@@ -6,7 +6,7 @@ import { fromTypedArray } from '../tensor';
 import type { Device } from '../tensor/dtype';
 import { Generator } from '../tensor/random';
 import type { Tensor } from '../tensor/tensor';
-import { IMAGE_PIXELS, seededPermutation, type DigitSet } from './data';
+import { IMAGE_PIXELS, type DigitSet } from './data';
 
 /** Pixel normalisation (ViTImageProcessor's defaults for one channel): x ↦ (x − mean) / std. */
 export const PIXEL_MEAN = 0.5;
@@ -63,7 +63,7 @@ export class BatchSampler {
   /** The indices of the next batch (a partial batch at an epoch's end is dropped). */
   next(): Int32Array {
     if (this.position + this.batchSize > this.order.length) {
-      this.order = seededPermutation(this.count, this.generator);
+      this.order = this.generator.permutation(this.count);
       this.position = 0;
     }
     const batch = this.order.slice(this.position, this.position + this.batchSize);

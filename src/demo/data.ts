@@ -61,19 +61,6 @@ export interface SplitOptions {
   maxValidation?: number;
 }
 
-/** A permutation of 0..n-1 (Fisher–Yates) from the generator. */
-export function seededPermutation(n: number, generator: Generator): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = generator.randint(0, i + 1);
-    const held = order[i];
-    order[i] = order[j];
-    order[j] = held;
-  }
-  return order;
-}
-
 /** Copies the chosen samples of one digit into a DigitSet under `label`. */
 function gather(pixels: readonly number[], indices: ArrayLike<number>, label: number): DigitSet {
   const images = new Float32Array(indices.length * IMAGE_PIXELS);
@@ -112,7 +99,7 @@ export function subset(set: DigitSet, indices: ArrayLike<number>): DigitSet {
 
 /** `set` in the order of a seeded permutation (so classes are interleaved). */
 export function shuffleSet(set: DigitSet, generator: Generator): DigitSet {
-  return subset(set, seededPermutation(set.count, generator));
+  return subset(set, generator.permutation(set.count));
 }
 
 function checkFraction(name: string, value: number): void {
@@ -133,7 +120,7 @@ export function splitDigits(digits: readonly number[], options: SplitOptions): D
   digits.forEach((digit, label) => {
     const source = mnistClasses()[digit];
     if (!source || !Number.isInteger(digit)) throw new Error(`splitDigits: expected digits 0–9, got ${digit}`);
-    const order = seededPermutation(source.length, generator);
+    const order = generator.permutation(source.length);
     const testCount = Math.round(source.length * testFraction);
     const validationCount = Math.round(source.length * validationFraction);
     const limit = (max: number | undefined, n: number) => (max === undefined ? n : Math.min(n, Math.ceil(max / digits.length)));

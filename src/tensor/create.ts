@@ -185,13 +185,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
 
 /** A random permutation of 0..n−1 (int32), as torch.randperm. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
-  const generator = options.generator ?? defaultGenerator;
-  const data = new Int32Array(n);
-  for (let i = 0; i < n; i++) data[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = generator.randint(0, i + 1);
-    const tmp = data[i]; data[i] = data[j]; data[j] = tmp;
-  }
+  const data = (options.generator ?? defaultGenerator).permutation(n);
   return fromTypedArray(data, [n], { ...options, dtype: options.dtype ?? 'int32' });
 }
 

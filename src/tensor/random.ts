@@ -36,6 +36,22 @@ export class Generator {
     return low + Math.floor(this.prng.double() * (high - low));
   }
 
+  /**
+   * A permutation of 0..n−1 (Fisher–Yates, from the last slot down), the one shuffle every seeded ordering uses:
+   * `randperm`, the demo's and the page's batch samplers.
+   */
+  permutation(n: number): Int32Array {
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.randint(0, i + 1);
+      const held = order[i];
+      order[i] = order[j];
+      order[j] = held;
+    }
+    return order;
+  }
+
   /** Standard normal (Box–Muller, both values used). */
   normal(): number {
     if (this.spareNormal !== null) {

@@ -2,8 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { BatchSampler, makeBatch, PIXEL_MEAN, PIXEL_STD } from '../../src/demo/batches';
-import { FINETUNE_DIGITS, IMAGE_PIXELS, labelCounts, PRETRAIN_DIGITS, seededPermutation, splitDigits, type DigitSet } from '../../src/demo/data';
-import { Generator } from '../../src/tensor/random';
+import { FINETUNE_DIGITS, IMAGE_PIXELS, labelCounts, PRETRAIN_DIGITS, splitDigits, type DigitSet } from '../../src/demo/data';
 
 /** A content fingerprint of every image of a set (so overlap between parts can be checked). */
 function fingerprints(set: DigitSet): string[] {
@@ -59,15 +58,6 @@ test('invalid fractions and digits are rejected with the field named', () => {
   assert.throws(() => splitDigits([1], { seed: 0, testFraction: 1.5 }), /testFraction/);
   assert.throws(() => splitDigits([1], { seed: 0, testFraction: 0.6, validationFraction: 0.5 }), /below 1/);
   assert.throws(() => splitDigits([12], { seed: 0 }), /digits 0–9/);
-});
-
-test('seededPermutation is a permutation and reproducible (property)', () => {
-  fc.assert(fc.property(fc.integer({ min: 0, max: 200 }), fc.integer(), (n, seed) => {
-    const p = seededPermutation(n, new Generator(seed));
-    const q = seededPermutation(n, new Generator(seed));
-    assert.equal(Array.from(p), Array.from(q));
-    assert.equal(Array.from(p).sort((x, y) => x - y), Array.from({ length: n }, (_, i) => i));
-  }), { numRuns: 50 });
 });
 
 test('BatchSampler visits every sample once per epoch, reproducibly', () => {

@@ -78,4 +78,18 @@ test('dropout: seeded, zeroes about p of the entries, scales the rest by 1/(1−
   assert.throws(() => dropout(x, 1.5), /dropout: probability has to be between 0 and 1, but got 1.5/);
 });
 
+
+test('Generator.permutation is a permutation of 0..n−1, reproducible from the seed (property)', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 200 }), fc.integer(), (n, seed) => {
+    const p = new Generator(seed).permutation(n);
+    assert.equal(Array.from(p), Array.from(new Generator(seed).permutation(n)));
+    assert.equal(Array.from(p).sort((x, y) => x - y), Array.from({ length: n }, (_, i) => i));
+  }), { numRuns: 50 });
+});
+
+test('randperm draws the same permutation as Generator.permutation from the same stream', () => {
+  const n = 17;
+  assert.equal(Array.from(randperm(n, { generator: new Generator('p') }).data()), Array.from(new Generator('p').permutation(n)));
+});
+
 test.run();
