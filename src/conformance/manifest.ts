@@ -15,7 +15,7 @@
  *   ACTUAL/cases/<id>/outputs.safetensors     the implementation's tensors, named as the checks' outputs
  *   ACTUAL/cases/<id>/outputs.json            its lists
  */
-import type { BaseDType, ModuleKind } from './cases';
+import type { BaseDType, CaseSpec, ModuleKind } from './cases';
 
 /** The manifest's format name; a grader refuses a manifest of another format. */
 export const KIT_FORMAT = 'frod-conformance/1';
@@ -69,17 +69,11 @@ export interface ModuleEntry {
   readonly bias: boolean;
 }
 
-/** One case in the manifest. */
-export interface CaseEntry {
-  readonly id: string;
-  readonly title: string;
-  readonly teaches: string;
-  readonly dtype: BaseDType;
+/** One case in the manifest: its spec's description (id, title, teaches, dtype, batch), then what the kit derived. */
+export interface CaseEntry extends Pick<CaseSpec, 'id' | 'title' | 'teaches' | 'dtype' | 'batch'> {
   readonly modules: readonly ModuleEntry[];
   /** Adapter names in the order they are added (the first is created, the others added). */
   readonly adapters: readonly string[];
-  /** Shape of each x/<path> without the last axis. */
-  readonly batch: readonly number[];
   /** Outputs a reader might expect but that this case does not determine, and why. */
   readonly not_checked: readonly string[];
   readonly checks: readonly CheckEntry[];
