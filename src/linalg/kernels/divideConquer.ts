@@ -91,27 +91,25 @@ function merge(left: TridiagonalEigen, right: TridiagonalEigen, beta: number): T
   }
   const rho = 2 * Math.abs(beta);
   const { kept, deflated } = deflate(lambda, z, rho, q, m, type);
+  // Eigenvalues first (deflated, then the secular roots), so every vector can be written straight to
+  // its place in ascending order.
   const values = new Float64Array(m);
-  const vectors = new Float64Array(m * m);
-  deflated.forEach((i, at) => {
-    values[at] = lambda[i];
-    vectors.set(q.subarray(i * m, i * m + m), at * m);
-  });
-  if (kept.length > 0) {
-    const from = deflated.length;
-    const dK = Float64Array.from(kept, (i) => lambda[i]);
-    const zK = Float64Array.from(kept, (i) => z[i]);
-    const roots = secularRoots(dK, zK, rho);
-    for (let j = 0; j < kept.length; j++) values[from + j] = dK[roots.origin[j]] + roots.tau[j];
-    const u = secularVectors(dK, zK, roots);
-    rotateKept(u, kept, q, m, k, type, vectors, from * m);
-  }
+  deflated.forEach((i, at) => { values[at] = lambda[i]; });
+  const from = deflated.length;
+  const dK = Float64Array.from(kept, (i) => lambda[i]);
+  const zK = Float64Array.from(kept, (i) => z[i]);
+  const roots = secularRoots(dK, zK, rho);
+  for (let j = 0; j < kept.length; j++) values[from + j] = dK[roots.origin[j]] + roots.tau[j];
   const order = ascending(values);
+  const slot = new Int32Array(m);
+  order.forEach((src, dst) => { slot[src] = dst; });
   const out = { values: new Float64Array(m), vectors: new Float64Array(m * m) };
-  order.forEach((src, dst) => {
-    out.values[dst] = values[src];
-    out.vectors.set(vectors.subarray(src * m, src * m + m), dst * m);
-  });
+  for (let i = 0; i < m; i++) out.values[slot[i]] = values[i];
+  deflated.forEach((i, at) => out.vectors.set(q.subarray(i * m, i * m + m), slot[at] * m));
+  if (kept.length > 0) {
+    const u = secularVectors(dK, zK, roots);
+    rotateKept(u, kept, q, m, k, type, out.vectors, slot.subarray(from));
+  }
   return out;
 }
 
@@ -175,25 +173,31 @@ function rotate(q: Float64Array, m: number, p: number, n: number, c: number, s: 
 }
 
 /**
- * out rows j = Σᵢ U[j][i]·q[kept[i]]: the secular vectors carried back to T's basis. The kept rows are
- * grouped top-only, mixed, bottom-only, so the first k columns need only the first two groups and the
- * rest only the last two: two gemms that skip the zero blocks of diag(Q₁, Q₂).
+ * Row slot[j] of `out` = Σᵢ U[j][i]·q[kept[i]]: the secular vectors carried back to T's basis. The kept
+ * rows are grouped top-only, mixed, bottom-only, so the first k columns need only the first two groups
+ * and the rest only the last two: two gemms that skip the zero blocks of diag(Q₁, Q₂).
  */
 function rotateKept(
   u: Float64Array, kept: number[], q: Float64Array, m: number, k: number, type: Uint8Array,
-  out: Float64Array, outOff: number,
+  out: Float64Array, slot: Int32Array,
 ): void {
   const kk = kept.length;
-  const grouped = [TOP, MIXED, BOTTOM].flatMap((t) => kept.map((row, pos) => ({ row, pos })).filter((x) => type[x.row] === t));
-  const nTop = grouped.filter((x) => type[x.row] === TOP).length;
-  const nBottom = grouped.filter((x) => type[x.row] === BOTTOM).length;
-  // Permute U's columns and q's rows alike into the grouped order.
+  // posOf[g]: the position in `kept` (and U's column) of the g-th row in grouped order.
+  const posOf: number[] = [];
+  for (const t of [TOP, MIXED, BOTTOM]) kept.forEach((row, pos) => { if (type[row] === t) posOf.push(pos); });
+  let nTop = 0, nBottom = 0;
+  for (const row of kept) {
+    if (type[row] === TOP) nTop++;
+    else if (type[row] === BOTTOM) nBottom++;
+  }
+  // U's columns and q's rows permuted alike into the grouped order (row by row: sequential writes).
   const ug = new Float64Array(kk * kk);
   const qg = new Float64Array(kk * m);
-  grouped.forEach(({ row, pos }, g) => {
-    for (let j = 0; j < kk; j++) ug[j * kk + g] = u[j * kk + pos];
-    qg.set(q.subarray(row * m, row * m + m), g * m);
-  });
+  for (let g = 0; g < kk; g++) qg.set(q.subarray(kept[posOf[g]] * m, kept[posOf[g]] * m + m), g * m);
+  for (let j = 0; j < kk; j++) {
+    const row = j * kk;
+    for (let g = 0; g < kk; g++) ug[row + g] = u[row + posOf[g]];
+  }
   const topRows = kk - nBottom, bottomFrom = nTop;
   const top = new Float64Array(kk * k);
   const bottom = new Float64Array(kk * (m - k));
@@ -202,7 +206,8 @@ function rotateKept(
   gemm({ data: ug, offset: bottomFrom, rowStride: kk, colStride: 1 }, { data: qg, offset: bottomFrom * m + k, rowStride: m, colStride: 1 },
     kk, kk - bottomFrom, m - k, bottom, 0, 'float64');
   for (let j = 0; j < kk; j++) {
-    out.set(top.subarray(j * k, j * k + k), outOff + j * m);
-    out.set(bottom.subarray(j * (m - k), (j + 1) * (m - k)), outOff + j * m + k);
+    const dst = slot[j] * m;
+    out.set(top.subarray(j * k, j * k + k), dst);
+    out.set(bottom.subarray(j * (m - k), (j + 1) * (m - k)), dst + k);
   }
 }

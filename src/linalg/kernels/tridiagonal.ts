@@ -118,29 +118,46 @@ function reducePanel(
 /**
  * y = A[s:n, s:n]·v for the symmetric trailing block whose lower triangle is in `a` (column-major), v in
  * rows s… of column `vOff`'s buffer, y written to rows s… of `out` at `yOff`. Each lower-triangle entry
- * is loaded once and used twice (as A[r][c] and A[c][r]); two columns share each pass over y.
+ * is loaded once and used twice (as A[r][c] and A[c][r]); four columns share each pass over y, so y is
+ * loaded and stored once per four columns (the loads and stores bound this loop in JavaScript).
  */
 function symmetricTimesVector(a: Float64Array, n: number, s: number, vOff: number, out: Float64Array, yOff: number): void {
   const v = a.slice(vOff + s, vOff + n);
   const y = new Float64Array(n - s);
   const m = n - s;
   let c = 0;
-  for (; c + 1 < m; c += 2) {
-    const c0 = (s + c) * n + s, c1 = c0 + n;
-    const v0 = v[c], v1 = v[c + 1];
-    const a10 = a[c0 + c + 1];
-    let s0 = a[c0 + c] * v0 + a10 * v1;
-    let s1 = a10 * v0 + a[c1 + c + 1] * v1;
-    for (let r = c + 2; r < m; r++) {
-      const x0 = a[c0 + r], x1 = a[c1 + r], vr = v[r];
+  for (; c + 3 < m; c += 4) {
+    const c0 = (s + c) * n + s, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
+    const v0 = v[c], v1 = v[c + 1], v2 = v[c + 2], v3 = v[c + 3];
+    // The 4×4 diagonal block (lower triangle, mirrored), then the rows below it.
+    const a10 = a[c0 + c + 1], a20 = a[c0 + c + 2], a30 = a[c0 + c + 3];
+    const a21 = a[c1 + c + 2], a31 = a[c1 + c + 3], a32 = a[c2 + c + 3];
+    let s0 = a[c0 + c] * v0 + a10 * v1 + a20 * v2 + a30 * v3;
+    let s1 = a10 * v0 + a[c1 + c + 1] * v1 + a21 * v2 + a31 * v3;
+    let s2 = a20 * v0 + a21 * v1 + a[c2 + c + 2] * v2 + a32 * v3;
+    let s3 = a30 * v0 + a31 * v1 + a32 * v2 + a[c3 + c + 3] * v3;
+    for (let r = c + 4; r < m; r++) {
+      const x0 = a[c0 + r], x1 = a[c1 + r], x2 = a[c2 + r], x3 = a[c3 + r], vr = v[r];
       s0 += x0 * vr;
       s1 += x1 * vr;
-      y[r] += x0 * v0 + x1 * v1;
+      s2 += x2 * vr;
+      s3 += x3 * vr;
+      y[r] += x0 * v0 + x1 * v1 + x2 * v2 + x3 * v3;
     }
     y[c] += s0;
     y[c + 1] += s1;
+    y[c + 2] += s2;
+    y[c + 3] += s3;
   }
-  if (c < m) y[c] += a[(s + c) * n + s + c] * v[c];
+  for (; c < m; c++) {
+    const c0 = (s + c) * n + s, vc = v[c];
+    let sc = a[c0 + c] * vc;
+    for (let r = c + 1; r < m; r++) {
+      sc += a[c0 + r] * v[r];
+      y[r] += a[c0 + r] * vc;
+    }
+    y[c] += sc;
+  }
   out.set(y, yOff + s);
 }
 

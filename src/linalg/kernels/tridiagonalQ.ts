@@ -27,16 +27,19 @@ export function applyTridiagonalQ(tri: Tridiagonal, y: Float64Array, k: number):
   const p = new Float64Array(Math.min(ROWS, k) * (BLOCK + 4));
   const pt = new Float64Array(p.length);
   const scratch = new Float64Array(Math.min(ROWS, k) * n);
+  const vRows = new Float64Array(n * (BLOCK + 4));
   for (let j0 = firstBlock; j0 >= 1; j0 -= BLOCK) {
     const j1 = Math.min(j0 + BLOCK, last + 1);
     const br = buildBlockReflector(reflectors, taus, n, j0, j1);
     const { len, width, v, t, rowOff } = br;
+    // V row-major (len × width) as well: the layout gemm packs fastest as its right operand.
+    for (let c = 0; c < width; c++) for (let r = 0; r < len; r++) vRows[r * width + c] = v[c * len + r];
     for (let r0 = 0; r0 < k; r0 += ROWS) {
       const rows = Math.min(ROWS, k - r0);
       // P = Y[r0…, rowOff…]·V  (rows × width)
       gemm(
         { data: y, offset: r0 * n + rowOff, rowStride: n, colStride: 1 },
-        { data: v, offset: 0, rowStride: 1, colStride: len },
+        { data: vRows, offset: 0, rowStride: width, colStride: 1 },
         rows, len, width, p, 0, 'float64',
       );
       // P·T_bᵀ (T_b upper triangular, row-major width × width)
