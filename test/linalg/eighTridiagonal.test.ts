@@ -145,4 +145,19 @@ test("'auto' takes Jacobi below TRIDIAGONAL_FROM and the tridiagonal route from 
   }
 });
 
+test("'auto' keeps Jacobi for c·I up to rounding at any size (no rotation: FRoD's square-layer case)", () => {
+  const n = TRIDIAGONAL_FROM + 2;
+  const noise = randomSymmetric(n, 11);
+  const a = mat(n, n, noise.data.map((v) => v * 1e-16));
+  for (let i = 0; i < n; i++) a.data[i * n + i] += 0.5;
+  const { eigenvectors } = eigh(a);
+  assert.equal(Array.from(eigenvectors.data), Array.from(eigh(a, { route: 'jacobi' }).eigenvectors.data));
+  // No rotation: each eigenvector is a unit vector up to rounding (sorted by the noisy eigenvalues).
+  for (let j = 0; j < n; j++) {
+    let big = 0;
+    for (let i = 0; i < n; i++) big = Math.max(big, Math.abs(eigenvectors.data[i * n + j]));
+    assert.ok(big > 1 - 1e-12, `column ${j} is not a unit vector`);
+  }
+});
+
 test.run();

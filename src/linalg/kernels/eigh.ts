@@ -42,7 +42,8 @@ export type EighRoute = 'auto' | 'jacobi' | 'tridiagonal';
  * The size from which 'auto' takes the tridiagonal route. Measured on this project's 2-core machine
  * (single-threaded gemm, random symmetric matrices, CPU time): Jacobi wins at n = 64 (0.9 vs 2.7 ms),
  * the tridiagonal route at 96 (4.2 vs 6.5 ms), 128 (6 vs 9 ms) and 256 (44 vs 79 ms), by a factor that
- * grows with n; 128 leaves a margin for Jacobi's extra accuracy where the two cost about the same. Every FRoD
+ * grows with n; 128 leaves a margin for Jacobi's extra accuracy where the two cost about the same.
+ * Nearly diagonal matrices (c·I up to rounding) stay on Jacobi at any size: see nearlyDiagonal. Every FRoD
  * golden case stays far below it, so their Jacobi results (and, for degenerate spectra, Jacobi's choice
  * of basis) are unchanged.
  */
@@ -61,7 +62,7 @@ export function eigh(a: Mat, options: { route?: EighRoute } = {}): EighResult {
   const scale = powerOfTwoScale(maxAbs(mat(n, n, sym)));
   for (let i = 0; i < sym.length; i++) sym[i] *= scale;
   const route = options.route ?? 'auto';
-  if (route === 'tridiagonal' || (route === 'auto' && n >= TRIDIAGONAL_FROM && allFinite(sym))) {
+  if (route === 'tridiagonal' || (route === 'auto' && n >= TRIDIAGONAL_FROM && allFinite(sym) && !nearlyDiagonal(sym, n))) {
     // The scaled symmetric matrix, row-major, is its own column-major form: the reduction's input.
     const { values, vectors } = eighByTridiagonal(sym, n);
     return sortedPairs(values, vectors, n, 1 / scale);
@@ -74,6 +75,18 @@ export function eigh(a: Mat, options: { route?: EighRoute } = {}): EighResult {
   normalizeColumns(w, n, n);
   const quotients = rayleighQuotients(sym, w, n);
   return sortedPairs(quotients, w, n, 1 / scale);
+}
+
+/**
+ * Whether every off-diagonal entry is below √n·ε·ρ (ρ as in normBound): then Jacobi rotates nothing, or
+ * next to nothing, and returns the basis it always gives such matrices — E = I for c·I up to rounding,
+ * FRoD's one-square-layer case (docs/frod-math.md §7). The tridiagonal route would instead return an
+ * arbitrary rotation built from the rounding noise, so 'auto' keeps Jacobi for these at any size.
+ */
+function nearlyDiagonal(s: Float64Array, n: number): boolean {
+  const limit = Math.sqrt(n) * EPS * normBound(s, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (Math.abs(s[i * n + j]) > limit) return false;
+  return true;
 }
 
 /** Whether every entry is finite (NaN or ±∞ keep the Jacobi route, whose handling of them is tested). */
