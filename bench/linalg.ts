@@ -5,10 +5,19 @@
  *   npx tsx bench/linalg.ts           # everything except ml-matrix's 9216×768 QR (about 78 s)
  *   npx tsx bench/linalg.ts --full    # also time ml-matrix on the 9216×768 QR, once
  *   FROD_BENCH_FULL=1 npm run bench -- linalg     # the same through bench/index.ts
+ *   npx tsx bench/linalg.ts --eigh-8192           # also eigh 8192 beside numpy (ours alone: many minutes)
+ *
+ * A second table times eigh at LAPACK sizes (1024, 2048) beside numpy's eigh (LAPACK dsyevd on OpenBLAS,
+ * both cores) on the very same matrix, handed over as a raw float64 file, and beside our Jacobi route at
+ * 1024 (2048 with --full: about a minute).
  *
  * Runs of the two libraries alternate and the best time of each is kept (cheap cases repeat for at
  * least 1.5 s), so a busy machine slows both alike. Inputs are seeded random matrices (symmetric for eigh).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import seedrandom from 'seedrandom';
 import {
@@ -176,9 +185,72 @@ export function runLinalgBench(options: { full?: boolean } = {}): { name: string
   return rows;
 }
 
+/** numpy's eigh on the n×n float64 file `file`: best wall time (ms) of `runs` after a warm-up, or null without numpy. */
+function numpyEighMs(file: string, n: number, runs: number): number | null {
+  const script = [
+    'import sys, time, numpy as np',
+    'n, runs = int(sys.argv[2]), int(sys.argv[3])',
+    'a = np.fromfile(sys.argv[1], dtype=np.float64).reshape(n, n)',
+    'np.linalg.eigh(a)',
+    'best = float("inf")',
+    'for _ in range(runs):',
+    '    t = time.perf_counter(); np.linalg.eigh(a); best = min(best, time.perf_counter() - t)',
+    'print(best * 1000)',
+  ].join('\n');
+  // Both cores, without the OpenBLAS overrides some shells set (in numpy's environment only).
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  for (const python of [process.env.FROD_BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p)) {
+    const result = spawnSync(python, ['-c', script, file, String(n), String(runs)], { encoding: 'utf8', env, timeout: 1_800_000 });
+    if (result.status === 0) return Number(result.stdout.trim());
+  }
+  return null;
+}
+
+/** Best wall time (ms) of `runs` calls (one untimed warm-up first when runs > 1). */
+function bestMs(fn: () => void, runs: number): number {
+  if (runs > 1) fn();
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - t);
+  }
+  return best;
+}
+
+/** eigh (float64) at LAPACK sizes: ours (auto route), our Jacobi where affordable, numpy; ratio = ours / numpy. */
+export function runEighNumpyBench(options: { full?: boolean; n8192?: boolean } = {}): void {
+  console.log('\neigh (float64) beside numpy.linalg.eigh (dsyevd, both cores), same matrix; best wall time in ms\n');
+  console.log(`${pad('case', 16)}${pad('frod-ts', 11, true)}${pad('Jacobi', 11, true)}${pad('numpy', 11, true)}${pad('ratio', 8, true)}  target`);
+  const dir = mkdtempSync(join(tmpdir(), 'frod-bench-eigh-'));
+  try {
+    for (const n of [1024, 2048, ...(options.n8192 ? [8192] : [])]) {
+      const a = symmetric(randomMat(n, n, `eigh-numpy-${n}`));
+      const file = join(dir, `a${n}.f64`);
+      writeFileSync(file, new Uint8Array(a.data.buffer));
+      const runs = n <= 1024 ? 3 : 1;
+      const numpy = numpyEighMs(file, n, n <= 2048 ? 3 : 1);
+      const ours = bestMs(() => eigh(a), runs);
+      const jacobi = n <= 1024 || (n <= 2048 && options.full) ? bestMs(() => eigh(a, { route: 'jacobi' }), 1) : NaN;
+      const ratio = numpy ? ours / numpy : NaN;
+      console.log(
+        `${pad(`eigh ${n}`, 16)}${pad(ours.toFixed(0), 11, true)}${pad(Number.isFinite(jacobi) ? jacobi.toFixed(0) : '—', 11, true)}` +
+        `${pad(numpy ? numpy.toFixed(0) : '—', 11, true)}${pad(Number.isNaN(ratio) ? '—' : ratio.toFixed(2), 8, true)}` +
+        `  ≤ 3  ${Number.isNaN(ratio) ? '(no python3 with numpy)' : ratio <= 3 ? 'met' : 'MISSED'}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The bench/index.ts entry point: `--full` on the command line or FROD_BENCH_FULL=1 adds ml-matrix's big QR. */
 export async function run(): Promise<void> {
-  runLinalgBench({ full: process.argv.includes('--full') || process.env.FROD_BENCH_FULL === '1' });
+  const full = process.argv.includes('--full') || process.env.FROD_BENCH_FULL === '1';
+  runLinalgBench({ full });
+  runEighNumpyBench({ full, n8192: process.argv.includes('--eigh-8192') });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,0 +1,199 @@
+/**
+ * Householder tridiagonalisation of a symmetric matrix, Qᵀ·A·Q = T, blocked as LAPACK's dsytrd (lower).
+ *
+ * Reflector H_j = I − τ_j·v_j·v_jᵀ (j = 0…n−2) annihilates column j below its subdiagonal: v_j is zero
+ * above row j+1, has a 1 at row j+1 and its tail in rows j+2…n−1 of column j. Q = H₀H₁…H_{n−2}.
+ *
+ * Blocking (dlatrd): a panel of NB reflectors is made one column at a time against the trailing matrix
+ * as it was at the start of the panel, with each column first brought up to date by the panel's earlier
+ * reflectors through an n×NB matrix W, so that the trailing matrix receives the whole panel at once as
+ * the symmetric rank-2·NB update A −= V·Wᵀ + W·Vᵀ. That update is a matrix-matrix product (gemm) and is
+ * computed on the lower triangle only, in column blocks, which halves its cost. What cannot be blocked is
+ * one symmetric matrix-vector product per column (half the 4n³/3 flops); it reads only the lower triangle
+ * and each of its entries once, doing both the row and the column contribution in one pass.
+ */
+import { gemm } from '../../tensor/cpu/matmul';
+import { makeReflector } from './householder';
+
+/** Reflectors per panel: wide enough that the rank-2·NB update runs near gemm speed. */
+const NB = 48;
+/** Columns of the trailing matrix per gemm in the rank-2·NB update (the diagonal blocks are computed whole). */
+const UPDATE_COLUMNS = 256;
+
+/** T's diagonal and subdiagonal, and Q in compact form. */
+export interface Tridiagonal {
+  n: number;
+  /** T's diagonal (n). */
+  d: Float64Array;
+  /** T's subdiagonal (n−1): e[j] = T[j+1, j]. */
+  e: Float64Array;
+  /**
+   * Column-major n×n; column j+1 holds v_j in rows j+2…n−1 (its leading 1 at row j+1 implicit), so the
+   * buffer has the layout of a QR factorisation's reflectors (see qr.ts) with the first column empty.
+   */
+  reflectors: Float64Array;
+  /** τ_j at index j+1 (index 0 is 0), matching `reflectors`. */
+  taus: Float64Array;
+}
+
+/**
+ * Reduces the symmetric matrix whose lower triangle is in the column-major n×n `a` to tridiagonal form.
+ * `a` is overwritten (it becomes the reduction's workspace); its upper triangle is never read.
+ */
+export function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
+  const d = new Float64Array(n);
+  const e = new Float64Array(Math.max(n - 1, 0));
+  const tau = new Float64Array(n);
+  const w = new Float64Array(n * NB);
+  for (let k0 = 0; k0 < n; k0 += NB) {
+    const k1 = Math.min(k0 + NB, n);
+    reducePanel(a, n, k0, k1, w, d, e, tau);
+    if (k1 < n) rank2kUpdate(a, n, k0, k1, w);
+  }
+  // Shift reflector j into column j+1 (and τ_j to index j+1): the QR layout the block reflectors read.
+  const reflectors = new Float64Array(n * n);
+  if (n > 1) reflectors.set(a.subarray(0, n * n - n), n);
+  const taus = new Float64Array(n);
+  for (let j = 0; j + 1 < n; j++) taus[j + 1] = tau[j];
+  return { n, d, e, reflectors, taus };
+}
+
+/**
+ * Makes reflectors k0…k1−1 (dlatrd). Column i of `w` (n rows, rows j+1… used) is w_j for j = k0 + i,
+ * defined so that the trailing matrix after the panel is A − V·Wᵀ − W·Vᵀ. The unit entry of each v_j is
+ * stored in A[j+1, j] during the panel, so that V can be read straight from A's columns.
+ */
+function reducePanel(
+  a: Float64Array, n: number, k0: number, k1: number, w: Float64Array,
+  d: Float64Array, e: Float64Array, tau: Float64Array,
+): void {
+  const proj = new Float64Array(2 * NB);
+  for (let j = k0; j < k1; j++) {
+    const i = j - k0;
+    const col = j * n;
+    // Bring column j (rows j…n−1) up to date with the panel's earlier reflectors.
+    for (let p = 0; p < i; p++) {
+      const vp = (k0 + p) * n, wp = p * n;
+      const wjp = w[wp + j], vjp = a[vp + j];
+      for (let r = j; r < n; r++) a[col + r] -= a[vp + r] * wjp + w[wp + r] * vjp;
+    }
+    d[j] = a[col + j];
+    if (j + 1 >= n) continue;
+    tau[j] = makeReflector(a, col, j + 1, n);
+    e[j] = a[col + j + 1];
+    a[col + j + 1] = 1;
+    const wi = i * n;
+    if (tau[j] === 0) {
+      w.fill(0, wi, wi + n);
+      continue;
+    }
+    symmetricTimesVector(a, n, j + 1, col, w, wi);
+    // Remove what the panel's earlier reflectors contribute: y −= V·(Wᵀv) + W·(Vᵀv), over rows j+1….
+    for (let p = 0; p < i; p++) {
+      const vp = (k0 + p) * n, wp = p * n;
+      let sw = 0, sv = 0;
+      for (let r = j + 1; r < n; r++) {
+        sw += w[wp + r] * a[col + r];
+        sv += a[vp + r] * a[col + r];
+      }
+      proj[2 * p] = sw;
+      proj[2 * p + 1] = sv;
+    }
+    for (let p = 0; p < i; p++) {
+      const vp = (k0 + p) * n, wp = p * n, sw = proj[2 * p], sv = proj[2 * p + 1];
+      for (let r = j + 1; r < n; r++) w[wi + r] -= a[vp + r] * sw + w[wp + r] * sv;
+    }
+    // w = τ·y − ½τ²(yᵀv)·v, so that H·A·H = A − v·wᵀ − w·vᵀ.
+    const t = tau[j];
+    let yv = 0;
+    for (let r = j + 1; r < n; r++) {
+      w[wi + r] *= t;
+      yv += w[wi + r] * a[col + r];
+    }
+    const alpha = -0.5 * t * yv;
+    for (let r = j + 1; r < n; r++) w[wi + r] += alpha * a[col + r];
+  }
+}
+
+/**
+ * y = A[s:n, s:n]·v for the symmetric trailing block whose lower triangle is in `a` (column-major), v in
+ * rows s… of column `vOff`'s buffer, y written to rows s… of `out` at `yOff`. Each lower-triangle entry
+ * is loaded once and used twice (as A[r][c] and A[c][r]); four columns share each pass over y, so y is
+ * loaded and stored once per four columns (the loads and stores bound this loop in JavaScript).
+ */
+function symmetricTimesVector(a: Float64Array, n: number, s: number, vOff: number, out: Float64Array, yOff: number): void {
+  const v = a.slice(vOff + s, vOff + n);
+  const y = new Float64Array(n - s);
+  const m = n - s;
+  let c = 0;
+  for (; c + 3 < m; c += 4) {
+    const c0 = (s + c) * n + s, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
+    const v0 = v[c], v1 = v[c + 1], v2 = v[c + 2], v3 = v[c + 3];
+    // The 4×4 diagonal block (lower triangle, mirrored), then the rows below it.
+    const a10 = a[c0 + c + 1], a20 = a[c0 + c + 2], a30 = a[c0 + c + 3];
+    const a21 = a[c1 + c + 2], a31 = a[c1 + c + 3], a32 = a[c2 + c + 3];
+    let s0 = a[c0 + c] * v0 + a10 * v1 + a20 * v2 + a30 * v3;
+    let s1 = a10 * v0 + a[c1 + c + 1] * v1 + a21 * v2 + a31 * v3;
+    let s2 = a20 * v0 + a21 * v1 + a[c2 + c + 2] * v2 + a32 * v3;
+    let s3 = a30 * v0 + a31 * v1 + a32 * v2 + a[c3 + c + 3] * v3;
+    for (let r = c + 4; r < m; r++) {
+      const x0 = a[c0 + r], x1 = a[c1 + r], x2 = a[c2 + r], x3 = a[c3 + r], vr = v[r];
+      s0 += x0 * vr;
+      s1 += x1 * vr;
+      s2 += x2 * vr;
+      s3 += x3 * vr;
+      y[r] += x0 * v0 + x1 * v1 + x2 * v2 + x3 * v3;
+    }
+    y[c] += s0;
+    y[c + 1] += s1;
+    y[c + 2] += s2;
+    y[c + 3] += s3;
+  }
+  for (; c < m; c++) {
+    const c0 = (s + c) * n + s, vc = v[c];
+    let sc = a[c0 + c] * vc;
+    for (let r = c + 1; r < m; r++) {
+      sc += a[c0 + r] * v[r];
+      y[r] += a[c0 + r] * vc;
+    }
+    y[c] += sc;
+  }
+  out.set(y, yOff + s);
+}
+
+/**
+ * The trailing update A[k1:n, k1:n] −= V·Wᵀ + W·Vᵀ on the lower triangle, V = A[k1:n, k0:k1] (with its
+ * unit entries still in place) and W = w's rows k1…. As products: with L = [V W] and R = [W V] (rows
+ * k1…n−1), column block [c0, c1) of the update is Lᵀ's columns c0… against R's rows c0…c1−1.
+ */
+function rank2kUpdate(a: Float64Array, n: number, k0: number, k1: number, w: Float64Array): void {
+  const nb = k1 - k0, len = n - k1, width = 2 * nb;
+  // R row-major (len × 2nb) and Lᵀ row-major (2nb × len): the layouts gemm packs fastest.
+  const r = new Float64Array(len * width);
+  const lt = new Float64Array(width * len);
+  for (let p = 0; p < nb; p++) {
+    const vp = (k0 + p) * n + k1, wp = p * n + k1;
+    for (let row = 0; row < len; row++) {
+      const vv = a[vp + row], ww = w[wp + row];
+      r[row * width + p] = ww;
+      r[row * width + nb + p] = vv;
+    }
+    lt.set(a.subarray(vp, vp + len), p * len);
+    lt.set(w.subarray(wp, wp + len), (nb + p) * len);
+  }
+  const out = new Float64Array(Math.min(UPDATE_COLUMNS, len) * len);
+  for (let c0 = 0; c0 < len; c0 += UPDATE_COLUMNS) {
+    const cw = Math.min(UPDATE_COLUMNS, len - c0);
+    const rows = len - c0;
+    // out (cw × rows): out[c][q] = R[c0+c]·L[c0+q] = update of A[k1+c0+q, k1+c0+c].
+    gemm(
+      { data: r, offset: c0 * width, rowStride: width, colStride: 1 },
+      { data: lt, offset: c0, rowStride: len, colStride: 1 },
+      cw, width, rows, out, 0, 'float64',
+    );
+    for (let c = 0; c < cw; c++) {
+      const dst = (k1 + c0 + c) * n + k1 + c0, src = c * rows;
+      for (let q = c; q < rows; q++) a[dst + q] -= out[src + q];
+    }
+  }
+}
