@@ -1,9 +1,9 @@
 /**
  * `frod merge --base MODEL --adapter DIR --out OUT [--safe]`: the base with every adapted weight replaced by
- * W' = U (S + diag λ) Vᵀ (spec §1) — same dtype (half precision rounded as PyTorch rounds) and orientation
- * as in the base — and the adapter's other tensors (modules_to_save copies, trained biases) put in place;
- * every other tensor is copied byte for byte and the metadata is kept. MODEL is a safetensors file or a
- * model folder; OUT is one file (`*.safetensors`) or a folder with the base's sharding
+ * W' = U (S + diag λ) Vᵀ (docs/frod-math.md §8) — same dtype (half precision rounded as PyTorch rounds) and
+ * orientation as in the base — and the adapter's other tensors (modules_to_save copies, trained biases) put
+ * in place; every other tensor is copied byte for byte and the metadata is kept. MODEL is a safetensors file
+ * or a model folder; OUT is one file (`*.safetensors`) or a folder with the base's sharding
  * (src/cli/checkpoint/mergeOutput.ts). Weights are read, merged and written one at a time, so memory does
  * not grow with the model. The output is a deterministic function of the inputs.
  */
