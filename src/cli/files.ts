@@ -16,7 +16,7 @@ import {
   type AdapterFileContents, CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseAdapterConfigText, readAdapterConfigBytes,
   readAdapterDirectory, writeAdapterFiles,
 } from '../peft/adapterFiles';
-import { applyOwnership, ownershipOf, removeStaleTemporaries, syncDirectory, temporaryName } from '../util/atomicFile';
+import { temporarySibling } from '../util/atomicFile';
 import { crashPoint, pausePoint } from '../util/crashPoint';
 import { escapeControl } from '../util/escape';
 import { writeFileAtomic } from '../util/node';
@@ -214,52 +214,6 @@ export function checkOutputDir(dir: string, replaceable: ReadonlySet<string> = A
   }
 }
 
-/** Chunks of an output file between which a Ctrl-C can be handled. */
-const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
-
-/** A name for a temporary sibling of `target` (same directory, so renames stay on one file system). */
-export function temporarySibling(target: string, kind: string): string {
-  const resolved = path.resolve(target);
-  const stamp = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  return path.join(path.dirname(resolved), `.${path.basename(resolved)}.frod-${kind}-${stamp}`);
-}
-
-/**
- * Writes bytes to `file` atomically: a hidden temporary sibling `.<name>.frod-tmp-<pid>-<id>` (deleted if the
- * run is interrupted by SIGINT/SIGTERM/SIGHUP; one a killed run left is deleted by the next write of `file`),
- * flushed, given the mode and owner of the file it replaces, then renamed over `file`. A failure is a CliError
- * naming `file` and leaves the old content.
- */
-export async function writeOutputFile(file: string, bytes: Uint8Array | string): Promise<void> {
-  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-  removeStaleTemporaries(file, 'frod', ['tmp']);
-  const tmp = path.join(path.dirname(file), temporaryName(path.basename(file)));
-  const untrack = trackTemporary(tmp);
-  let handle: fs.promises.FileHandle | null = null;
-  try {
-    const kept = ownershipOf(fs, file);
-    handle = await fs.promises.open(tmp, 'wx', kept ? 0o600 : 0o666);
-    for (let offset = 0; offset < data.length;) {
-      const { bytesWritten } = await handle.write(data, offset, Math.min(WRITE_CHUNK_BYTES, data.length - offset));
-      offset += bytesWritten;
-      pausePoint('file-chunk-written');
-    }
-    applyOwnership(fs, handle.fd, kept);
-    await handle.sync();
-    await handle.close();
-    handle = null;
-    crashPoint('file-written');
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    if (handle !== null) await handle.close().catch(() => undefined);
-    fs.rmSync(tmp, { force: true });
-    throw new CliError(file, `cannot write the file (${describeFsError(err, 'file')})`);
-  } finally {
-    untrack();
-  }
-  syncDirectory(fs, path.dirname(path.resolve(file)));
-}
-
 /**
  * Creates (or replaces, see {@link checkOutputDir}) the adapter directory `dir` with the library's writer: at
  * every moment `dir` holds the complete old or the complete new adapter, and what a killed run left there is
@@ -279,9 +233,9 @@ export function writeOutputDir(dir: string, files: AdapterFileContents): void {
  * given, all or nothing, as {@link writeOutputDir} does; `what` names the directory in messages. An error
  * thrown by `fill` removes the staging directory and passes through unchanged.
  */
-export function fillOutputDir(dir: string, what: string, fill: (staging: string) => void): void {
-  const staging = temporarySibling(dir, 'tmp');
-  const aside = temporarySibling(dir, 'old');
+export async function fillOutputDir(dir: string, what: string, fill: (staging: string) => Promise<void>): Promise<void> {
+  const staging = temporarySibling(dir, 'tmp', 'frod');
+  const aside = temporarySibling(dir, 'old', 'frod');
   const cannot = (err: unknown, kept = '') => new CliError(dir, `cannot write the ${what} (${describeFsError(err, 'directory')})${kept}`);
   try {
     fs.mkdirSync(staging);
@@ -289,7 +243,7 @@ export function fillOutputDir(dir: string, what: string, fill: (staging: string)
     throw cannot(err);
   }
   try {
-    fill(staging);
+    await fill(staging);
   } catch (err) {
     fs.rmSync(staging, { recursive: true, force: true });
     if (err instanceof CliError || !(err as NodeJS.ErrnoException).code) throw err;

@@ -35,6 +35,16 @@ export function temporaryName(base: string, kind = 'tmp'): string {
   return `.${base}${TEMPORARY_MARK}${kind}-${currentPid()}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
+/**
+ * The path of a fresh temporary sibling of `target` (named by {@link temporaryName}; in the same directory, so
+ * the rename into place stays on one file system). `what` names the caller in the error a browser gets.
+ */
+export function temporarySibling(target: string, kind = 'tmp', what = 'temporarySibling'): string {
+  const path = nodePath(what);
+  const resolved = path.resolve(target);
+  return path.join(path.dirname(resolved), temporaryName(path.basename(resolved), kind));
+}
+
 /** Parses a name made by {@link temporaryName} (or by earlier versions, which added a time stamp); null otherwise. */
 export function parseTemporaryName(name: string): TemporaryName | null {
   const found = /^\.(.+)\.frod-([a-z]+)-(\d+)-[0-9a-z-]+$/.exec(name);
@@ -152,7 +162,7 @@ export function writeFileAtomic(file: string, bytes: Uint8Array | string, what =
   const fs = nodeFs(what);
   const path = nodePath(what);
   removeStaleTemporaries(file, what, ['tmp']);
-  const tmp = path.join(path.dirname(file), temporaryName(path.basename(file)));
+  const tmp = temporarySibling(file, 'tmp', what);
   try {
     writeFlushed(fs, tmp, bytes, ownershipOf(fs, file));
     crashPoint('file-written');

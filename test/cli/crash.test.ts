@@ -22,7 +22,6 @@ import { serializeSafetensors, type RawEntry } from '../../src/nn/io/format';
 import { committedFilePath } from '../../src/peft/adapterCommit';
 import { readAdapterDirectory } from '../../src/peft/adapterFiles';
 import { ROOT, cleanTemp, frod, tempDir } from './helpers';
-import { testUnless } from '../util/skip';
 
 const MEGABYTES = Number(process.env.FROD_CRASH_MB ?? 32);
 const TIMED_KILLS = Number(process.env.FROD_CRASH_KILLS ?? 1);
@@ -212,12 +211,10 @@ test(`frod merge over an existing output, killed at the rename and at ${TIMED_KI
   assert.ok(completeTemporary, 'the kill at the rename left a complete temporary file, which the next run removed');
 });
 
-// KNOWN REGRESSION (merge of issues 11 and 12): the streaming merge writer (src/cli/checkpoint/tensorWriter.ts)
-// writes synchronously, so a signal is handled only after the write; these two tests stay registered and
-// reported as skipped with this reason until the writer yields between chunks. See README "Not done yet".
-const STREAMING_SIGNALS = 'known regression: the streaming merge writer does not yet handle SIGINT/SIGTERM during its synchronous write';
+// The streaming writer (src/cli/checkpoint/tensorWriter.ts) writes asynchronously and merge yields between
+// merged tensors, so the signal is handled mid-write: src/cli/interrupt.ts deletes the temporary file.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  testUnless(STREAMING_SIGNALS, `${signal} while frod merge writes its output deletes the temporary file and keeps the old output`, async () => {
+  test(`${signal} while frod merge writes its output deletes the temporary file and keeps the old output`, async () => {
     const { dir, base, merged, oldMerged: old } = await fixture();
     assert.ok(fs.readFileSync(merged).equals(old));
     let sawTemporary = false;
