@@ -135,6 +135,34 @@ test('merge --out DIR over a previous merged folder replaces it; a folder holdin
   assert.match(refused.stderr, /merged: already exists and holds other files \(notes\.txt\)/);
 });
 
+test('merge --out over earlier outputs keeps each replaced file\'s mode and (as root) owner: one file, and a sharded folder\'s shards, index and config.json (issue 11, item 3)', async () => {
+  const base = await tinyModel('llama-tiny', { shards: 2 });
+  const work = tempDir();
+  assert.is((await frod(['init', '--base', base, '--config', adapterConfig({ target_modules: ['q_proj'] }), '--out', path.join(work, 'adapter')])).code, 0);
+  const file = path.join(work, 'merged.safetensors');
+  const folder = path.join(work, 'merged');
+  const merge = (out: string) => frod(['merge', '--base', base, '--adapter', path.join(work, 'adapter'), '--out', out]);
+  for (const out of [file, folder]) assert.is((await merge(out)).code, 0);
+  const replaced = [file, ...fs.readdirSync(folder).map((name) => path.join(folder, name))];
+  assert.is(replaced.length, 5, 'two shards, the index and config.json');
+  const owner = process.getuid?.() === 0 ? { uid: 4321, gid: 4322 } : null; // only root may give files away
+  for (const target of replaced) {
+    fs.chmodSync(target, 0o640);
+    if (owner) fs.chownSync(target, owner.uid, owner.gid);
+  }
+  const before = replaced.map((target) => fs.readFileSync(target));
+  for (const out of [file, folder]) {
+    const run = await merge(out);
+    assert.is(run.code, 0, run.stderr);
+  }
+  replaced.forEach((target, i) => {
+    const stat = fs.statSync(target);
+    assert.is(stat.mode & 0o777, 0o640, `${path.basename(target)} keeps its mode`);
+    if (owner) assert.equal([stat.uid, stat.gid], [owner.uid, owner.gid], `${path.basename(target)} keeps its owner`);
+    assert.ok(bytesEqual(fs.readFileSync(target), before[i]), `${path.basename(target)}: the same bytes`);
+  });
+});
+
 test('inspect: a model folder (shards, model_type) from its headers; --json lists every tensor with its shard', async () => {
   const base = await tinyModel('llama-tiny', { shards: 2 });
   const text = await frod(['inspect', base]);
