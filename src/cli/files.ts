@@ -16,8 +16,8 @@ import {
   type AdapterFileContents, CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseAdapterConfigText, readAdapterConfigBytes,
   readAdapterDirectory, writeAdapterFiles,
 } from '../peft/adapterFiles';
-import { temporarySibling } from '../util/atomicFile';
-import { crashPoint, pausePoint } from '../util/crashPoint';
+import { recoverDirectorySwap, syncDirectory, temporarySibling } from '../util/atomicFile';
+import { crashPoint } from '../util/crashPoint';
 import { escapeControl } from '../util/escape';
 import { writeFileAtomic } from '../util/node';
 import { CliError, firstLine } from './io';
@@ -230,30 +230,50 @@ export function writeOutputDir(dir: string, files: AdapterFileContents): void {
 
 /**
  * Creates (or replaces) directory `dir` with what `fill` writes into the empty staging directory it is
- * given, all or nothing, as {@link writeOutputDir} does; `what` names the directory in messages. An error
- * thrown by `fill` removes the staging directory and passes through unchanged.
+ * given, all or nothing; `what` names the directory in messages. The staging directory `.DIR.frod-tmp-…`
+ * is deleted on SIGINT/SIGTERM/SIGHUP (src/cli/interrupt.ts) and when `fill` fails (its error passes through
+ * unchanged). Once it is complete, the old `dir` is moved aside (`.DIR.frod-old-…`), the staging directory
+ * renamed to `dir` and the old one deleted; what a killed run left at any of these steps is finished or
+ * removed by the next call for the same `dir` (src/util/atomicFile.ts's recoverDirectorySwap).
  */
 export async function fillOutputDir(dir: string, what: string, fill: (staging: string) => Promise<void>): Promise<void> {
-  const staging = temporarySibling(dir, 'tmp', 'frod');
-  const aside = temporarySibling(dir, 'old', 'frod');
   const cannot = (err: unknown, kept = '') => new CliError(dir, `cannot write the ${what} (${describeFsError(err, 'directory')})${kept}`);
   try {
-    fs.mkdirSync(staging);
+    recoverDirectorySwap(dir, 'frod');
   } catch (err) {
     throw cannot(err);
   }
+  const staging = temporarySibling(dir, 'tmp', 'frod');
+  const aside = temporarySibling(dir, 'old', 'frod');
+  const untrack = trackTemporary(staging); // before it exists: a signal handled meanwhile still deletes it
   try {
-    await fill(staging);
-  } catch (err) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    if (err instanceof CliError || !(err as NodeJS.ErrnoException).code) throw err;
-    throw cannot(err);
+    try {
+      fs.mkdirSync(staging);
+    } catch (err) {
+      throw cannot(err);
+    }
+    try {
+      await fill(staging);
+    } catch (err) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      if (err instanceof CliError || !(err as NodeJS.ErrnoException).code) throw err;
+      throw cannot(err);
+    }
+    syncDirectory(fs, staging);
+    swapInto(dir, staging, aside, cannot);
+  } finally {
+    untrack();
   }
+}
+
+/** Moves `dir` (if any) aside, renames `staging` to `dir` and deletes the old one; undoes what it can on failure. */
+function swapInto(dir: string, staging: string, aside: string, cannot: (err: unknown, kept?: string) => CliError): void {
   let movedAside = false;
   try {
     if (fs.existsSync(dir)) {
       fs.renameSync(dir, aside);
       movedAside = true;
+      crashPoint('folder-moved-aside');
     }
     fs.renameSync(staging, dir);
   } catch (err) {
@@ -263,4 +283,6 @@ export async function fillOutputDir(dir: string, what: string, fill: (staging: s
     fs.rmSync(staging, { recursive: true, force: true });
     throw cannot(err, movedAside ? ` (the previous directory is kept at ${aside})` : '');
   }
+  syncDirectory(fs, path.dirname(path.resolve(dir)));
+  if (movedAside) fs.rmSync(aside, { recursive: true, force: true }); // the replaced folder: a killed run's is removed by the next
 }

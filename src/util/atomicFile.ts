@@ -97,6 +97,41 @@ export function removeStaleTemporaries(target: string, what = 'removeStaleTempor
   return removed;
 }
 
+/**
+ * Finishes or undoes a directory replacement that a killed process left beside `dir`. Such a writer fills a
+ * staging directory `.<dir>.frod-tmp-<pid>-…`, moves `dir` aside to `.<dir>.frod-old-<pid>-…` (only once
+ * the staging directory is complete) and renames the staging directory to `dir`. So when `dir` is missing,
+ * a staging directory whose process had moved an old one aside is complete and goes into place, else the
+ * old directory is put back; every other such sibling of a dead process (an unfinished staging directory,
+ * an old directory already replaced) is deleted. Siblings of live processes are left alone.
+ */
+export function recoverDirectorySwap(dir: string, what = 'recoverDirectorySwap'): void {
+  const fs = nodeFs(what);
+  const path = nodePath(what);
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  const left = names.flatMap((name) => {
+    const parsed = parseTemporaryName(name);
+    const ours = parsed && parsed.base === path.basename(target) && (parsed.kind === 'old' || parsed.kind === 'tmp');
+    return ours && !isProcessAlive(parsed.pid) ? [{ file: path.join(parent, name), ...parsed }] : [];
+  });
+  if (left.length === 0) return;
+  if (!fs.existsSync(target)) {
+    const olds = left.filter((entry) => entry.kind === 'old');
+    const complete = left.find((entry) => entry.kind === 'tmp' && olds.some((old) => old.pid === entry.pid));
+    const restore = complete ?? olds[0];
+    if (restore) fs.renameSync(restore.file, target);
+  }
+  for (const { file } of left) fs.rmSync(file, { recursive: true, force: true });
+  syncDirectory(fs, parent);
+}
+
 /** Permission bits and owner of an existing file, or null when there is none. */
 export interface FileOwnership {
   mode: number;
