@@ -101,7 +101,7 @@ export async function run(): Promise<void> {
   console.log(`\ncheckpoints: ${shapeName}, bf16 — ${os.cpus().length} cores; ${loadLine()} (before)`);
   try {
     const t0 = performance.now();
-    makeModel({ shape: shapeName, out: model, dtype: 'bf16', shards: Number(process.env.FROD_BENCH_SHARDS ?? 3) });
+    await makeModel({ shape: shapeName, out: model, dtype: 'bf16', shards: Number(process.env.FROD_BENCH_SHARDS ?? 3) });
     const size = folderBytes(model);
     console.log(`made ${model} (${(size / 2 ** 30).toFixed(2)} GiB, ${shape.tensors.length} tensors) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const qRows = shape.tensors.filter((t) => t.name.endsWith('q_proj.weight')).reduce((s, t) => s + t.shape[0], 0);

@@ -76,9 +76,9 @@ function shardTensors(tensors: readonly TensorShape[], count: number, size: numb
 }
 
 /** Writes one shard file, tensor by tensor, chunk by chunk. */
-function writeShard(file: string, tensors: readonly TensorShape[], dtype: SafeDType, seed: number): void {
+async function writeShard(file: string, tensors: readonly TensorShape[], dtype: SafeDType, seed: number): Promise<void> {
   const specs = new Map<string, TensorSpec>(tensors.map((t) => [t.name, { dtype, shape: t.shape }]));
-  const writer = TensorWriter.create(file, specs, { format: 'pt' });
+  const writer = await TensorWriter.create(file, specs, { format: 'pt' });
   try {
     const size = dtype === 'F32' ? 4 : 2;
     for (const tensor of tensors) {
@@ -86,17 +86,17 @@ function writeShard(file: string, tensors: readonly TensorShape[], dtype: SafeDT
       const total = numel(tensor.shape);
       for (let start = 0; start < total; start += ELEMENTS_PER_CHUNK) {
         const count = Math.min(ELEMENTS_PER_CHUNK, total - start);
-        writer.write(tensor.name, chunkBytes(tensor, start, count, dtype, random), start * size);
+        await writer.write(tensor.name, chunkBytes(tensor, start, count, dtype, random), start * size);
       }
     }
-    writer.commit();
+    await writer.commit();
   } finally {
     writer.abort();
   }
 }
 
 /** Writes the model folder `options.out` (created if needed; files of the same names are replaced). */
-export function makeModel(options: MakeModelOptions): void {
+export async function makeModel(options: MakeModelOptions): Promise<void> {
   const make = MODEL_SHAPES[options.shape];
   if (!make) throw new Error(`make-model: unknown --shape ${options.shape} (known: ${Object.keys(MODEL_SHAPES).join(', ')})`);
   const shape = make();
@@ -110,18 +110,18 @@ export function makeModel(options: MakeModelOptions): void {
   const torchDtype = { bf16: 'bfloat16', f16: 'float16', f32: 'float32' }[dtypeName];
   fs.writeFileSync(path.join(options.out, 'config.json'), `${JSON.stringify({ ...shape.config, torch_dtype: torchDtype }, null, 2)}\n`);
   if (shards === 1) {
-    writeShard(path.join(options.out, 'model.safetensors'), shape.tensors, dtype, seed);
+    await writeShard(path.join(options.out, 'model.safetensors'), shape.tensors, dtype, seed);
     return;
   }
   const size = dtype === 'F32' ? 4 : 2;
   const groups = shardTensors(shape.tensors, shards, size);
   const weightMap: Record<string, string> = {};
   const pad = (n: number) => String(n).padStart(5, '0');
-  groups.forEach((group, i) => {
+  for (const [i, group] of groups.entries()) {
     const name = `model-${pad(i + 1)}-of-${pad(shards)}.safetensors`;
-    writeShard(path.join(options.out, name), group, dtype, seed);
+    await writeShard(path.join(options.out, name), group, dtype, seed);
     for (const t of group) weightMap[t.name] = name;
-  });
+  }
   const sorted = Object.fromEntries(Object.entries(weightMap).sort(([a], [b]) => (a < b ? -1 : 1)));
   const totalSize = shape.tensors.reduce((sum, t) => sum + numel(t.shape) * size, 0);
   fs.writeFileSync(path.join(options.out, 'model.safetensors.index.json'),
@@ -149,7 +149,7 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
   try {
     const options = parseArgs(process.argv.slice(2));
     const started = Date.now();
-    makeModel(options);
+    await makeModel(options);
     console.log(`make-model: wrote ${options.out} (${options.shape}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (err) {
     console.error((err as Error).message);

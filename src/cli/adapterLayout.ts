@@ -1,6 +1,7 @@
 /**
- * What an adapter file holds, read from its tensor names and shapes alone (spec §6) — no tensor is
- * decoded. Used by `frod inspect` and for the summaries of `frod init` / `frod merge`.
+ * What an adapter file holds, read from its tensor names and shapes alone (the layout of docs/frod-math.md
+ * §10, "What gets saved") — no tensor is decoded. Used by `frod inspect` and for the summaries of
+ * `frod init` / `frod merge`.
  */
 import { categoryOf } from '../frod/categories';
 import { isModuleToSave } from '../peft/targets';

@@ -16,8 +16,8 @@ import {
   type AdapterFileContents, CONFIG_NAME, SAFETENSORS_WEIGHTS_NAME, parseAdapterConfigText, readAdapterConfigBytes,
   readAdapterDirectory, writeAdapterFiles,
 } from '../peft/adapterFiles';
-import { applyOwnership, ownershipOf, removeStaleTemporaries, syncDirectory, temporaryName } from '../util/atomicFile';
-import { crashPoint, pausePoint } from '../util/crashPoint';
+import { recoverDirectorySwap, syncDirectory, temporarySibling } from '../util/atomicFile';
+import { crashPoint } from '../util/crashPoint';
 import { escapeControl } from '../util/escape';
 import { writeFileAtomic } from '../util/node';
 import { CliError, firstLine } from './io';
@@ -214,52 +214,6 @@ export function checkOutputDir(dir: string, replaceable: ReadonlySet<string> = A
   }
 }
 
-/** Chunks of an output file between which a Ctrl-C can be handled. */
-const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
-
-/** A name for a temporary sibling of `target` (same directory, so renames stay on one file system). */
-export function temporarySibling(target: string, kind: string): string {
-  const resolved = path.resolve(target);
-  const stamp = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  return path.join(path.dirname(resolved), `.${path.basename(resolved)}.frod-${kind}-${stamp}`);
-}
-
-/**
- * Writes bytes to `file` atomically: a hidden temporary sibling `.<name>.frod-tmp-<pid>-<id>` (deleted if the
- * run is interrupted by SIGINT/SIGTERM/SIGHUP; one a killed run left is deleted by the next write of `file`),
- * flushed, given the mode and owner of the file it replaces, then renamed over `file`. A failure is a CliError
- * naming `file` and leaves the old content.
- */
-export async function writeOutputFile(file: string, bytes: Uint8Array | string): Promise<void> {
-  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-  removeStaleTemporaries(file, 'frod', ['tmp']);
-  const tmp = path.join(path.dirname(file), temporaryName(path.basename(file)));
-  const untrack = trackTemporary(tmp);
-  let handle: fs.promises.FileHandle | null = null;
-  try {
-    const kept = ownershipOf(fs, file);
-    handle = await fs.promises.open(tmp, 'wx', kept ? 0o600 : 0o666);
-    for (let offset = 0; offset < data.length;) {
-      const { bytesWritten } = await handle.write(data, offset, Math.min(WRITE_CHUNK_BYTES, data.length - offset));
-      offset += bytesWritten;
-      pausePoint('file-chunk-written');
-    }
-    applyOwnership(fs, handle.fd, kept);
-    await handle.sync();
-    await handle.close();
-    handle = null;
-    crashPoint('file-written');
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    if (handle !== null) await handle.close().catch(() => undefined);
-    fs.rmSync(tmp, { force: true });
-    throw new CliError(file, `cannot write the file (${describeFsError(err, 'file')})`);
-  } finally {
-    untrack();
-  }
-  syncDirectory(fs, path.dirname(path.resolve(file)));
-}
-
 /**
  * Creates (or replaces, see {@link checkOutputDir}) the adapter directory `dir` with the library's writer: at
  * every moment `dir` holds the complete old or the complete new adapter, and what a killed run left there is
@@ -276,30 +230,50 @@ export function writeOutputDir(dir: string, files: AdapterFileContents): void {
 
 /**
  * Creates (or replaces) directory `dir` with what `fill` writes into the empty staging directory it is
- * given, all or nothing, as {@link writeOutputDir} does; `what` names the directory in messages. An error
- * thrown by `fill` removes the staging directory and passes through unchanged.
+ * given, all or nothing; `what` names the directory in messages. The staging directory `.DIR.frod-tmp-…`
+ * is deleted on SIGINT/SIGTERM/SIGHUP (src/cli/interrupt.ts) and when `fill` fails (its error passes through
+ * unchanged). Once it is complete, the old `dir` is moved aside (`.DIR.frod-old-…`), the staging directory
+ * renamed to `dir` and the old one deleted; what a killed run left at any of these steps is finished or
+ * removed by the next call for the same `dir` (src/util/atomicFile.ts's recoverDirectorySwap).
  */
-export function fillOutputDir(dir: string, what: string, fill: (staging: string) => void): void {
-  const staging = temporarySibling(dir, 'tmp');
-  const aside = temporarySibling(dir, 'old');
+export async function fillOutputDir(dir: string, what: string, fill: (staging: string) => Promise<void>): Promise<void> {
   const cannot = (err: unknown, kept = '') => new CliError(dir, `cannot write the ${what} (${describeFsError(err, 'directory')})${kept}`);
   try {
-    fs.mkdirSync(staging);
+    recoverDirectorySwap(dir, 'frod');
   } catch (err) {
     throw cannot(err);
   }
+  const staging = temporarySibling(dir, 'tmp', 'frod');
+  const aside = temporarySibling(dir, 'old', 'frod');
+  const untrack = trackTemporary(staging); // before it exists: a signal handled meanwhile still deletes it
   try {
-    fill(staging);
-  } catch (err) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    if (err instanceof CliError || !(err as NodeJS.ErrnoException).code) throw err;
-    throw cannot(err);
+    try {
+      fs.mkdirSync(staging);
+    } catch (err) {
+      throw cannot(err);
+    }
+    try {
+      await fill(staging);
+    } catch (err) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      if (err instanceof CliError || !(err as NodeJS.ErrnoException).code) throw err;
+      throw cannot(err);
+    }
+    syncDirectory(fs, staging);
+    swapInto(dir, staging, aside, cannot);
+  } finally {
+    untrack();
   }
+}
+
+/** Moves `dir` (if any) aside, renames `staging` to `dir` and deletes the old one; undoes what it can on failure. */
+function swapInto(dir: string, staging: string, aside: string, cannot: (err: unknown, kept?: string) => CliError): void {
   let movedAside = false;
   try {
     if (fs.existsSync(dir)) {
       fs.renameSync(dir, aside);
       movedAside = true;
+      crashPoint('folder-moved-aside');
     }
     fs.renameSync(staging, dir);
   } catch (err) {
@@ -309,4 +283,6 @@ export function fillOutputDir(dir: string, what: string, fill: (staging: string)
     fs.rmSync(staging, { recursive: true, force: true });
     throw cannot(err, movedAside ? ` (the previous directory is kept at ${aside})` : '');
   }
+  syncDirectory(fs, path.dirname(path.resolve(dir)));
+  if (movedAside) fs.rmSync(aside, { recursive: true, force: true }); // the replaced folder: a killed run's is removed by the next
 }

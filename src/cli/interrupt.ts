@@ -4,9 +4,11 @@
  *
  * The handlers are installed only while a temporary file exists: a handler defers a signal until JavaScript
  * yields, so during the long synchronous computations before the write Ctrl-C must keep its default, immediate
- * effect (there is nothing to clean up then). The writes that track a file are asynchronous, so a signal is
- * handled between two chunks. A SIGKILL or a power cut cannot be handled: the next run that writes the same
- * output removes what it left (see src/util/atomicFile.ts).
+ * effect (there is nothing to clean up then). The writers that track a file yield often: the streaming
+ * tensor writer (src/cli/checkpoint/tensorWriter.ts) writes asynchronously and `frod merge` awaits it after
+ * each merged tensor, so a signal is handled between two tensors or two chunks. A SIGKILL or a power cut
+ * cannot be handled: the next run that writes the same output removes what it left (see
+ * src/util/atomicFile.ts).
  */
 import * as fs from 'node:fs';
 

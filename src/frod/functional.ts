@@ -263,6 +263,19 @@ function shapeOnly(base: BaseWeight, path: string): Mat {
  */
 export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Readonly<Record<string, Tensor>>,
   config: FrodConfig, options: MergeWeightsOptions = {}): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  const emit = options.onMerged ?? ((name: string, value: Tensor) => { out.set(name, value); });
+  for (const [name, value] of mergeWeightsOneByOne(weights, adapterTensors, config, options)) emit(name, value);
+  return out;
+}
+
+/**
+ * {@link mergeWeightsWithAdapter}'s tensors as `[name, tensor]` pairs, each computed only when the next is
+ * asked for (`options.onMerged` is not used): a caller that writes them out may yield between two, as the
+ * `frod` CLI does so that Ctrl-C is handled while it merges.
+ */
+export function* mergeWeightsOneByOne(weights: BaseWeights, adapterTensors: Readonly<Record<string, Tensor>>,
+  config: FrodConfig, options: MergeWeightsOptions = {}): IterableIterator<[string, Tensor]> {
   const parsed = parseAdapter(adapterTensors);
   const paths = [...parsed.lambdas.keys()].sort();
   if (paths.length === 0) throw new Error('FRoD: the adapter has no frod_lambda_l tensors: it adapts no module');
@@ -280,8 +293,6 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
   if (regeneratesProjections(paths, adapterTensors, config)) {
     (options.warn ?? peftWarn)(`FRoD adapter '${options.adapterName ?? 'default'}' is loaded without saved projections (save_projection: false): ${NOT_PORTABLE}`);
   }
-  const out = new Map<string, Tensor>();
-  const emit = options.onMerged ?? ((name: string, value: Tensor) => { out.set(name, value); });
   const warned = new Set<string>();
   const warn = (message: string) => {
     if (!warned.has(message)) (options.warn ?? peftWarn)(message);
@@ -311,11 +322,10 @@ export function mergeWeightsWithAdapter(weights: BaseWeights, adapterTensors: Re
       const stored = matrixToWeight(merged, weight.dtype, base.fanInFanOut);
       // Checked as stored: a float64 value past the float32 maximum is finite until it is rounded.
       if (options.safe) checkFinite(stored.data(), options.adapterName ?? 'default', path);
-      emit(`${path}.weight`, stored);
+      yield [`${path}.weight`, stored];
     }
   }
-  for (const [target, , value] of plain) emit(target, value);
-  return out;
+  for (const [target, , value] of plain) yield [target, value];
 }
 
 /** The safe-merge check of a tensor the adapter carries as is (a modules_to_save copy, a trained bias). */

@@ -24,7 +24,9 @@
  */
 import type * as FsModule from 'node:fs';
 import type * as PathModule from 'node:path';
-import { currentPid, isProcessAlive, ownershipOf, parseTemporaryName, syncDirectory, writeFlushed } from '../util/atomicFile';
+import {
+  currentPid, isProcessAlive, ownershipOf, recoverDirectorySwap, syncDirectory, writeFlushed,
+} from '../util/atomicFile';
 import { nodeFs, nodePath } from '../util/node';
 import { crashPoint } from '../util/crashPoint';
 
@@ -242,31 +244,6 @@ function recoverStages(io: Io, dir: string): number {
   return handled;
 }
 
-/**
- * Restores what the previous CLI writer (which swapped whole directories) left beside `dir` when killed:
- * `.DIR.frod-tmp-*` (a complete new directory once the old one was moved aside) and `.DIR.frod-old-*`.
- */
-function recoverLegacySiblings({ fs, path }: Io, dir: string): void {
-  const parent = path.dirname(dir);
-  const base = path.basename(dir);
-  let names: string[];
-  try {
-    names = fs.readdirSync(parent);
-  } catch {
-    return;
-  }
-  const left = names.map((name) => ({ name, parsed: parseTemporaryName(name) }))
-    .filter(({ parsed }) => parsed !== null && parsed.base === base && (parsed.kind === 'old' || parsed.kind === 'tmp')
-      && !isProcessAlive(parsed.pid))
-  if (left.length === 0) return;
-  if (!exists(fs, dir)) {
-    // The old writer moved DIR aside only after the new directory was complete: prefer it, else the old one.
-    const restore = left.find(({ parsed }) => parsed!.kind === 'tmp') ?? left.find(({ parsed }) => parsed!.kind === 'old');
-    if (restore) fs.renameSync(path.join(parent, restore.name), dir);
-  }
-  for (const { name } of left) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
-}
-
 /** Refuses, before anything is written, targets that cannot hold an adapter (a file where a directory goes). */
 function checkTargets({ fs, path }: Io, dir: string, adapters: readonly AdapterWrite[]): void {
   for (const { subdir } of adapters) {
@@ -291,7 +268,7 @@ export function writeAdapterDirectories(dir: string, adapters: readonly AdapterW
   let stage: string | null = null;
   let committed = false;
   try {
-    recoverLegacySiblings(files, root);
+    recoverDirectorySwap(root, what); // what the previous CLI writer (which swapped whole directories) left
     checkTargets(files, root, adapters);
     fs.mkdirSync(root, { recursive: true });
     stage = prepareStage(files, root, adapters);
@@ -319,7 +296,7 @@ export function writeAdapterDirectories(dir: string, adapters: readonly AdapterW
 export function recoverAdapterDirectory(dir: string, what = 'recoverAdapterDirectory'): number {
   const files = io(what);
   const root = files.path.resolve(dir);
-  recoverLegacySiblings(files, root);
+  recoverDirectorySwap(root, what);
   if (!exists(files.fs, root)) return 0;
   return withLock(files, root, () => recoverStages(files, root));
 }

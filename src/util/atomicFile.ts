@@ -35,6 +35,16 @@ export function temporaryName(base: string, kind = 'tmp'): string {
   return `.${base}${TEMPORARY_MARK}${kind}-${currentPid()}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
+/**
+ * The path of a fresh temporary sibling of `target` (named by {@link temporaryName}; in the same directory, so
+ * the rename into place stays on one file system). `what` names the caller in the error a browser gets.
+ */
+export function temporarySibling(target: string, kind = 'tmp', what = 'temporarySibling'): string {
+  const path = nodePath(what);
+  const resolved = path.resolve(target);
+  return path.join(path.dirname(resolved), temporaryName(path.basename(resolved), kind));
+}
+
 /** Parses a name made by {@link temporaryName} (or by earlier versions, which added a time stamp); null otherwise. */
 export function parseTemporaryName(name: string): TemporaryName | null {
   const found = /^\.(.+)\.frod-([a-z]+)-(\d+)-[0-9a-z-]+$/.exec(name);
@@ -85,6 +95,41 @@ export function removeStaleTemporaries(target: string, what = 'removeStaleTempor
     }
   }
   return removed;
+}
+
+/**
+ * Finishes or undoes a directory replacement that a killed process left beside `dir`. Such a writer fills a
+ * staging directory `.<dir>.frod-tmp-<pid>-…`, moves `dir` aside to `.<dir>.frod-old-<pid>-…` (only once
+ * the staging directory is complete) and renames the staging directory to `dir`. So when `dir` is missing,
+ * a staging directory whose process had moved an old one aside is complete and goes into place, else the
+ * old directory is put back; every other such sibling of a dead process (an unfinished staging directory,
+ * an old directory already replaced) is deleted. Siblings of live processes are left alone.
+ */
+export function recoverDirectorySwap(dir: string, what = 'recoverDirectorySwap'): void {
+  const fs = nodeFs(what);
+  const path = nodePath(what);
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  const left = names.flatMap((name) => {
+    const parsed = parseTemporaryName(name);
+    const ours = parsed && parsed.base === path.basename(target) && (parsed.kind === 'old' || parsed.kind === 'tmp');
+    return ours && !isProcessAlive(parsed.pid) ? [{ file: path.join(parent, name), ...parsed }] : [];
+  });
+  if (left.length === 0) return;
+  if (!fs.existsSync(target)) {
+    const olds = left.filter((entry) => entry.kind === 'old');
+    const complete = left.find((entry) => entry.kind === 'tmp' && olds.some((old) => old.pid === entry.pid));
+    const restore = complete ?? olds[0];
+    if (restore) fs.renameSync(restore.file, target);
+  }
+  for (const { file } of left) fs.rmSync(file, { recursive: true, force: true });
+  syncDirectory(fs, parent);
 }
 
 /** Permission bits and owner of an existing file, or null when there is none. */
@@ -152,7 +197,7 @@ export function writeFileAtomic(file: string, bytes: Uint8Array | string, what =
   const fs = nodeFs(what);
   const path = nodePath(what);
   removeStaleTemporaries(file, what, ['tmp']);
-  const tmp = path.join(path.dirname(file), temporaryName(path.basename(file)));
+  const tmp = temporarySibling(file, 'tmp', what);
   try {
     writeFlushed(fs, tmp, bytes, ownershipOf(fs, file));
     crashPoint('file-written');

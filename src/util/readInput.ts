@@ -62,7 +62,8 @@ export function readExactly(fs: typeof FsModule, fd: number, file: string, into:
 
 /**
  * Opens a regular file for positional reads: a directory, device, pipe or socket is refused before it is
- * opened (opening a pipe would wait for a writer). Returns the descriptor and size; close it with fs.closeSync.
+ * opened (opening a pipe would wait for a writer). Returns the descriptor and the size of what was opened
+ * (checked again on the descriptor: the path may have been replaced meanwhile); close it with fs.closeSync.
  */
 export function openRegularFile(file: string, what: string): { fs: typeof FsModule; fd: number; size: number } {
   const fs = nodeFs(what);
@@ -75,7 +76,18 @@ export function openRegularFile(file: string, what: string): { fs: typeof FsModu
   } catch (err) {
     throw new InputFileError(file, describeReadError(err));
   }
-  return { fs, fd, size: stat.size };
+  let opened: FsModule.Stats;
+  try {
+    opened = fs.fstatSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw new InputFileError(file, describeReadError(err));
+  }
+  if (!opened.isFile()) {
+    fs.closeSync(fd);
+    throw new InputFileError(file, `is ${kindOf(opened)}, expected a regular file`);
+  }
+  return { fs, fd, size: opened.size };
 }
 
 /**

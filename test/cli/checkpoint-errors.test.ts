@@ -17,8 +17,8 @@ const INDEX = 'model.safetensors.index.json';
 const SHARD = (i: number) => `model-0000${i}-of-00003.safetensors`;
 
 /** A sharded llama-tiny folder damaged by `damage`, with an adapter config beside it. */
-function damagedFolder(damage: (dir: string) => void): { root: string; model: string; config: string } {
-  const model = tinyModel('llama-tiny', { shards: 3 });
+async function damagedFolder(damage: (dir: string) => void): Promise<{ root: string; model: string; config: string }> {
+  const model = await tinyModel('llama-tiny', { shards: 3 });
   const root = path.dirname(model);
   const config = path.join(root, 'adapter_config.json');
   fs.writeFileSync(config, JSON.stringify({ peft_type: 'FROD', target_modules: ['q_proj'] }));
@@ -29,7 +29,7 @@ function damagedFolder(damage: (dir: string) => void): { root: string; model: st
 /** Every command on the damaged folder fails with one line matching `pattern`, and writes nothing. */
 async function failsEverywhere(damage: (dir: string) => void, pattern: RegExp): Promise<void> {
   const adapter = await makeAdapter();
-  const { root, model, config } = damagedFolder(damage);
+  const { root, model, config } = await damagedFolder(damage);
   const runs = [
     ['init', '--base', model, '--config', config, '--out', path.join(root, 'out')],
     ['merge', '--base', model, '--adapter', adapter, '--out', path.join(root, 'merged')],
@@ -45,7 +45,7 @@ async function failsEverywhere(damage: (dir: string) => void, pattern: RegExp): 
 
 /** An adapter for llama-tiny's q_proj, made from an intact folder. */
 async function makeAdapter(): Promise<string> {
-  const { model, config } = damagedFolder(() => undefined);
+  const { model, config } = await damagedFolder(() => undefined);
   const dir = path.join(tempDir(), 'adapter');
   const run = await frod(['init', '--base', model, '--config', config, '--out', dir]);
   if (run.code !== 0) throw new Error(run.stderr);

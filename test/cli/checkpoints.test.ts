@@ -34,9 +34,9 @@ test('make-model: the full shapes have the real tensor counts and parameter coun
   assert.is(llama.config.num_key_value_heads, 8);
 });
 
-test('make-model: shards split the tensors in state-dict order, the index names every one, values do not depend on the sharding', () => {
-  const sharded = tinyModel('llama-tiny', { shards: 3, dtype: 'bf16' });
-  const single = tinyModel('llama-tiny', { dtype: 'bf16' });
+test('make-model: shards split the tensors in state-dict order, the index names every one, values do not depend on the sharding', async () => {
+  const sharded = await tinyModel('llama-tiny', { shards: 3, dtype: 'bf16' });
+  const single = await tinyModel('llama-tiny', { dtype: 'bf16' });
   const index = JSON.parse(fs.readFileSync(path.join(sharded, 'model.safetensors.index.json'), 'utf8'));
   const contents = shardContents(sharded);
   assert.equal(Object.keys(contents), ['model-00001-of-00003.safetensors', 'model-00002-of-00003.safetensors', 'model-00003-of-00003.safetensors']);
@@ -54,8 +54,8 @@ test('make-model: shards split the tensors in state-dict order, the index names 
 
 test('init: a sharded folder and the same model in one file give byte-identical adapters', async () => {
   const config = adapterConfig({ target_modules: ['q_proj', 'v_proj', 'down_proj'], sparse_rate: 0.05 });
-  const sharded = tinyModel('llama-tiny', { shards: 3 });
-  const single = tinyModel('llama-tiny');
+  const sharded = await tinyModel('llama-tiny', { shards: 3 });
+  const single = await tinyModel('llama-tiny');
   const out = tempDir();
   for (const [base, name] of [[sharded, 'a'], [path.join(single, 'model.safetensors'), 'b']]) {
     const run = await frod(['init', '--base', base, '--config', config, '--out', path.join(out, name)]);
@@ -67,7 +67,7 @@ test('init: a sharded folder and the same model in one file give byte-identical 
 });
 
 test('merge: the streamed output has the bytes of the in-memory library merge, adapted or not', async () => {
-  const base = tinyModel('llama-tiny', { shards: 2, dtype: 'bf16' });
+  const base = await tinyModel('llama-tiny', { shards: 2, dtype: 'bf16' });
   const config = adapterConfig({ target_modules: ['q_proj', 'v_proj'], init_weights: false, sparse_rate: 0.1 });
   const work = tempDir();
   assert.is((await frod(['init', '--base', base, '--config', config, '--out', path.join(work, 'adapter')])).code, 0);
@@ -92,7 +92,7 @@ test('merge: the streamed output has the bytes of the in-memory library merge, a
 });
 
 test('merge --out DIR keeps the sharding: same shard files and tensors, index rewritten, config and tokenizer copied, other weight formats not', async () => {
-  const base = tinyModel('llama-tiny', { shards: 3 });
+  const base = await tinyModel('llama-tiny', { shards: 3 });
   fs.writeFileSync(path.join(base, 'tokenizer.json'), '{"model": {}}');
   fs.writeFileSync(path.join(base, 'pytorch_model.bin'), 'unmerged weights');
   fs.mkdirSync(path.join(base, 'original'));
@@ -119,7 +119,7 @@ test('merge --out DIR keeps the sharding: same shard files and tensors, index re
 });
 
 test('merge --out DIR over a previous merged folder replaces it; a folder holding other files is refused', async () => {
-  const base = tinyModel('gpt2-tiny');
+  const base = await tinyModel('gpt2-tiny');
   const config = adapterConfig({ target_modules: ['c_attn'], fan_in_fan_out: true });
   const work = tempDir();
   assert.is((await frod(['init', '--base', base, '--config', config, '--out', path.join(work, 'adapter')])).code, 0);
@@ -135,8 +135,36 @@ test('merge --out DIR over a previous merged folder replaces it; a folder holdin
   assert.match(refused.stderr, /merged: already exists and holds other files \(notes\.txt\)/);
 });
 
+test('merge --out over earlier outputs keeps each replaced file\'s mode and (as root) owner: one file, and a sharded folder\'s shards, index and config.json (issue 11, item 3)', async () => {
+  const base = await tinyModel('llama-tiny', { shards: 2 });
+  const work = tempDir();
+  assert.is((await frod(['init', '--base', base, '--config', adapterConfig({ target_modules: ['q_proj'] }), '--out', path.join(work, 'adapter')])).code, 0);
+  const file = path.join(work, 'merged.safetensors');
+  const folder = path.join(work, 'merged');
+  const merge = (out: string) => frod(['merge', '--base', base, '--adapter', path.join(work, 'adapter'), '--out', out]);
+  for (const out of [file, folder]) assert.is((await merge(out)).code, 0);
+  const replaced = [file, ...fs.readdirSync(folder).map((name) => path.join(folder, name))];
+  assert.is(replaced.length, 5, 'two shards, the index and config.json');
+  const owner = process.getuid?.() === 0 ? { uid: 4321, gid: 4322 } : null; // only root may give files away
+  for (const target of replaced) {
+    fs.chmodSync(target, 0o640);
+    if (owner) fs.chownSync(target, owner.uid, owner.gid);
+  }
+  const before = replaced.map((target) => fs.readFileSync(target));
+  for (const out of [file, folder]) {
+    const run = await merge(out);
+    assert.is(run.code, 0, run.stderr);
+  }
+  replaced.forEach((target, i) => {
+    const stat = fs.statSync(target);
+    assert.is(stat.mode & 0o777, 0o640, `${path.basename(target)} keeps its mode`);
+    if (owner) assert.equal([stat.uid, stat.gid], [owner.uid, owner.gid], `${path.basename(target)} keeps its owner`);
+    assert.ok(bytesEqual(fs.readFileSync(target), before[i]), `${path.basename(target)}: the same bytes`);
+  });
+});
+
 test('inspect: a model folder (shards, model_type) from its headers; --json lists every tensor with its shard', async () => {
-  const base = tinyModel('llama-tiny', { shards: 2 });
+  const base = await tinyModel('llama-tiny', { shards: 2 });
   const text = await frod(['inspect', base]);
   assert.is(text.code, 0, text.stderr);
   assert.match(text.stdout, /^model .*llama-tiny \(llama, LlamaForCausalLM; 2 files, .*, 29 tensors, /);

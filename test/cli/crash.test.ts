@@ -21,8 +21,8 @@ import * as assert from 'uvu/assert';
 import { serializeSafetensors, type RawEntry } from '../../src/nn/io/format';
 import { committedFilePath } from '../../src/peft/adapterCommit';
 import { readAdapterDirectory } from '../../src/peft/adapterFiles';
+import { recoverDirectorySwap } from '../../src/util/atomicFile';
 import { ROOT, cleanTemp, frod, tempDir } from './helpers';
-import { testUnless } from '../util/skip';
 
 const MEGABYTES = Number(process.env.FROD_CRASH_MB ?? 32);
 const TIMED_KILLS = Number(process.env.FROD_CRASH_KILLS ?? 1);
@@ -212,12 +212,10 @@ test(`frod merge over an existing output, killed at the rename and at ${TIMED_KI
   assert.ok(completeTemporary, 'the kill at the rename left a complete temporary file, which the next run removed');
 });
 
-// KNOWN REGRESSION (merge of issues 11 and 12): the streaming merge writer (src/cli/checkpoint/tensorWriter.ts)
-// writes synchronously, so a signal is handled only after the write; these two tests stay registered and
-// reported as skipped with this reason until the writer yields between chunks. See README "Not done yet".
-const STREAMING_SIGNALS = 'known regression: the streaming merge writer does not yet handle SIGINT/SIGTERM during its synchronous write';
+// The streaming writer (src/cli/checkpoint/tensorWriter.ts) writes asynchronously and merge yields between
+// merged tensors, so the signal is handled mid-write: src/cli/interrupt.ts deletes the temporary file.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  testUnless(STREAMING_SIGNALS, `${signal} while frod merge writes its output deletes the temporary file and keeps the old output`, async () => {
+  test(`${signal} while frod merge writes its output deletes the temporary file and keeps the old output`, async () => {
     const { dir, base, merged, oldMerged: old } = await fixture();
     assert.ok(fs.readFileSync(merged).equals(old));
     let sawTemporary = false;
@@ -238,5 +236,39 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.ok(fs.readFileSync(merged).equals(old), 'the old output is kept');
   });
 }
+
+test('frod merge --out DIR (a folder) over an earlier one: SIGINT mid-write and a kill between the two renames leave a complete folder and nothing beside it', async () => {
+  const { dir, base, newMerged } = await fixture();
+  const out = path.join(dir, 'merged-folder');
+  const merge = (adapter: string) => ['merge', '--base', base, '--adapter', path.join(dir, adapter), '--out', out];
+  const folder = () => fs.readdirSync(out).sort().map((name) => [name, fs.readFileSync(path.join(out, name))] as const);
+  await inProcess(merge('old'));
+  const old = folder();
+  let sawStaging = false;
+  const interrupted = await run(merge('new'), {
+    env: { FROD_TEST_PAUSE_AT: 'file-chunk-written', FROD_TEST_PAUSE_MS: '1500' },
+    onStart: (pid) => {
+      const poll = setInterval(() => {
+        if (!leftovers(dir).some((name) => path.basename(name).startsWith('.merged-folder.frod-tmp-'))) return;
+        sawStaging = true;
+        clearInterval(poll);
+        process.kill(pid, 'SIGINT');
+      }, 20);
+    },
+  });
+  assert.ok(sawStaging, 'the staging folder existed while writing');
+  assert.is(interrupted.signal, 'SIGINT', interrupted.stderr);
+  assert.equal(leftovers(dir), [], 'the staging folder and its temporary files are gone');
+  assert.equal(folder(), old, 'the old folder is kept');
+  const killed = await run(merge('new'), { env: { FROD_TEST_CRASH_AT: 'folder-moved-aside' } });
+  assert.is(killed.signal, 'SIGKILL', killed.stderr);
+  assert.not.ok(fs.existsSync(out), 'killed between the renames: the folder is aside');
+  recoverDirectorySwap(out); // as the next run does first: the staging folder was complete, so it goes in
+  assert.ok(fs.readFileSync(path.join(out, 'model.safetensors')).equals(newMerged), 'the complete new folder is in place');
+  await inProcess(merge('old'));
+  assert.equal(folder(), old);
+  assert.equal(leftovers(dir), [], 'nothing left beside the folder');
+  fs.rmSync(out, { recursive: true });
+});
 
 test.run();

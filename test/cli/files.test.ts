@@ -4,23 +4,11 @@ import * as path from 'node:path';
 import * as fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkOutputDir, writeOutputDir, writeOutputFile } from '../../src/cli/files';
+import { checkOutputDir, writeOutputDir } from '../../src/cli/files';
 import { CliError } from '../../src/cli/io';
-import { trackedTemporaries } from '../../src/cli/interrupt';
 import { cleanTemp, tempDir } from './helpers';
 
 test.after.each(cleanTemp);
-
-async function rejectsCli(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.instance(err, CliError);
-    assert.match((err as Error).message, pattern);
-    return;
-  }
-  assert.unreachable('expected a CliError');
-}
 
 function throwsCli(fn: () => unknown, pattern: RegExp): void {
   try {
@@ -78,41 +66,6 @@ test('checkOutputDir refuses directories with other files and never touches them
   for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(dir, `f${i}`), 'x');
   throwsCli(() => checkOutputDir(dir), /holds other files \(f0, f1, f2, … \(5 entries\)\)/);
   assert.is(fs.readdirSync(dir).length, 5);
-});
-
-test('writeOutputFile replaces a file atomically and reports an unwritable target in one line', async () => {
-  const parent = tempDir();
-  const file = path.join(parent, 'merged.safetensors');
-  await writeOutputFile(file, new Uint8Array([1, 2]));
-  await writeOutputFile(file, new Uint8Array([3]));
-  assert.equal(new Uint8Array(fs.readFileSync(file)), new Uint8Array([3]));
-  assert.equal(fs.readdirSync(parent), ['merged.safetensors']);
-  await rejectsCli(() => writeOutputFile(path.join(parent, 'no', 'x.safetensors'), new Uint8Array(1)), /x\.safetensors: cannot write the file/);
-  assert.equal(trackedTemporaries(), [], 'nothing left registered for Ctrl-C');
-});
-
-test('writeOutputFile keeps the mode and owner of the file it replaces (issue 11, item 3)', async () => {
-  const file = path.join(tempDir(), 'merged.safetensors');
-  fs.writeFileSync(file, 'old', { mode: 0o600 });
-  fs.chmodSync(file, 0o600);
-  const owner = process.getuid?.() === 0 ? { uid: 4321, gid: 4322 } : null; // only root may give files away
-  if (owner) fs.chownSync(file, owner.uid, owner.gid);
-  await writeOutputFile(file, 'new');
-  const stat = fs.statSync(file);
-  assert.is(stat.mode & 0o777, 0o600);
-  if (owner) assert.equal([stat.uid, stat.gid], [owner.uid, owner.gid]);
-  assert.is(fs.readFileSync(file, 'utf8'), 'new');
-});
-
-test('writeOutputFile removes temporary files that killed runs left, and leaves a live run\'s alone (issue 11, item 4)', async () => {
-  const parent = tempDir();
-  const file = path.join(parent, 'merged.safetensors');
-  const dead = path.join(parent, '.merged.safetensors.frod-tmp-999999999-abc');
-  const live = path.join(parent, `.merged.safetensors.frod-tmp-${process.pid}-def`);
-  const other = path.join(parent, '.other.safetensors.frod-tmp-999999999-abc');
-  for (const f of [dead, live, other]) fs.writeFileSync(f, 'partial');
-  await writeOutputFile(file, 'x');
-  assert.equal(fs.readdirSync(parent).sort(), [path.basename(live), path.basename(other), 'merged.safetensors'].sort());
 });
 
 test.run();

@@ -73,7 +73,7 @@ testUnless(NO, 'roundLikeTorch gives PyTorch\'s BF16 and F16 bits for float64 va
 
 /** A bf16 (or f16) llama-tiny and a fresh adapter for it with `extra` init options. */
 async function halfAdapter(dtype: 'bf16' | 'f16', extra: string[] = []) {
-  const base = tinyModel('llama-tiny', { dtype, shards: 2 });
+  const base = await tinyModel('llama-tiny', { dtype, shards: 2 });
   const out = path.join(tempDir(), 'adapter');
   const config = adapterConfig({ target_modules: ['q_proj', 'down_proj'], init_weights: false, sparse_rate: 0.1 });
   const run = await frod(['init', '--base', base, '--config', config, '--out', out, ...extra]);

@@ -36,39 +36,39 @@ const adaptedModules = (dir: string) => [...readSafetensors(path.join(dir, 'adap
   .filter((k) => k.endsWith('.frod_lambda_l')).map((k) => k.slice('base_model.model.'.length, -'.frod_lambda_l'.length)).sort();
 
 test('target_modules absent: config.json\'s model_type gives PEFT\'s default targets (folder, or config.json beside a file)', async () => {
-  const llama = tinyModel('llama-tiny');
+  const llama = await tinyModel('llama-tiny');
   const { run, out } = await init(llama, {});
   assert.is(run.code, 0, run.stderr);
   assert.equal(savedConfig(out).target_modules, ['q_proj', 'v_proj']);
   assert.equal(adaptedModules(out), [0, 1, 2].flatMap((i) => [`model.layers.${i}.self_attn.q_proj`, `model.layers.${i}.self_attn.v_proj`]));
-  const bert = await init(path.join(tinyModel('bert-tiny'), 'model.safetensors'), { target_modules: null });
+  const bert = await init(path.join(await tinyModel('bert-tiny'), 'model.safetensors'), { target_modules: null });
   assert.is(bert.run.code, 0, bert.run.stderr);
   assert.equal(savedConfig(bert.out).target_modules, ['query', 'value']);
 });
 
 test('target_modules absent and no model_type to go by: one line saying what to write', async () => {
   const lone = path.join(tempDir(), 'model.safetensors');
-  fs.copyFileSync(path.join(tinyModel('llama-tiny'), 'model.safetensors'), lone);
+  fs.copyFileSync(path.join(await tinyModel('llama-tiny'), 'model.safetensors'), lone);
   const { run } = await init(lone, { sparse_rate: 0.1 });
   assertOneLineFailure(run, 1, /adapter_config\.json: target_modules is null and there is no config\.json with a model_type beside .*model\.safetensors to give the model_type for PEFT's default targets; write "target_modules" \(e\.g\. \["q_proj", "v_proj"\]\) in this file$/);
-  const odd = tinyModel('llama-tiny');
+  const odd = await tinyModel('llama-tiny');
   fs.writeFileSync(path.join(odd, 'config.json'), JSON.stringify({ model_type: 'frobnicator' }));
   assertOneLineFailure((await init(odd, {})).run, 1, /adapter_config\.json: FRoD: target_modules is null and model type "frobnicator" has no default target modules: please specify target_modules in the adapter config$/);
 });
 
 test('GPT-2 (Conv1D): fan_in_fan_out false is set to true with PEFT\'s warning on stderr; a Linear model gets false', async () => {
-  const { run, out } = await init(tinyModel('gpt2-tiny'), { task_type: 'CAUSAL_LM' });
+  const { run, out } = await init(await tinyModel('gpt2-tiny'), { task_type: 'CAUSAL_LM' });
   assert.is(run.code, 0, run.stderr);
   assert.is(run.stderr, 'frod init: warning: fan_in_fan_out is set to False but the target module is `Conv1D`. Setting fan_in_fan_out to True.\n');
   assert.is(savedConfig(out).fan_in_fan_out, true);
   assert.equal(adaptedModules(out), ['transformer.h.0.attn.c_attn', 'transformer.h.1.attn.c_attn']);
-  const llama = await init(tinyModel('llama-tiny'), { fan_in_fan_out: true });
+  const llama = await init(await tinyModel('llama-tiny'), { fan_in_fan_out: true });
   assert.match(llama.run.stderr, /^frod init: warning: fan_in_fan_out is set to True but the target module is `torch\.nn\.Linear`\. Setting fan_in_fan_out to False\.\n$/);
   assert.is(savedConfig(llama.out).fan_in_fan_out, false);
 });
 
 test('task_type SEQ_CLS adds classifier and score to modules_to_save and saves the head; QUESTION_ANS adds qa_outputs; SEQ_2_SEQ_LM is refused', async () => {
-  const base = tinyModel('bert-tiny');
+  const base = await tinyModel('bert-tiny');
   const { run, out } = await init(base, { task_type: 'SEQ_CLS' });
   assert.is(run.code, 0, run.stderr);
   assert.equal(savedConfig(out).modules_to_save, ['classifier', 'score']);
@@ -84,12 +84,12 @@ test('task_type SEQ_CLS adds classifier and score to modules_to_save and saves t
 });
 
 test('"all-linear" on a model type with known layer types: every Linear but the embeddings and the output layer; refused on a bare file', async () => {
-  const llama = tinyModel('llama-tiny');
+  const llama = await tinyModel('llama-tiny');
   const { run, out } = await init(llama, { target_modules: 'all-linear' });
   assert.is(run.code, 0, run.stderr);
   const names = ['mlp.down_proj', 'mlp.gate_proj', 'mlp.up_proj', 'self_attn.k_proj', 'self_attn.o_proj', 'self_attn.q_proj', 'self_attn.v_proj'];
   assert.equal(adaptedModules(out), [0, 1, 2].flatMap((i) => names.map((n) => `model.layers.${i}.${n}`)));
-  const bert = await init(tinyModel('bert-tiny'), { target_modules: 'ALL-LINEAR', task_type: 'SEQ_CLS' });
+  const bert = await init(await tinyModel('bert-tiny'), { target_modules: 'ALL-LINEAR', task_type: 'SEQ_CLS' });
   assert.is(bert.run.code, 0, bert.run.stderr);
   assert.not.ok(adaptedModules(bert.out).some((m) => m.includes('embeddings') || m === 'classifier'));
   const lone = path.join(tempDir(), 'model.safetensors');
@@ -113,7 +113,7 @@ function libraryModel(dir: string): Module {
 
 for (const [shape, targets] of [['bert-tiny', ['query', 'value']], ['gpt2-tiny', ['c_attn']]] as const) {
   test(`${shape}: the CLI's adapter is the library's on a model built from config.json, and loads there`, async () => {
-    const base = tinyModel(shape);
+    const base = await tinyModel(shape);
     const { run, out } = await init(base, { sparse_rate: 0.05, fan_in_fan_out: shape === 'gpt2-tiny' });
     assert.is(run.code, 0, run.stderr);
     const library = getPeftModel(libraryModel(base), new FrodConfig({ targetModules: [...targets], sparseRate: 0.05, fanInFanOut: shape === 'gpt2-tiny' }));

@@ -6,9 +6,9 @@ import { parseSafetensors, type RawEntry } from '../../src/nn/io/format';
 import { tempDir } from './helpers';
 
 /** Writes a tiny model folder (`shape` from scripts/model-shapes.ts) in a fresh temp dir and returns its path. */
-export function tinyModel(shape: string, options: Omit<MakeModelOptions, 'shape' | 'out'> = {}): string {
+export async function tinyModel(shape: string, options: Omit<MakeModelOptions, 'shape' | 'out'> = {}): Promise<string> {
   const dir = path.join(tempDir(), shape);
-  makeModel({ shape, out: dir, ...options });
+  await makeModel({ shape, out: dir, ...options });
   return dir;
 }
 

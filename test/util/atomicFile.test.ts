@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseTemporaryName, removeStaleTemporaries, temporaryName, writeFileAtomic } from '../../src/util/atomicFile';
+import { parseTemporaryName, recoverDirectorySwap, removeStaleTemporaries, temporaryName, writeFileAtomic } from '../../src/util/atomicFile';
 
 function withTemp(fn: (dir: string) => void): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'frod-atomic-'));
@@ -52,6 +52,32 @@ test('stale temporary siblings of dead processes are removed; a live process\'s 
     assert.equal(removeStaleTemporaries(target).map((f) => path.basename(f)), [names[0]]);
     writeFileAtomic(target, 'x');
     assert.equal(fs.readdirSync(dir).sort(), [...names.slice(1), 'x.safetensors'].sort());
+  });
+});
+
+test('recoverDirectorySwap: a missing DIR gets the staging folder of the run that moved the old one aside, else the old one; an unfinished staging folder is never put in place', () => {
+  withTemp((parent) => {
+    const dir = path.join(parent, 'merged');
+    const made = (name: string, label: string) => {
+      fs.mkdirSync(path.join(parent, name));
+      fs.writeFileSync(path.join(parent, name, 'label'), label);
+    };
+    const label = () => fs.readFileSync(path.join(dir, 'label'), 'utf8');
+    made('.merged.frod-tmp-999999991-a', 'unfinished'); // another dead run, killed while filling
+    made('.merged.frod-tmp-999999992-b', 'new');
+    made('.merged.frod-old-999999992-c', 'old');
+    recoverDirectorySwap(dir);
+    assert.is(label(), 'new');
+    assert.equal(fs.readdirSync(parent), ['merged']);
+    fs.rmSync(dir, { recursive: true });
+    made('.merged.frod-tmp-999999991-a', 'unfinished');
+    recoverDirectorySwap(dir);
+    assert.equal(fs.readdirSync(parent), [], 'a staging folder alone may be unfinished: deleted, not put in place');
+    made('.merged.frod-old-999999993-d', 'old');
+    made(`.merged.frod-tmp-${process.pid}-e`, 'live');
+    recoverDirectorySwap(dir);
+    assert.is(label(), 'old');
+    assert.equal(fs.readdirSync(parent).sort(), [`.merged.frod-tmp-${process.pid}-e`, 'merged'], 'a live run\'s staging folder is left alone');
   });
 });
 

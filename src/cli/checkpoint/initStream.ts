@@ -35,7 +35,7 @@ export interface StreamInitOptions {
 export interface StreamedAdapter {
   tensors: Record<string, Tensor>;
   dtypes: Record<string, SafeDType>;
-  /** Category → 'svd' or 'qr-eig' (spec §2). */
+  /** Category → 'svd' or 'qr-eig' (docs/frod-math.md §2 and §6). */
   projectionPaths: Map<string, string>;
 }
 

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TensorSpec } from '../../nn/io/format';
+import { applyOwnership, ownershipOf, writeFlushed } from '../../util/atomicFile';
 import { CliError } from '../io';
 import { MODEL_INDEX_FILE, MODEL_WEIGHTS_FILE, type ModelFiles } from './modelFiles';
 import { TensorWriter } from './tensorWriter';
@@ -85,17 +86,45 @@ function sortKeys<T>(object: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Opens a writer per output shard (inside `folder`, or at the output file); closes them all on failure. */
-export function openWriters(output: MergeOutput, folder: string | null): TensorWriter[] {
+/**
+ * Opens a writer per output shard (inside the staging folder `folder`, or at the output file); closes them
+ * all on failure. A shard written into the staging folder keeps the mode and owner of the file of the same
+ * name in the folder it replaces, as the output file keeps those of the file it replaces.
+ */
+export async function openWriters(output: MergeOutput, folder: string | null): Promise<TensorWriter[]> {
   const writers: TensorWriter[] = [];
   try {
     for (const shard of output.shards) {
-      writers.push(TensorWriter.create(folder === null ? shard.name : path.join(folder, shard.name), shard.specs, shard.metadata));
+      const where = folder === null
+        ? { target: shard.name }
+        : { target: path.join(folder, shard.name), replaces: path.join(output.target, shard.name) };
+      writers.push(await TensorWriter.create(where, shard.specs, shard.metadata));
     }
     return writers;
   } catch (err) {
     for (const writer of writers) writer.abort();
     throw err;
+  }
+}
+
+/**
+ * Writes the index and the copied companion files into the staging folder `staging`, each flushed to disk
+ * and keeping the mode and owner of the file of the same name in the folder it replaces.
+ */
+export function writeFolderFiles(output: MergeOutput, model: ModelFiles, staging: string): void {
+  const replaced = (name: string) => ownershipOf(fs, path.join(output.target, name));
+  if (output.index) writeFlushed(fs, path.join(staging, output.index), indexJson(model, output), replaced(output.index));
+  for (const file of output.copies) {
+    const name = path.basename(file);
+    const copy = path.join(staging, name);
+    fs.copyFileSync(file, copy, fs.constants.COPYFILE_EXCL);
+    const fd = fs.openSync(copy, 'r+');
+    try {
+      applyOwnership(fs, fd, replaced(name));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 }
 

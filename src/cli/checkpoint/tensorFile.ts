@@ -4,7 +4,6 @@
  * positional read when it is needed. Memory does not grow with the file: a command holds the header and the
  * tensors it is working on, never the file.
  */
-import { kindOf } from '../../util/readInput';
 import * as fs from 'node:fs';
 import { decodeEntry } from '../../nn/io/convert';
 import {
@@ -12,6 +11,7 @@ import {
   type SafetensorsLayout,
 } from '../../nn/io/format';
 import { type Tensor, tensor } from '../../tensor';
+import { InputFileError, openRegularFile, readExactly } from '../../util/readInput';
 import { CliError, firstLine } from '../io';
 import { describeFsError } from '../files';
 
@@ -26,15 +26,15 @@ function invalid(err: SafetensorsError, file: string): CliError {
 }
 
 /**
- * Reads exactly `length` bytes at `position` of `fd` into `out` (default: a fresh buffer); a short read means
- * the file shrank while we read it.
+ * Reads exactly `length` bytes at `position` of `fd` into `out` (default: a fresh buffer) with the library's
+ * bounded reader; a short read (the file shrank while we read it) is a CliError naming the file.
  */
-function readExactly(fd: number, length: number, position: number, file: string, out = new Uint8Array(length)): Uint8Array {
-  let done = 0;
-  while (done < length) {
-    const got = fs.readSync(fd, out, done, length - done, position + done);
-    if (got === 0) throw new CliError(file, `ended after ${position + done} bytes while reading (was it changed while frod ran?)`);
-    done += got;
+function readAt(fd: number, length: number, position: number, file: string, out = new Uint8Array(length)): Uint8Array {
+  try {
+    readExactly(fs, fd, file, out, 0, length, position);
+  } catch (err) {
+    if (err instanceof InputFileError) throw new CliError(file, err.problem);
+    throw err;
   }
   return out;
 }
@@ -62,19 +62,15 @@ export class TensorFile {
     let fd: number;
     let size: number;
     try {
-      const stat = fs.statSync(file);
-      if (stat.isDirectory()) throw new CliError(file, 'is a directory, expected a file');
-      if (!stat.isFile()) throw new CliError(file, `is ${kindOf(stat)}, expected a regular file`);
-      fd = fs.openSync(file, 'r');
-      size = fs.fstatSync(fd).size;
+      ({ fd, size } = openRegularFile(file, 'frod')); // the one check of what may be opened (no device or pipe)
     } catch (err) {
-      if (err instanceof CliError) throw err;
-      throw new CliError(file, describeFsError(err, 'file'));
+      if (err instanceof InputFileError) throw new CliError(file, err.problem);
+      throw err;
     }
     try {
-      const first = readExactly(fd, Math.min(8, size), 0, file);
+      const first = readAt(fd, Math.min(8, size), 0, file);
       const headerLength = safetensorsHeaderLength(first, size, file);
-      const head = readExactly(fd, 8 + headerLength, 0, file);
+      const head = readAt(fd, 8 + headerLength, 0, file);
       return new TensorFile(file, size, parseSafetensorsHeader(head, size, file), fd);
     } catch (err) {
       fs.closeSync(fd);
@@ -108,7 +104,7 @@ export class TensorFile {
   /** The stored bytes of tensor `name` (a fresh buffer). */
   read(name: string): RawEntry {
     const { dtype, shape, begin, end } = this.placed(name);
-    return { dtype, shape, bytes: readExactly(this.descriptor(), end - begin, begin, this.path) };
+    return { dtype, shape, bytes: readAt(this.descriptor(), end - begin, begin, this.path) };
   }
 
   /** Tensor `name` decoded (F16/BF16 widen exactly to float32; see src/nn/io/convert.ts). */
@@ -118,16 +114,17 @@ export class TensorFile {
   }
 
   /**
-   * Calls `sink(chunk, offset)` for the bytes of tensor `name` in pieces of at most {@link COPY_CHUNK_BYTES}
-   * (`offset` counts from the tensor's first byte; one buffer is reused, so the sink must consume it at once).
+   * The bytes of tensor `name` as `[chunk, offset]` pieces of at most {@link COPY_CHUNK_BYTES} (`offset` counts
+   * from the tensor's first byte), each read when the next is asked for: a caller may write one out and yield
+   * before reading the next. One buffer is reused, so a chunk must be consumed before the next is asked for.
    */
-  stream(name: string, sink: (chunk: Uint8Array, offset: number) => void): void {
+  *chunks(name: string): IterableIterator<[Uint8Array, number]> {
     const { begin, end } = this.placed(name);
     const buffer = new Uint8Array(Math.min(COPY_CHUNK_BYTES, Math.max(1, end - begin)));
     for (let at = begin; at < end; at += buffer.length) {
       const length = Math.min(buffer.length, end - at);
-      readExactly(this.descriptor(), length, at, this.path, buffer);
-      sink(buffer.subarray(0, length), at - begin);
+      readAt(this.descriptor(), length, at, this.path, buffer);
+      yield [buffer.subarray(0, length), at - begin];
     }
   }
 

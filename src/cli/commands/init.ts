@@ -1,9 +1,10 @@
 /**
  * `frod init --base MODEL --config adapter_config.json --out DIR`: a fresh FRoD adapter for the weights of a
  * Hugging Face model — one safetensors file, or a model folder (config.json + model.safetensors or shards
- * with model.safetensors.index.json) — written in the PEFT layout (spec §6). Every 2-D `<path>.weight` whose
- * `<path>` the config targets is treated as an nn.Linear weight `(out, in)`, or as a GPT-2 Conv1D weight
- * `(in, out)` when `fan_in_fan_out` is set (forced as PEFT does when config.json says the model is GPT-2).
+ * with model.safetensors.index.json) — written in the PEFT layout (docs/frod-math.md §10, "What gets saved").
+ * Every 2-D `<path>.weight` whose `<path>` the config targets is treated as an nn.Linear weight `(out, in)`,
+ * or as a GPT-2 Conv1D weight `(in, out)` when `fan_in_fan_out` is set (forced as PEFT does when config.json
+ * says the model is GPT-2).
  * The base is read one category at a time (src/cli/checkpoint/initStream.ts).
  */
 import { Command } from 'commander';

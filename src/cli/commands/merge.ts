@@ -1,9 +1,9 @@
 /**
  * `frod merge --base MODEL --adapter DIR --out OUT [--safe]`: the base with every adapted weight replaced by
- * W' = U (S + diag λ) Vᵀ (spec §1) — same dtype (half precision rounded as PyTorch rounds) and orientation
- * as in the base — and the adapter's other tensors (modules_to_save copies, trained biases) put in place;
- * every other tensor is copied byte for byte and the metadata is kept. MODEL is a safetensors file or a
- * model folder; OUT is one file (`*.safetensors`) or a folder with the base's sharding
+ * W' = U (S + diag λ) Vᵀ (docs/frod-math.md §8) — same dtype (half precision rounded as PyTorch rounds) and
+ * orientation as in the base — and the adapter's other tensors (modules_to_save copies, trained biases) put
+ * in place; every other tensor is copied byte for byte and the metadata is kept. MODEL is a safetensors file
+ * or a model folder; OUT is one file (`*.safetensors`) or a folder with the base's sharding
  * (src/cli/checkpoint/mergeOutput.ts). Weights are read, merged and written one at a time, so memory does
  * not grow with the model. The output is a deterministic function of the inputs.
  */
@@ -11,13 +11,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import type { FrodConfig } from '../../frod/config';
-import { mergeWeightsWithAdapter, type BaseWeight } from '../../frod/functional';
+import { mergeWeightsOneByOne, type BaseWeight } from '../../frod/functional';
 import { encodeEntry } from '../../nn/io/convert';
 import type { Tensor } from '../../tensor';
 import { warn } from '../../peft/warnings';
 import { readAdapterLayout, type AdapterLayout } from '../adapterLayout';
 import {
-  checkFolderAgainstInputs, indexJson, openWriters, outputNames, planMergeOutput, type MergeOutput,
+  checkFolderAgainstInputs, openWriters, outputNames, planMergeOutput, writeFolderFiles, type MergeOutput,
 } from '../checkpoint/mergeOutput';
 import { ModelFiles } from '../checkpoint/modelFiles';
 import { planTargets } from '../checkpoint/modelTargets';
@@ -65,12 +65,12 @@ interface MergeCounts { merged: number; fromAdapter: number; copied: number }
  * Merges into the open `writers` (one per output shard): each merged tensor is encoded in the base's dtype
  * and written at its place as soon as it is computed, then every other tensor is copied in chunks.
  */
-function mergeInto(writers: readonly TensorWriter[], output: MergeOutput, model: ModelFiles, adapter: AdapterDirContents,
-  config: FrodConfig, layout: AdapterLayout, options: MergeOptions, paths: readonly string[]): MergeCounts {
+async function mergeInto(writers: readonly TensorWriter[], output: MergeOutput, model: ModelFiles, adapter: AdapterDirContents,
+  config: FrodConfig, layout: AdapterLayout, options: MergeOptions, paths: readonly string[]): Promise<MergeCounts> {
   const writerOf = new Map<string, TensorWriter>();
   output.shards.forEach((shard, i) => { for (const name of shard.specs.keys()) writerOf.set(name, writers[i]); });
   const replaced = new Set<string>();
-  const write = (name: string, value: Tensor) => {
+  const write = async (name: string, value: Tensor) => {
     const found = model.tensors.get(name);
     if (!found) throw new CliError(model.path, `has no tensor '${name}' for the adapter to replace`);
     const { shape, dtype } = found.entry;
@@ -85,46 +85,44 @@ function mergeInto(writers: readonly TensorWriter[], output: MergeOutput, model:
         : `the adapter's tensor for '${name}' (a modules_to_save copy or trained bias) holds`;
       throw new CliError(options.adapter, `--safe: ${what} NaN or infinite values when stored as ${dtype} (the dtype of ${options.base}); nothing was written`);
     }
-    (writerOf.get(name) as TensorWriter).write(name, stored.bytes);
+    await (writerOf.get(name) as TensorWriter).write(name, stored.bytes);
     replaced.add(name);
   };
-  about(options.adapter, () => mergeWeightsWithAdapter(lazyWeights(model, paths, config), lazyStateDict(adapter.model, adapter.modelFile),
-    config, { safe: options.safe === true, adapterName: options.adapterName, warn, onMerged: write }));
+  // One merged tensor at a time, each written before the next is computed: the awaits between them let a
+  // Ctrl-C be handled (src/cli/interrupt.ts deletes the temporary files) while the merge runs.
+  const merged = mergeWeightsOneByOne(lazyWeights(model, paths, config), lazyStateDict(adapter.model, adapter.modelFile),
+    config, { safe: options.safe === true, adapterName: options.adapterName, warn });
+  for (;;) {
+    const next = about(options.adapter, () => merged.next());
+    if (next.done) break;
+    await write(...next.value);
+  }
   let copied = 0;
   for (const name of [...writerOf.keys()].sort()) {
     if (replaced.has(name)) continue;
-    (writerOf.get(name) as TensorWriter).copy(name, model.locate(name).shard);
+    await (writerOf.get(name) as TensorWriter).copy(name, model.locate(name).shard);
     copied++;
   }
   return { merged: layout.modules.length, fromAdapter: replaced.size - layout.modules.length, copied };
 }
 
 /** Runs the merge into a fresh file or folder (written aside and moved into place only when complete). */
-async function writeMerged(output: MergeOutput, model: ModelFiles, run: (writers: TensorWriter[]) => MergeCounts): Promise<MergeCounts> {
-  if (output.kind === 'file') {
-    const writers = openWriters(output, null);
+async function writeMerged(output: MergeOutput, model: ModelFiles, run: (writers: TensorWriter[]) => Promise<MergeCounts>): Promise<MergeCounts> {
+  const writeShards = async (folder: string | null) => {
+    const writers = await openWriters(output, folder);
     try {
-      const counts = run(writers);
-      // The work above is synchronous: a Ctrl-C during it is handled here, before the output is replaced
-      // (the handler deletes the temporary file and ends the process; src/cli/interrupt.ts).
-      await new Promise((resolve) => setImmediate(resolve));
-      for (const writer of writers) writer.commit();
+      const counts = await run(writers);
+      for (const writer of writers) await writer.commit();
       return counts;
     } finally {
       for (const writer of writers) writer.abort();
     }
-  }
+  };
+  if (output.kind === 'file') return writeShards(null);
   let counts: MergeCounts | null = null;
-  fillOutputDir(output.target, 'model folder', (staging) => {
-    const writers = openWriters(output, staging);
-    try {
-      counts = run(writers);
-      for (const writer of writers) writer.commit();
-    } finally {
-      for (const writer of writers) writer.abort();
-    }
-    if (output.index) fs.writeFileSync(path.join(staging, output.index), indexJson(model, output));
-    for (const file of output.copies) fs.copyFileSync(file, path.join(staging, path.basename(file)));
+  await fillOutputDir(output.target, 'model folder', async (staging) => {
+    counts = await writeShards(staging);
+    writeFolderFiles(output, model, staging);
   });
   return counts as unknown as MergeCounts;
 }
