@@ -114,7 +114,7 @@ categories('groupByCategory: a partition of the paths, each group one category, 
 
 const keys = suite('checkpoint keys');
 
-keys('key builders follow spec §6', () => {
+keys('key builders follow docs/frod-math.md §10', () => {
   assert.is(lambdaKey('model.layers.0.self_attn.q_proj'), 'base_model.model.model.layers.0.self_attn.q_proj.frod_lambda_l');
   assert.is(sValuesKey('lin1'), 'base_model.model.lin1.frod_lambda_s_values');
   assert.is(projectionKey('self_attn_q_proj'), 'base_model.frod_V.self_attn_q_proj');

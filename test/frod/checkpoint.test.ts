@@ -1,5 +1,5 @@
 /**
- * Checkpoints (spec §6) and the raw-weight API: file layout and dtypes, byte-for-byte determinism,
+ * Checkpoints (docs/frod-math.md §10) and the raw-weight API: file layout and dtypes, byte-for-byte determinism,
  * save_projection false regenerating bit for bit, the warning / error cases, shape mismatches, corrupted
  * files, and agreement between the functional API and the Module API.
  */

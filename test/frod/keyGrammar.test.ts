@@ -1,5 +1,5 @@
 /**
- * The key grammar of adapter_model.safetensors (src/frod/keys.ts, spec §6) for each of FRoD's five tensor
+ * The key grammar of adapter_model.safetensors (src/frod/keys.ts, docs/frod-math.md §10) for each of FRoD's five tensor
  * names — frod_lambda_l, frod_lambda_s_values (per module, last part of base_model.model.<module>.<name>) and
  * frod_V, frod_s_indices, frod_s_size (per category, base_model.<name>.<category>) — in every place it does not
  * belong: still followed by an adapter name (PEFT's in-memory names), without a module or category, in the

@@ -1,5 +1,5 @@
 /**
- * FrodLinear on its own (spec §1): gradients by finite differences, batched inputs, seeded init noise,
+ * FrodLinear on its own (docs/frod-math.md §3): gradients by finite differences, batched inputs, seeded init noise,
  * the forward formula against the dense W' = U (S + diag λ) Vᵀ, and input checks.
  */
 import { test } from 'uvu';

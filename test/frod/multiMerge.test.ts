@@ -1,5 +1,5 @@
 /**
- * Merging several active adapters (spec §7): each adds its difference W'_a − W to the base weight, so the merged
+ * Merging several active adapters (docs/frod-math.md §8): each adds its difference W'_a − W to the base weight, so the merged
  * weight is W + Σ_a (W'_a − W) and the merged model computes what the unmerged one did. With one adapter,
  * "write W'" and "add W' − W" agree to rounding; with two they differ by a whole adapter's difference. The
  * expected values come from an independent computation: the unmerged forward, and W'_a = U (S + diag λ) Vᵀ

@@ -1,5 +1,5 @@
 /**
- * The shared basis (spec §2) and the per-layer split W = U diag(λ) Vᵀ (spec §1), as properties on random
+ * The shared basis (docs/frod-math.md §2) and the per-layer split W = U diag(λ) Vᵀ (docs/frod-math.md §3), as properties on random
  * stacks: both paths, canonical signs, determinism, degenerate spectra, the QR used, singular V.
  */
 import { test } from 'uvu';

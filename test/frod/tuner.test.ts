@@ -1,5 +1,5 @@
 /**
- * The PEFT-style tuner around FRoD (spec §4, §5, §7): target errors, Conv1D handling, adapter management,
+ * The PEFT-style tuner around FRoD (docs/peft-compatibility.md; docs/frod-math.md §8): target errors, Conv1D handling, adapter management,
  * bias modes, modules_to_save, safe merge, unload, runtimeOffloadBaseWeight bookkeeping, parameter names.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

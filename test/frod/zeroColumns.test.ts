@@ -1,5 +1,5 @@
 /**
- * The zero-column rule (spec §1, docs/frod-math.md): U's column j is all zeros when λⱼ = ‖B[:, j]‖ ≤ 1e-12, and λⱼ
+ * The zero-column rule (docs/frod-math.md §3): U's column j is all zeros when λⱼ = ‖B[:, j]‖ ≤ 1e-12, and λⱼ
  * itself keeps its (tiny) value. Two kinds of evidence:
  *
  * - unit cases with λⱼ chosen in (0, 1e-12], exactly 1e-12, just above it, and 0 — the expected U and λ written

@@ -1,5 +1,5 @@
 /**
- * FRoD's runtimeOffloadBaseWeight on the gpu device (spec §1, §7; docs/gpu.md): with one active adapter and
+ * FRoD's runtimeOffloadBaseWeight on the gpu device (docs/frod-math.md §3, §8; docs/gpu.md): with one active adapter and
  * no active dropout an adapted layer's base weight waits in host memory while the model and its adapters run
  * on the gpu; it comes back for the paths that need it (dropout in training, several adapters, disabled
  * adapters, merging, unloading), and the model's outputs and gradients are those of the model without
