@@ -162,6 +162,7 @@ test('export writes the library\'s bytes, refuses a directory holding other file
   const library = exportSuite({ seed: 3 });
   for (const [rel, bytes] of library.files) assert.ok(Buffer.from(bytes).equals(fs.readFileSync(path.join(dir, rel))), rel);
   assert.is((await frod(['conformance', 'export', '--out', dir])).code, 0, 'a previous suite is replaced');
+  assert.equal(fs.readdirSync(path.dirname(dir)), ['suite'], 'no staging or set-aside copy is left beside it');
   const other = tempDir();
   fs.writeFileSync(path.join(other, 'notes.txt'), 'mine');
   const refused = await frod(['conformance', 'export', '--out', other]);

@@ -16,7 +16,8 @@ import type { PatternRng, Precision } from '../../conformance/manifest';
 import { runSuite } from '../../conformance/runner';
 import { exportSuite } from '../../conformance/suite';
 import { createProgress } from '../../util/progress';
-import { CliError, EXIT_FAILURE, about, firstLine } from '../io';
+import { fillOutputDir } from '../files';
+import { CliError, EXIT_FAILURE, about } from '../io';
 import { VERSION, type CliCommand, type CliContext } from '../program';
 import { withProgressBars } from '../progress';
 
@@ -38,30 +39,18 @@ function checkReplaceable(dir: string, isOurs: (names: string[]) => boolean, kin
   if (names.length > 0 && !isOurs(names)) throw new CliError(dir, `already exists and does not hold ${kind}; choose a new or empty directory`);
 }
 
-/** Writes `files` (relative paths) as directory `dir`, all or nothing: staged beside it, then renamed. */
-function writeTree(dir: string, files: ReadonlyMap<string, Uint8Array>): void {
-  const resolved = path.resolve(dir);
-  const stamp = `${process.pid}-${Date.now().toString(36)}`;
-  const staging = path.join(path.dirname(resolved), `.${path.basename(resolved)}.frod-tmp-${stamp}`);
-  const aside = path.join(path.dirname(resolved), `.${path.basename(resolved)}.frod-old-${stamp}`);
-  let movedAside = false;
-  try {
+/**
+ * Writes `files` (relative paths) as directory `dir` through the CLI's one folder writer (src/cli/files.ts's
+ * fillOutputDir): staged beside it, renamed into place, the staging folder removed on a signal or a failure.
+ */
+async function writeTree(dir: string, files: ReadonlyMap<string, Uint8Array>, what: string): Promise<void> {
+  await fillOutputDir(dir, what, async (staging) => {
     for (const [rel, bytes] of files) {
       const target = path.join(staging, rel);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, bytes);
     }
-    if (fs.existsSync(resolved)) {
-      fs.renameSync(resolved, aside);
-      movedAside = true;
-    }
-    fs.renameSync(staging, resolved);
-  } catch (err) {
-    if (movedAside && !fs.existsSync(resolved)) fs.renameSync(aside, resolved);
-    fs.rmSync(staging, { recursive: true, force: true });
-    throw new CliError(dir, `cannot write the directory (${firstLine(err)})`);
-  }
-  if (movedAside) fs.rmSync(aside, { recursive: true, force: true });
+  });
 }
 
 /** Reads files under `root` (null for a path that is not a regular file). */
@@ -91,17 +80,17 @@ const isOutputs = (names: string[]) => names.every((n) => n === 'implementation.
 
 interface ExportOptions { out: string; seed: number; random: number }
 
-function runExport(options: ExportOptions, context: CliContext): void {
+async function runExport(options: ExportOptions, context: CliContext): Promise<void> {
   checkReplaceable(options.out, isSuite, 'a conformance suite');
   const suite = about(options.out, () => exportSuite({ seed: options.seed, random: options.random }));
-  writeTree(options.out, suite.files);
+  await writeTree(options.out, suite.files, 'conformance suite');
   const checks = suite.manifest.cases.reduce((n, c) => n + c.checks.length, 0);
   context.io.stdout(`frod conformance export: wrote ${options.out}: ${suite.manifest.cases.length} cases (${options.random} random, seed ${options.seed}), ${checks} checks, ${suite.files.size} files; see ${path.join(options.out, 'README.md')}\n`);
 }
 
 interface RunOptions { suite: string; out: string }
 
-function runOwn(options: RunOptions, context: CliContext): void {
+async function runOwn(options: RunOptions, context: CliContext): Promise<void> {
   checkInputDir(options.suite);
   const manifestBytes = dirReader(options.suite)('manifest.json');
   if (manifestBytes === null) throw new CliError(options.suite, 'holds no manifest.json (write a suite with `frod conformance export`)');
@@ -117,7 +106,7 @@ function runOwn(options: RunOptions, context: CliContext): void {
       task.stop();
     }
   });
-  writeTree(options.out, files);
+  await writeTree(options.out, files, 'conformance outputs');
   context.io.stdout(`frod conformance run: wrote frod-ts's outputs for ${manifest.cases.length} cases to ${options.out}\n`);
 }
 
