@@ -32,7 +32,7 @@ export interface Body {
 export const get = (local: number): Code => [op.localGet(local)];
 export const mul = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Mul];
 export const add = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Add];
-const sub = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Sub];
+export const sub = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Sub];
 export const set = (local: number, value: Code): Code => [...value, op.localSet(local)];
 
 /**

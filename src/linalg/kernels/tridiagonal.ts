@@ -9,12 +9,13 @@
  * reflectors through an n×NB matrix W, so that the trailing matrix receives the whole panel at once as
  * the symmetric rank-2·NB update A −= V·Wᵀ + W·Vᵀ. That update is a matrix-matrix product (gemm) and is
  * computed on the lower triangle only, in column blocks, which halves its cost. What cannot be blocked is
- * one symmetric matrix-vector product per column (half the 4n³/3 flops): ./symv.ts, WebAssembly SIMD where
- * available, on the workspace the whole reduction runs in.
+ * one symmetric matrix-vector product per column (half the 4n³/3 flops) and the panel's own updates: the
+ * kernels of ./tridiagonalKernels.ts, WebAssembly SIMD where available, on the workspace the whole reduction
+ * runs in.
  */
 import { gemm } from '../../tensor/cpu/matmul';
 import { makeReflector } from './householder';
-import { type SymvWorkspace, symvWorkspace } from './symv';
+import { type TridiagonalWorkspace, tridiagonalWorkspace } from './tridiagonalKernels';
 
 /** Reflectors per panel: wide enough that the rank-2·NB update runs near gemm speed. */
 const NB = 48;
@@ -42,12 +43,11 @@ export interface Tridiagonal {
  * `input` may be overwritten (the JavaScript path reduces it in place); its upper triangle is never read.
  */
 export function tridiagonalize(input: Float64Array, n: number): Tridiagonal {
-  const ws = symvWorkspace(input, n);
-  const a = ws.a;
+  const ws = tridiagonalWorkspace(input, n, NB);
+  const a = ws.a, w = ws.w;
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(n - 1, 0));
   const tau = new Float64Array(n);
-  const w = new Float64Array(n * NB);
   for (let k0 = 0; k0 < n; k0 += NB) {
     const k1 = Math.min(k0 + NB, n);
     reducePanel(ws, n, k0, k1, w, d, e, tau);
@@ -67,19 +67,18 @@ export function tridiagonalize(input: Float64Array, n: number): Tridiagonal {
  * stored in A[j+1, j] during the panel, so that V can be read straight from A's columns.
  */
 function reducePanel(
-  ws: SymvWorkspace, n: number, k0: number, k1: number, w: Float64Array,
+  ws: TridiagonalWorkspace, n: number, k0: number, k1: number, w: Float64Array,
   d: Float64Array, e: Float64Array, tau: Float64Array,
 ): void {
-  const a = ws.a;
-  const proj = new Float64Array(2 * NB);
+  const a = ws.a, wAt = ws.wAt;
+  const proj = new Float64Array(2 * NB), pair = new Float64Array(2);
   for (let j = k0; j < k1; j++) {
     const i = j - k0;
     const col = j * n;
     // Bring column j (rows j…n−1) up to date with the panel's earlier reflectors.
     for (let p = 0; p < i; p++) {
       const vp = (k0 + p) * n, wp = p * n;
-      const wjp = w[wp + j], vjp = a[vp + j];
-      for (let r = j; r < n; r++) a[col + r] -= a[vp + r] * wjp + w[wp + r] * vjp;
+      ws.axpy2(col + j, vp + j, wAt + wp + j, w[wp + j], a[vp + j], n - j);
     }
     d[j] = a[col + j];
     if (j + 1 >= n) continue;
@@ -93,22 +92,17 @@ function reducePanel(
     }
     // y = A·v over the trailing block (into w's column), v = the reflector in rows j+1….
     ws.v.set(a.subarray(col + j + 1, col + n), j + 1);
-    ws.multiply(j + 1);
+    ws.symv(j + 1);
     w.set(ws.y.subarray(j + 1, n), wi + j + 1);
     // Remove what the panel's earlier reflectors contribute: y −= V·(Wᵀv) + W·(Vᵀv), over rows j+1….
+    const m = n - j - 1;
     for (let p = 0; p < i; p++) {
-      const vp = (k0 + p) * n, wp = p * n;
-      let sw = 0, sv = 0;
-      for (let r = j + 1; r < n; r++) {
-        sw += w[wp + r] * a[col + r];
-        sv += a[vp + r] * a[col + r];
-      }
-      proj[2 * p] = sw;
-      proj[2 * p + 1] = sv;
+      ws.dot2(wAt + p * n + j + 1, (k0 + p) * n + j + 1, col + j + 1, m, pair);
+      proj[2 * p] = pair[0];
+      proj[2 * p + 1] = pair[1];
     }
     for (let p = 0; p < i; p++) {
-      const vp = (k0 + p) * n, wp = p * n, sw = proj[2 * p], sv = proj[2 * p + 1];
-      for (let r = j + 1; r < n; r++) w[wi + r] -= a[vp + r] * sw + w[wp + r] * sv;
+      ws.axpy2(wAt + wi + j + 1, (k0 + p) * n + j + 1, wAt + p * n + j + 1, proj[2 * p], proj[2 * p + 1], m);
     }
     // w = τ·y − ½τ²(yᵀv)·v, so that H·A·H = A − v·wᵀ − w·vᵀ.
     const t = tau[j];

@@ -1,29 +1,30 @@
 /**
- * The tridiagonalisation's symmetric matrix-vector product (src/linalg/kernels/symv.ts): y = A[s:, s:]·v
- * from the lower triangle only, against a plain double loop, on both paths; the WebAssembly SIMD path and
- * the JavaScript path give the same bits, kernel by kernel and through the whole reduction.
+ * The tridiagonalisation's level-2 kernels (src/linalg/kernels/tridiagonalKernels.ts): y = A[s:, s:]·v from
+ * the lower triangle only, against a plain double loop, and the panel's axpy2 / dot2, on both paths; the
+ * WebAssembly SIMD path and the JavaScript path give the same bits, kernel by kernel and through the whole
+ * reduction.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
-import { symvModuleBytes, symvWorkspace, useWasmSymv } from '../../src/linalg/kernels/symv';
+import { tridiagonalModuleBytes, tridiagonalWorkspace, useWasmTridiagonal } from '../../src/linalg/kernels/tridiagonalKernels';
 import { tridiagonalize } from '../../src/linalg/kernels/tridiagonal';
 import { EPS, RUNS, randomSymmetric } from './helpers';
 import { testUnless } from '../util/skip';
 
-const wasmAvailable = useWasmSymv(true);
+const wasmAvailable = useWasmTridiagonal(true);
 /** Without WebAssembly SIMD both "paths" would be the JavaScript one: comparing it with itself proves nothing. */
 const noSimd = wasmAvailable ? null : 'no WebAssembly SIMD here: the JS fallback would only be compared with itself';
 
 /** Runs `fn` on the wasm path and on the JavaScript path; returns both results. */
 function onBothPaths<T>(fn: () => T): [T, T] {
-  useWasmSymv(true);
+  useWasmTridiagonal(true);
   try {
     const wasm = fn();
-    useWasmSymv(false);
+    useWasmTridiagonal(false);
     return [wasm, fn()];
   } finally {
-    useWasmSymv(true);
+    useWasmTridiagonal(true);
   }
 }
 
@@ -47,21 +48,21 @@ const cases = fc.record({ n: fc.integer({ min: 1, max: 41 }), start: fc.nat(), s
 function product({ n, start, seed }: { n: number; start: number; seed: number }) {
   const s = start % n;
   const a = randomSymmetric(n, seed).data;
-  const ws = symvWorkspace(lowerOnly(a, n), n);
+  const ws = tridiagonalWorkspace(lowerOnly(a, n), n, 1);
   for (let i = 0; i < n; i++) ws.v[i] = Math.cos(1 + i * 0.7);
   ws.y.fill(7);
-  ws.multiply(s);
+  ws.symv(s);
   return { a, s, v: Float64Array.from(ws.v), y: Float64Array.from(ws.y), name: ws.name };
 }
 
-test('the wasm kernel is used exactly where its module validates; useWasmSymv(false) selects JS', () => {
-  assert.is(wasmAvailable, WebAssembly.validate(symvModuleBytes()));
-  assert.is(symvWorkspace(new Float64Array(4), 2).name, wasmAvailable ? 'wasm-simd' : 'js');
-  useWasmSymv(false);
+test('the wasm kernel is used exactly where its module validates; useWasmTridiagonal(false) selects JS', () => {
+  assert.is(wasmAvailable, WebAssembly.validate(tridiagonalModuleBytes()));
+  assert.is(tridiagonalWorkspace(new Float64Array(4), 2, 1).name, wasmAvailable ? 'wasm-simd' : 'js');
+  useWasmTridiagonal(false);
   try {
-    assert.is(symvWorkspace(new Float64Array(4), 2).name, 'js');
+    assert.is(tridiagonalWorkspace(new Float64Array(4), 2, 1).name, 'js');
   } finally {
-    useWasmSymv(true);
+    useWasmTridiagonal(true);
   }
 });
 
@@ -87,6 +88,45 @@ testUnless(noSimd, 'the WebAssembly SIMD and JavaScript products give the same b
     const [wasm, js] = onBothPaths(() => product(c));
     assert.equal([wasm.name, js.name], ['wasm-simd', 'js']);
     sameBits(wasm.y, js.y, `n ${c.n}`);
+  }), RUNS);
+});
+
+const columns = fc.record({ count: fc.integer({ min: 0, max: 37 }), seed: fc.nat() });
+
+/** axpy2 and dot2 on three columns of a workspace's w (x, p, q; z = x after the update). */
+function panelOps({ count, seed }: { count: number; seed: number }) {
+  const ws = tridiagonalWorkspace(new Float64Array(1), 1, 3 * count + 3);
+  const base = ws.wAt, [x, p, q] = [base, base + count + 1, base + 2 * count + 2];
+  const fill = (at: number, k: number) => { for (let i = 0; i < count; i++) ws.w[at - base + i] = Math.sin(seed + k * 101 + i * 1.3); };
+  fill(x, 0); fill(p, 1); fill(q, 2);
+  const before = Float64Array.from(ws.w);
+  ws.axpy2(x, p, q, 0.75, -1.25, count);
+  const sums = new Float64Array(2);
+  ws.dot2(p, q, x, count, sums);
+  return { before, after: Float64Array.from(ws.w), sums, at: { x: x - base, p: p - base, q: q - base } };
+}
+
+test('axpy2 is x −= p·c0 + q·c1 exactly, dot2 the two dot products to rounding (both paths)', () => {
+  fc.assert(fc.property(columns, (c) => {
+    for (const { before, after, sums, at } of onBothPaths(() => panelOps(c))) {
+      let dp = 0, dq = 0, size = 0;
+      for (let i = 0; i < c.count; i++) {
+        assert.is(after[at.x + i], before[at.x + i] - (before[at.p + i] * 0.75 + before[at.q + i] * -1.25), `x[${i}]`);
+        assert.is(after[at.p + i], before[at.p + i], 'p unchanged');
+        dp += after[at.p + i] * after[at.x + i];
+        dq += after[at.q + i] * after[at.x + i];
+        size += Math.abs(after[at.p + i] * after[at.x + i]) + Math.abs(after[at.q + i] * after[at.x + i]);
+      }
+      assert.ok(Math.abs(sums[0] - dp) <= 2 * c.count * EPS * size && Math.abs(sums[1] - dq) <= 2 * c.count * EPS * size, 'dot products');
+    }
+  }), RUNS);
+});
+
+testUnless(noSimd, 'axpy2 and dot2 give the same bits on both paths', () => {
+  fc.assert(fc.property(columns, (c) => {
+    const [wasm, js] = onBothPaths(() => panelOps(c));
+    sameBits(wasm.after, js.after, 'axpy2');
+    sameBits(wasm.sums, js.sums, 'dot2');
   }), RUNS);
 });
 
