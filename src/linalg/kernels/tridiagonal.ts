@@ -40,7 +40,7 @@ export interface Tridiagonal {
 
 /**
  * Reduces the symmetric matrix whose lower triangle is in the column-major n×n `input` to tridiagonal form.
- * `input` may be overwritten (the JavaScript path reduces it in place); its upper triangle is never read.
+ * `input` is not modified (the reduction runs on a copy in its workspace); its upper triangle is never read.
  */
 export function tridiagonalize(input: Float64Array, n: number): Tridiagonal {
   const ws = tridiagonalWorkspace(input, n, NB);
@@ -53,9 +53,9 @@ export function tridiagonalize(input: Float64Array, n: number): Tridiagonal {
     reducePanel(ws, n, k0, k1, w, d, e, tau);
     if (k1 < n) rank2kUpdate(a, n, k0, k1, w);
   }
-  // Shift reflector j into column j+1 (and τ_j to index j+1): the QR layout the block reflectors read.
-  const reflectors = new Float64Array(n * n);
-  if (n > 1) reflectors.set(a.subarray(0, n * n - n), n);
+  // Reflector j in column j+1 (and τ_j at index j+1): the QR layout the block reflectors read, a view of
+  // the workspace shifted by one column.
+  const reflectors = ws.reflectors;
   const taus = new Float64Array(n);
   for (let j = 0; j + 1 < n; j++) taus[j + 1] = tau[j];
   return { n, d, e, reflectors, taus };

@@ -92,6 +92,12 @@ export interface TridiagonalWorkspace {
   readonly y: Float64Array;
   readonly w: Float64Array;
   readonly wAt: number;
+  /**
+   * The n×n matrix one column to the right — a zero column, then a's first n − 1 columns — sharing a's
+   * memory: once the reduction has left reflector j in column j, this is the QR layout the
+   * back-transformation reads (reflector j in column j + 1), without a copy.
+   */
+  readonly reflectors: Float64Array;
   /** y[s:n] = A[s:n, s:n]·v[s:n] from a's lower triangle (y[0:s] is left alone). */
   symv(s: number): void;
   /** x[i] −= p[i]·c0 + q[i]·c1 for i < count (x, p, q element offsets). */
@@ -101,28 +107,30 @@ export interface TridiagonalWorkspace {
 }
 
 /**
- * A workspace whose matrix starts as a copy of `matrix` (column-major n×n) and whose `w` holds `panel`
- * columns: fresh memory per reduction, so nothing outlives it.
+ * A workspace whose matrix starts as a copy of `matrix` (column-major n×n; not modified) and whose `w`
+ * holds `panel` columns: fresh memory per reduction, kept alive afterwards only through `reflectors`.
  */
 export function tridiagonalWorkspace(matrix: Float64Array, n: number, panel: number): TridiagonalWorkspace {
   const module = wasmEnabled ? kernelModule() : null;
+  // n zeros, then a, v, y, w: the zeros let `reflectors` be a view (see TridiagonalWorkspace).
   const vAt = n * n, yAt = vAt + n, wAt = yAt + n, size = wAt + n * panel;
-  let mem: Float64Array, name: 'wasm-simd' | 'js', wasm: Exports | null = null;
+  let full: Float64Array, name: 'wasm-simd' | 'js', wasm: Exports | null = null;
   if (module === null) {
-    mem = new Float64Array(size);
+    full = new Float64Array(n + size);
     name = 'js';
   } else {
-    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((DATA_BYTE + 8 * size) / 65536)) });
+    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((DATA_BYTE + 8 * (n + size)) / 65536)) });
     wasm = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
-    mem = new Float64Array(memory.buffer, DATA_BYTE, size);
+    full = new Float64Array(memory.buffer, DATA_BYTE, n + size);
     name = 'wasm-simd';
   }
+  const mem = full.subarray(n);
   mem.set(matrix.subarray(0, n * n));
   const a = mem.subarray(0, vAt), v = mem.subarray(vAt, yAt), y = mem.subarray(yAt, wAt), w = mem.subarray(wAt, size);
   const lanes = new Float64Array(8);
-  const kernels = wasm ? wasmKernels(wasm, mem, n, vAt, yAt) : jsKernels(mem, n, vAt, yAt);
+  const kernels = wasm ? wasmKernels(wasm, mem, DATA_BYTE + 8 * n, n, vAt, yAt) : jsKernels(mem, n, vAt, yAt);
   return {
-    name, a, v, y, w, wAt,
+    name, a, v, y, w, wAt, reflectors: full.subarray(0, n * n),
     symv: (s) => symmetricProduct(mem, n, vAt, yAt, s, kernels.pairRows, lanes),
     axpy2: kernels.axpy2,
     dot2: (p, q, z, count, out) => {
@@ -149,10 +157,11 @@ interface Kernels {
   dot2(p: number, q: number, z: number, pairs: number, out: Float64Array): void;
 }
 
-function wasmKernels(wasm: Exports, mem: Float64Array, n: number, vAt: number, yAt: number): Kernels {
+/** The wasm kernels on `mem`, which starts at byte `memByte` of the module's memory. */
+function wasmKernels(wasm: Exports, mem: Float64Array, memByte: number, n: number, vAt: number, yAt: number): Kernels {
   const coefs = new Float64Array(mem.buffer, 0, 4);
   const results = new Float64Array(mem.buffer, RESULT_BYTE, 8);
-  const at = (offset: number) => DATA_BYTE + 8 * offset;
+  const at = (offset: number) => memByte + 8 * offset;
   return {
     pairRows: (c, pairs, out) => {
       coefs.set(mem.subarray(vAt + c, vAt + c + 4));
