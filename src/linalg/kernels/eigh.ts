@@ -76,9 +76,12 @@ export function eigh(a: Mat, options: { route?: EighRoute } = {}): EighResult {
   for (let i = 0; i < n; i++) w[i * n + i] += sigma > 0 ? sigma : 1;
   if (sigma > 0) orthogonalizeColumns(w, n, n, Math.max(Math.sqrt(n), 1) * EPS);
   normalizeColumns(w, n, n);
-  if (!(sigma > 0 && allFinite(sym))) return sortedPairs(rayleighQuotients(sym, w, n), w, n, 1 / scale);
   // Jacobi's eigenvectors are accurate to √n·ε·ρ/gap; one refinement step brings them to the tridiagonal
-  // route's accuracy, so both routes agree (eighRefine.ts).
+  // route's accuracy, so both routes agree (eighRefine.ts). Nearly diagonal matrices skip it: Jacobi
+  // rotates (next to) nothing there, and the step's four products would cost more than the whole solve.
+  if (!(sigma > 0 && allFinite(sym)) || nearlyDiagonal(sym, n)) {
+    return sortedPairs(rayleighQuotients(sym, w, n), w, n, 1 / scale);
+  }
   const values = refineEigenpairs(sym, w, n, sigma / 2);
   normalizeColumns(w, n, n);
   return sortedPairs(values, w, n, 1 / scale);
