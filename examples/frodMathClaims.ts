@@ -10,11 +10,20 @@ import { fileURLToPath } from 'node:url';
 
 type Mat = linalg.Mat;
 
-/** rank as torch.linalg.matrix_rank: singular values above max(m, n) · ε · σ_max (float64). */
-export function rank(m: Mat): number {
+/**
+ * rank as torch.linalg.matrix_rank: singular values above max(m, n) · ε · σ_max (float64). For a difference
+ * ΔW = W′ − W, pass `scale` = σ_max(W): the rounding in W′ is relative to W, not to the (smaller) ΔW, so the
+ * cut-off is max(m, n) · ε · max(σ_max(ΔW), scale).
+ */
+export function rank(m: Mat, scale = 0): number {
   const s = Array.from(linalg.svdvals(tensor(m.data, { dtype: 'float64', shape: [m.rows, m.cols] })).data());
-  const tol = Math.max(m.rows, m.cols) * 2 ** -52 * Math.max(...s);
+  const tol = Math.max(m.rows, m.cols) * 2 ** -52 * Math.max(scale, ...s);
   return s.filter((v) => v > tol).length;
+}
+
+/** σ_max(m), the spectral norm. */
+function normOf(m: Mat): number {
+  return linalg.svdvals(tensor(m.data, { dtype: 'float64', shape: [m.rows, m.cols] })).data()[0] ?? 0;
 }
 
 function minus(a: Mat, b: Mat): Mat {
@@ -39,7 +48,7 @@ export function categoryRanks() {
   const { u, lambda } = decomposeWeight(prepareBasis(v), w1);
   const pattern = samplePattern(3, 0.34, 0, 'self_attn_q_proj');
   const trained = Array.from(lambda, (l, i) => l * [1.1, 0.9, 1][i]);
-  const example = rank(minus(adaptedWeight(u, v, trained, pattern, [0.1, -0.2, 0.05]), w1));
+  const example = rank(minus(adaptedWeight(u, v, trained, pattern, [0.1, -0.2, 0.05]), w1), normOf(w1));
 
   const weights = [0, 1].map((i) => vitWeight(`vit.encoder.layer.${i}.attention.attention.query.weight`));
   const vv = categoryProjection(weights, 1e-3).v;
@@ -52,9 +61,9 @@ export function categoryRanks() {
   return {
     example,
     walkthroughNnz: walk.nnz,
-    sAlone: rank(minus(adaptedWeight(layer.u, vv, layer.lambda, walk, sValues), base)),
-    lambdaAlone: rank(minus(adaptedWeight(layer.u, vv, scaled, walk, new Float64Array(walk.nnz)), base)),
-    both: rank(minus(adaptedWeight(layer.u, vv, scaled, walk, sValues), base)),
+    sAlone: rank(minus(adaptedWeight(layer.u, vv, layer.lambda, walk, sValues), base), normOf(base)),
+    lambdaAlone: rank(minus(adaptedWeight(layer.u, vv, scaled, walk, new Float64Array(walk.nnz)), base), normOf(base)),
+    both: rank(minus(adaptedWeight(layer.u, vv, scaled, walk, sValues), base), normOf(base)),
     patternRows: new Set(walk.rows).size,
     patternCols: new Set(walk.cols).size,
   };

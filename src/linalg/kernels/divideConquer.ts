@@ -32,34 +32,65 @@ export interface TridiagonalEigen {
 /** Where a merged vector is non-zero: only the first half's rows, only the second's, or both. */
 const TOP = 0, MIXED = 1, BOTTOM = 2;
 
+/**
+ * Where the merges work: every subproblem [lo, lo + m) keeps its eigenvectors in the diagonal block of one
+ * n×n row-major buffer (row lo + j, columns lo…lo+m−1: vector j), as LAPACK's dstedc does, so the two
+ * halves' blocks already form the merge's diag(Q₁, Q₂) (the off-diagonal blocks are never written, hence
+ * zero) and the merged vectors go back into the same block. The scratch is allocated once for the top
+ * merge and reused by every merge below it.
+ */
+interface Workspace {
+  /** The n×n eigenvector buffer. */
+  q: Float64Array;
+  n: number;
+  /** m×m: a copy of the merge's rows (kept ones grouped first), read by the products. */
+  rows: Float64Array;
+  /** K×K: the secular equation's vectors. */
+  secular: Float64Array;
+  /** K×m: the products' results. */
+  product: Float64Array;
+}
+
 /** Eigen-decomposition of the symmetric tridiagonal T with diagonal d (m) and off-diagonal e (m−1). */
 export function divideAndConquer(d: Float64Array, e: Float64Array): TridiagonalEigen {
+  const n = d.length;
+  const big = n > LEAF ? n * n : 0;
+  const ws: Workspace = {
+    q: new Float64Array(n * n), n,
+    rows: new Float64Array(big), secular: new Float64Array(big), product: new Float64Array(big),
+  };
+  const values = solve(d, e, 0, ws);
+  return { values, vectors: ws.q };
+}
+
+/** Solves the subproblem starting at row `lo` (d, e its own), vectors into its block; returns its values. */
+function solve(d: Float64Array, e: Float64Array, lo: number, ws: Workspace): Float64Array {
   const m = d.length;
-  if (m <= LEAF) return leaf(d, e);
+  if (m <= LEAF) return leaf(d, e, lo, ws);
   const k = m >> 1;
   const beta = e[k - 1];
   const d1 = d.slice(0, k), d2 = d.slice(k);
   d1[k - 1] -= Math.abs(beta);
   d2[0] -= Math.abs(beta);
-  const left = divideAndConquer(d1, e.subarray(0, k - 1));
-  const right = divideAndConquer(d2, e.subarray(k));
-  return merge(left, right, beta);
+  const left = solve(d1, e.subarray(0, k - 1), lo, ws);
+  const right = solve(d2, e.subarray(k), lo + k, ws);
+  return merge(left, right, beta, lo, ws);
 }
 
-/** QL on a small tridiagonal, vectors sorted by ascending eigenvalue. */
-function leaf(d: Float64Array, e: Float64Array): TridiagonalEigen {
-  const m = d.length;
+/** QL on a small tridiagonal, vectors sorted by ascending eigenvalue into the block at `lo`. */
+function leaf(d: Float64Array, e: Float64Array, lo: number, ws: Workspace): Float64Array {
+  const m = d.length, { q, n } = ws;
   const values = d.slice();
   const z = new Float64Array(m * m);
   for (let i = 0; i < m; i++) z[i * m + i] = 1;
   tridiagonalQl(values, e, m, z, m);
   const order = ascending(values);
-  const out = { values: new Float64Array(m), vectors: new Float64Array(m * m) };
+  const sorted = new Float64Array(m);
   order.forEach((src, dst) => {
-    out.values[dst] = values[src];
-    out.vectors.set(z.subarray(src * m, src * m + m), dst * m);
+    sorted[dst] = values[src];
+    q.set(z.subarray(src * m, src * m + m), (lo + dst) * n + lo);
   });
-  return out;
+  return sorted;
 }
 
 /** Indices that sort `values` ascending (ties in index order, so the result is deterministic). */
@@ -67,30 +98,27 @@ function ascending(values: ArrayLike<number>): number[] {
   return Array.from({ length: values.length }, (_, i) => i).sort((i, j) => values[i] - values[j] || i - j);
 }
 
-/** Merges the halves' eigen-decompositions across the coupling β (see the file comment). */
-function merge(left: TridiagonalEigen, right: TridiagonalEigen, beta: number): TridiagonalEigen {
-  const k = left.values.length, m = k + right.values.length;
-  // Q = diag(Q₁, Q₂) as m-long rows, the eigenvalues Λ beside them, and z = Qᵀu/√2.
-  const q = new Float64Array(m * m);
+/** Merges the halves' eigenpairs (in the blocks at lo and lo + k) across the coupling β (see the file comment). */
+function merge(leftValues: Float64Array, rightValues: Float64Array, beta: number, lo: number, ws: Workspace): Float64Array {
+  const k = leftValues.length, m = k + rightValues.length, { q, n } = ws;
+  const rowAt = (i: number) => (lo + i) * n + lo;
+  // Λ, and z = Qᵀu/√2: the last entry of each first-half vector, ± the first of each second-half one.
   const lambda = new Float64Array(m);
   const z = new Float64Array(m);
   const type = new Uint8Array(m);
   const sign = beta < 0 ? -1 : 1;
   for (let i = 0; i < k; i++) {
-    q.set(left.vectors.subarray(i * k, i * k + k), i * m);
-    lambda[i] = left.values[i];
-    z[i] = left.vectors[i * k + k - 1] * Math.SQRT1_2;
+    lambda[i] = leftValues[i];
+    z[i] = q[rowAt(i) + k - 1] * Math.SQRT1_2;
     type[i] = TOP;
   }
-  const r = m - k;
-  for (let i = 0; i < r; i++) {
-    q.set(right.vectors.subarray(i * r, i * r + r), (k + i) * m + k);
-    lambda[k + i] = right.values[i];
-    z[k + i] = sign * right.vectors[i * r] * Math.SQRT1_2;
-    type[k + i] = BOTTOM;
+  for (let i = k; i < m; i++) {
+    lambda[i] = rightValues[i - k];
+    z[i] = sign * q[rowAt(i) + k] * Math.SQRT1_2;
+    type[i] = BOTTOM;
   }
   const rho = 2 * Math.abs(beta);
-  const { kept, deflated } = deflate(lambda, z, rho, q, m, type);
+  const { kept, deflated } = deflate(lambda, z, rho, q, rowAt, m, type);
   // Eigenvalues first (deflated, then the secular roots), so every vector can be written straight to
   // its place in ascending order.
   const values = new Float64Array(m);
@@ -103,14 +131,26 @@ function merge(left: TridiagonalEigen, right: TridiagonalEigen, beta: number): T
   const order = ascending(values);
   const slot = new Int32Array(m);
   order.forEach((src, dst) => { slot[src] = dst; });
-  const out = { values: new Float64Array(m), vectors: new Float64Array(m * m) };
-  for (let i = 0; i < m; i++) out.values[slot[i]] = values[i];
-  deflated.forEach((i, at) => out.vectors.set(q.subarray(i * m, i * m + m), slot[at] * m));
-  if (kept.length > 0) {
-    const u = secularVectors(dK, zK, roots);
-    rotateKept(u, kept, q, m, k, type, out.vectors, slot.subarray(from));
+  const sorted = new Float64Array(m);
+  for (let i = 0; i < m; i++) sorted[slot[i]] = values[i];
+  // Copy the block's rows out (kept ones grouped, then the deflated), then write the results back.
+  const grouped = groupedOrder(kept, type);
+  const copied = [...grouped.map((pos) => kept[pos]), ...deflated];
+  copied.forEach((row, at) => ws.rows.set(q.subarray(rowAt(row), rowAt(row) + m), at * m));
+  const kk = kept.length;
+  deflated.forEach((_, at) => q.set(ws.rows.subarray((kk + at) * m, (kk + at + 1) * m), rowAt(slot[at])));
+  if (kk > 0) {
+    const u = secularVectors(dK, zK, roots, ws.secular);
+    rotateKept(u, grouped, kept, type, m, k, ws, (j) => rowAt(slot[from + j]));
   }
-  return out;
+  return sorted;
+}
+
+/** Positions in `kept` ordered top-only rows first, then mixed, then bottom-only. */
+function groupedOrder(kept: number[], type: Uint8Array): number[] {
+  const posOf: number[] = [];
+  for (const t of [TOP, MIXED, BOTTOM]) kept.forEach((row, pos) => { if (type[row] === t) posOf.push(pos); });
+  return posOf;
 }
 
 /**
@@ -120,7 +160,8 @@ function merge(left: TridiagonalEigen, right: TridiagonalEigen, beta: number): T
  * both halves. Returns the indices kept for the secular equation (ascending Λ) and those deflated.
  */
 function deflate(
-  lambda: Float64Array, z: Float64Array, rho: number, q: Float64Array, m: number, type: Uint8Array,
+  lambda: Float64Array, z: Float64Array, rho: number, q: Float64Array, rowAt: (i: number) => number, m: number,
+  type: Uint8Array,
 ): { kept: number[]; deflated: number[] } {
   let maxD = 0, maxZ = 0;
   for (let i = 0; i < m; i++) {
@@ -145,7 +186,7 @@ function deflate(
     if (Math.abs((lambda[nj] - lambda[pj]) * c * s) <= tol) {
       z[nj] = tau;
       z[pj] = 0;
-      rotate(q, m, pj, nj, c, s);
+      rotate(q, rowAt(pj), rowAt(nj), m, c, s);
       if (type[pj] !== type[nj]) type[pj] = type[nj] = MIXED;
       const dp = lambda[pj], dn = lambda[nj];
       lambda[pj] = dp * c * c + dn * s * s;
@@ -162,9 +203,8 @@ function deflate(
   return { kept, deflated };
 }
 
-/** Rows x = q[p], y = q[n]: (x, y) ← (c·x + s·y, c·y − s·x), LAPACK's drot. */
-function rotate(q: Float64Array, m: number, p: number, n: number, c: number, s: number): void {
-  const a = p * m, b = n * m;
+/** The m-long rows x at a, y at b: (x, y) ← (c·x + s·y, c·y − s·x), LAPACK's drot. */
+function rotate(q: Float64Array, a: number, b: number, m: number, c: number, s: number): void {
   for (let i = 0; i < m; i++) {
     const x = q[a + i], y = q[b + i];
     q[a + i] = c * x + s * y;
@@ -173,41 +213,37 @@ function rotate(q: Float64Array, m: number, p: number, n: number, c: number, s: 
 }
 
 /**
- * Row slot[j] of `out` = Σᵢ U[j][i]·q[kept[i]]: the secular vectors carried back to T's basis. The kept
- * rows are grouped top-only, mixed, bottom-only, so the first k columns need only the first two groups
- * and the rest only the last two: two gemms that skip the zero blocks of diag(Q₁, Q₂).
+ * The secular vectors carried back to T's basis: row j of the result, Σᵢ U[j][i]·q[kept[i]], goes to
+ * q at target(j). The kept rows sit in ws.rows grouped top-only, mixed, bottom-only, so the first k
+ * columns need only the first two groups and the rest only the last two: two gemms that skip the zero
+ * blocks of diag(Q₁, Q₂). U's columns are permuted alike, in place, row by row.
  */
 function rotateKept(
-  u: Float64Array, kept: number[], q: Float64Array, m: number, k: number, type: Uint8Array,
-  out: Float64Array, slot: Int32Array,
+  u: Float64Array, grouped: number[], kept: number[], type: Uint8Array, m: number, k: number, ws: Workspace,
+  target: (j: number) => number,
 ): void {
   const kk = kept.length;
-  // posOf[g]: the position in `kept` (and U's column) of the g-th row in grouped order.
-  const posOf: number[] = [];
-  for (const t of [TOP, MIXED, BOTTOM]) kept.forEach((row, pos) => { if (type[row] === t) posOf.push(pos); });
   let nTop = 0, nBottom = 0;
   for (const row of kept) {
     if (type[row] === TOP) nTop++;
     else if (type[row] === BOTTOM) nBottom++;
   }
-  // U's columns and q's rows permuted alike into the grouped order (row by row: sequential writes).
-  const ug = new Float64Array(kk * kk);
-  const qg = new Float64Array(kk * m);
-  for (let g = 0; g < kk; g++) qg.set(q.subarray(kept[posOf[g]] * m, kept[posOf[g]] * m + m), g * m);
+  const line = new Float64Array(kk);
   for (let j = 0; j < kk; j++) {
     const row = j * kk;
-    for (let g = 0; g < kk; g++) ug[row + g] = u[row + posOf[g]];
+    for (let g = 0; g < kk; g++) line[g] = u[row + grouped[g]];
+    u.set(line, row);
   }
   const topRows = kk - nBottom, bottomFrom = nTop;
-  const top = new Float64Array(kk * k);
-  const bottom = new Float64Array(kk * (m - k));
-  gemm({ data: ug, offset: 0, rowStride: kk, colStride: 1 }, { data: qg, offset: 0, rowStride: m, colStride: 1 },
+  const top = ws.product.subarray(0, kk * k), bottom = ws.product.subarray(kk * k, kk * m);
+  gemm({ data: u, offset: 0, rowStride: kk, colStride: 1 }, { data: ws.rows, offset: 0, rowStride: m, colStride: 1 },
     kk, topRows, k, top, 0, 'float64');
-  gemm({ data: ug, offset: bottomFrom, rowStride: kk, colStride: 1 }, { data: qg, offset: bottomFrom * m + k, rowStride: m, colStride: 1 },
+  gemm({ data: u, offset: bottomFrom, rowStride: kk, colStride: 1 }, { data: ws.rows, offset: bottomFrom * m + k, rowStride: m, colStride: 1 },
     kk, kk - bottomFrom, m - k, bottom, 0, 'float64');
+  const { q } = ws;
   for (let j = 0; j < kk; j++) {
-    const dst = slot[j] * m;
-    out.set(top.subarray(j * k, j * k + k), dst);
-    out.set(bottom.subarray(j * (m - k), (j + 1) * (m - k)), dst + k);
+    const dst = target(j);
+    q.set(top.subarray(j * k, j * k + k), dst);
+    q.set(bottom.subarray(j * (m - k), (j + 1) * (m - k)), dst + k);
   }
 }

@@ -14,7 +14,7 @@ export type TridiagonalSolver = 'divide-and-conquer' | 'ql';
 
 /**
  * Eigenvalues (unsorted) and eigenvectors as rows (row i of the row-major n×n result belongs to value i)
- * of the symmetric matrix whose lower triangle is in the column-major n×n `a` (overwritten).
+ * of the symmetric matrix whose lower triangle is in the column-major n×n `a` (not modified).
  */
 export function eighByTridiagonal(
   a: Float64Array, n: number, solver: TridiagonalSolver = 'divide-and-conquer',

@@ -18,10 +18,10 @@ export const DATA_BYTE = 128;
 /** Where the accumulators are written (two lanes each). */
 export const RESULT_BYTE = 64;
 
-type Code = number[][];
+export type Code = number[][];
 
 /** What one kernel's loop body can use: its pointers, splatted coefficients, accumulators, temporaries. */
-interface Body {
+export interface Body {
   load(pointer: number): Code;
   store(pointer: number, value: Code): Code;
   coef(index: number): Code;
@@ -29,17 +29,17 @@ interface Body {
   temp(index: number): number;
 }
 
-const get = (local: number): Code => [op.localGet(local)];
-const mul = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Mul];
-const add = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Add];
-const sub = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Sub];
-const set = (local: number, value: Code): Code => [...value, op.localSet(local)];
+export const get = (local: number): Code => [op.localGet(local)];
+export const mul = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Mul];
+export const add = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Add];
+export const sub = (x: Code, y: Code): Code => [...x, ...y, op.f64x2Sub];
+export const set = (local: number, value: Code): Code => [...value, op.localSet(local)];
 
 /**
  * A kernel `name(p0 … p_{pointers−1}, pairs)`: runs `step` for each of `pairs` f64x2 vectors at byte
  * offset i = 0, 16, … from every pointer, then stores its accumulators at RESULT_BYTE.
  */
-function streamKernel(
+export function streamKernel(
   name: string, pointers: number, coefs: number, accs: number, temps: number, step: (b: Body) => Code,
 ): FunctionDef {
   const pairs = pointers, index = pointers + 1;
@@ -68,7 +68,7 @@ function streamKernel(
 }
 
 /** d += x·y. */
-const accumulate = (b: Body, a: number, x: Code, y: Code): Code => set(b.acc(a), add(get(b.acc(a)), mul(x, y)));
+export const accumulate = (b: Body, a: number, x: Code, y: Code): Code => set(b.acc(a), add(get(b.acc(a)), mul(x, y)));
 
 /** dot(x, y): acc 0. */
 const dot = streamKernel('dot', 2, 0, 1, 0, (b) => accumulate(b, 0, b.load(0), b.load(1)));

@@ -132,12 +132,15 @@ function modelStep(
  * root j), each of unit length. ẑ is Löwner's vector (sign of z kept):
  *   ẑᵢ² = −(dᵢ − λᵢ)·Πⱼ≠ᵢ (dᵢ − λⱼ)/(dᵢ − dⱼ)   (up to the common factor 1/ρ, which normalisation removes),
  * its product taken as a running product of ratios near 1 so that it neither overflows nor underflows.
+ * The result is written to the first K² entries of `scratch` (a caller's reusable buffer) and returned.
  */
-export function secularVectors(d: Float64Array, z: Float64Array, roots: SecularRoots): Float64Array {
+export function secularVectors(
+  d: Float64Array, z: Float64Array, roots: SecularRoots, scratch: Float64Array = new Float64Array(d.length ** 2),
+): Float64Array {
   const k = d.length;
   const { origin, tau } = roots;
-  // diff[j·k + i] = dᵢ − λⱼ, accurate through the pole λⱼ is measured from.
-  const diff = new Float64Array(k * k);
+  // diff[j·k + i] = dᵢ − λⱼ, accurate through the pole λⱼ is measured from; u overwrites it entry by entry.
+  const diff = scratch.subarray(0, k * k);
   for (let j = 0; j < k; j++) {
     const dj = d[origin[j]], tj = tau[j];
     for (let i = 0; i < k; i++) diff[j * k + i] = (d[i] - dj) - tj;
@@ -149,7 +152,7 @@ export function secularVectors(d: Float64Array, z: Float64Array, roots: SecularR
     const mag = Math.sqrt(Math.max(-prod, 0));
     zHat[i] = z[i] < 0 ? -mag : mag;
   }
-  const u = new Float64Array(k * k);
+  const u = diff;
   for (let j = 0; j < k; j++) {
     let norm = 0;
     for (let i = 0; i < k; i++) {

@@ -9,11 +9,13 @@
  * reflectors through an n×NB matrix W, so that the trailing matrix receives the whole panel at once as
  * the symmetric rank-2·NB update A −= V·Wᵀ + W·Vᵀ. That update is a matrix-matrix product (gemm) and is
  * computed on the lower triangle only, in column blocks, which halves its cost. What cannot be blocked is
- * one symmetric matrix-vector product per column (half the 4n³/3 flops); it reads only the lower triangle
- * and each of its entries once, doing both the row and the column contribution in one pass.
+ * one symmetric matrix-vector product per column (half the 4n³/3 flops) and the panel's own updates: the
+ * kernels of ./tridiagonalKernels.ts, WebAssembly SIMD where available, on the workspace the whole reduction
+ * runs in.
  */
 import { gemm } from '../../tensor/cpu/matmul';
 import { makeReflector } from './householder';
+import { type TridiagonalWorkspace, tridiagonalWorkspace } from './tridiagonalKernels';
 
 /** Reflectors per panel: wide enough that the rank-2·NB update runs near gemm speed. */
 const NB = 48;
@@ -37,22 +39,23 @@ export interface Tridiagonal {
 }
 
 /**
- * Reduces the symmetric matrix whose lower triangle is in the column-major n×n `a` to tridiagonal form.
- * `a` is overwritten (it becomes the reduction's workspace); its upper triangle is never read.
+ * Reduces the symmetric matrix whose lower triangle is in the column-major n×n `input` to tridiagonal form.
+ * `input` is not modified (the reduction runs on a copy in its workspace); its upper triangle is never read.
  */
-export function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
+export function tridiagonalize(input: Float64Array, n: number): Tridiagonal {
+  const ws = tridiagonalWorkspace(input, n, NB);
+  const a = ws.a, w = ws.w;
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(n - 1, 0));
   const tau = new Float64Array(n);
-  const w = new Float64Array(n * NB);
   for (let k0 = 0; k0 < n; k0 += NB) {
     const k1 = Math.min(k0 + NB, n);
-    reducePanel(a, n, k0, k1, w, d, e, tau);
+    reducePanel(ws, n, k0, k1, w, d, e, tau);
     if (k1 < n) rank2kUpdate(a, n, k0, k1, w);
   }
-  // Shift reflector j into column j+1 (and τ_j to index j+1): the QR layout the block reflectors read.
-  const reflectors = new Float64Array(n * n);
-  if (n > 1) reflectors.set(a.subarray(0, n * n - n), n);
+  // Reflector j in column j+1 (and τ_j at index j+1): the QR layout the block reflectors read, a view of
+  // the workspace shifted by one column.
+  const reflectors = ws.reflectors;
   const taus = new Float64Array(n);
   for (let j = 0; j + 1 < n; j++) taus[j + 1] = tau[j];
   return { n, d, e, reflectors, taus };
@@ -64,18 +67,18 @@ export function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
  * stored in A[j+1, j] during the panel, so that V can be read straight from A's columns.
  */
 function reducePanel(
-  a: Float64Array, n: number, k0: number, k1: number, w: Float64Array,
+  ws: TridiagonalWorkspace, n: number, k0: number, k1: number, w: Float64Array,
   d: Float64Array, e: Float64Array, tau: Float64Array,
 ): void {
-  const proj = new Float64Array(2 * NB);
+  const a = ws.a, wAt = ws.wAt;
+  const proj = new Float64Array(2 * NB), pair = new Float64Array(2);
   for (let j = k0; j < k1; j++) {
     const i = j - k0;
     const col = j * n;
     // Bring column j (rows j…n−1) up to date with the panel's earlier reflectors.
     for (let p = 0; p < i; p++) {
       const vp = (k0 + p) * n, wp = p * n;
-      const wjp = w[wp + j], vjp = a[vp + j];
-      for (let r = j; r < n; r++) a[col + r] -= a[vp + r] * wjp + w[wp + r] * vjp;
+      ws.axpy2(col + j, vp + j, wAt + wp + j, w[wp + j], a[vp + j], n - j);
     }
     d[j] = a[col + j];
     if (j + 1 >= n) continue;
@@ -87,21 +90,19 @@ function reducePanel(
       w.fill(0, wi, wi + n);
       continue;
     }
-    symmetricTimesVector(a, n, j + 1, col, w, wi);
+    // y = A·v over the trailing block (into w's column), v = the reflector in rows j+1….
+    ws.v.set(a.subarray(col + j + 1, col + n), j + 1);
+    ws.symv(j + 1);
+    w.set(ws.y.subarray(j + 1, n), wi + j + 1);
     // Remove what the panel's earlier reflectors contribute: y −= V·(Wᵀv) + W·(Vᵀv), over rows j+1….
+    const m = n - j - 1;
     for (let p = 0; p < i; p++) {
-      const vp = (k0 + p) * n, wp = p * n;
-      let sw = 0, sv = 0;
-      for (let r = j + 1; r < n; r++) {
-        sw += w[wp + r] * a[col + r];
-        sv += a[vp + r] * a[col + r];
-      }
-      proj[2 * p] = sw;
-      proj[2 * p + 1] = sv;
+      ws.dot2(wAt + p * n + j + 1, (k0 + p) * n + j + 1, col + j + 1, m, pair);
+      proj[2 * p] = pair[0];
+      proj[2 * p + 1] = pair[1];
     }
     for (let p = 0; p < i; p++) {
-      const vp = (k0 + p) * n, wp = p * n, sw = proj[2 * p], sv = proj[2 * p + 1];
-      for (let r = j + 1; r < n; r++) w[wi + r] -= a[vp + r] * sw + w[wp + r] * sv;
+      ws.axpy2(wAt + wi + j + 1, (k0 + p) * n + j + 1, wAt + p * n + j + 1, proj[2 * p], proj[2 * p + 1], m);
     }
     // w = τ·y − ½τ²(yᵀv)·v, so that H·A·H = A − v·wᵀ − w·vᵀ.
     const t = tau[j];
@@ -113,52 +114,6 @@ function reducePanel(
     const alpha = -0.5 * t * yv;
     for (let r = j + 1; r < n; r++) w[wi + r] += alpha * a[col + r];
   }
-}
-
-/**
- * y = A[s:n, s:n]·v for the symmetric trailing block whose lower triangle is in `a` (column-major), v in
- * rows s… of column `vOff`'s buffer, y written to rows s… of `out` at `yOff`. Each lower-triangle entry
- * is loaded once and used twice (as A[r][c] and A[c][r]); four columns share each pass over y, so y is
- * loaded and stored once per four columns (the loads and stores bound this loop in JavaScript).
- */
-function symmetricTimesVector(a: Float64Array, n: number, s: number, vOff: number, out: Float64Array, yOff: number): void {
-  const v = a.slice(vOff + s, vOff + n);
-  const y = new Float64Array(n - s);
-  const m = n - s;
-  let c = 0;
-  for (; c + 3 < m; c += 4) {
-    const c0 = (s + c) * n + s, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
-    const v0 = v[c], v1 = v[c + 1], v2 = v[c + 2], v3 = v[c + 3];
-    // The 4×4 diagonal block (lower triangle, mirrored), then the rows below it.
-    const a10 = a[c0 + c + 1], a20 = a[c0 + c + 2], a30 = a[c0 + c + 3];
-    const a21 = a[c1 + c + 2], a31 = a[c1 + c + 3], a32 = a[c2 + c + 3];
-    let s0 = a[c0 + c] * v0 + a10 * v1 + a20 * v2 + a30 * v3;
-    let s1 = a10 * v0 + a[c1 + c + 1] * v1 + a21 * v2 + a31 * v3;
-    let s2 = a20 * v0 + a21 * v1 + a[c2 + c + 2] * v2 + a32 * v3;
-    let s3 = a30 * v0 + a31 * v1 + a32 * v2 + a[c3 + c + 3] * v3;
-    for (let r = c + 4; r < m; r++) {
-      const x0 = a[c0 + r], x1 = a[c1 + r], x2 = a[c2 + r], x3 = a[c3 + r], vr = v[r];
-      s0 += x0 * vr;
-      s1 += x1 * vr;
-      s2 += x2 * vr;
-      s3 += x3 * vr;
-      y[r] += x0 * v0 + x1 * v1 + x2 * v2 + x3 * v3;
-    }
-    y[c] += s0;
-    y[c + 1] += s1;
-    y[c + 2] += s2;
-    y[c + 3] += s3;
-  }
-  for (; c < m; c++) {
-    const c0 = (s + c) * n + s, vc = v[c];
-    let sc = a[c0 + c] * vc;
-    for (let r = c + 1; r < m; r++) {
-      sc += a[c0 + r] * v[r];
-      y[r] += a[c0 + r] * vc;
-    }
-    y[c] += sc;
-  }
-  out.set(y, yOff + s);
 }
 
 /**
