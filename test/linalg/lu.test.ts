@@ -31,6 +31,28 @@ test('P·A = L·U with unit L, |multipliers| ≤ 1 and U upper triangular', () =
   }), RUNS);
 });
 
+test('blocked sizes (panels of 64): P·A = L·U with |multipliers| ≤ 1, A·A⁻¹ = I, a zero pivot past the first panel named', () => {
+  fc.assert(fc.property(fc.integer({ min: 65, max: 180 }), fc.integer({ min: 0, max: 6 }), fc.nat(), (n, decades, seed) => {
+    const a = withSingularValues(n, n, logSpread(n, -decades, 0, seed), seed);
+    const { lu, perm, zeroPivot } = luFactor(a);
+    assert.is(zeroPivot, -1);
+    const l = identity(n), u = mat(n, n), pa = mat(n, n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        if (j < i) l.data[i * n + j] = lu[i * n + j];
+        else u.data[i * n + j] = lu[i * n + j];
+        pa.data[i * n + j] = a.data[perm[i] * n + j];
+      }
+      for (let j = 0; j < i; j++) assert.ok(Math.abs(lu[i * n + j]) <= 1, 'partial pivoting bounds the multipliers');
+    }
+    assertSmall(maxDiff(matmul(l, u), pa), scaleOf(a), n, 'L·U − P·A');
+    assertSmall(maxDiff(matmul(a, inv(a)), identity(n)), 10 ** decades * 2, n, 'A·A⁻¹ − I');
+  }), { numRuns: 8 });
+  const singular = randomMat(150, 150, 4);
+  for (let i = 0; i < 150; i++) singular.data[i * 150 + 100] = 0;
+  throwsMatching(() => inv(singular), /^linalg\.inv: the matrix is singular \(pivot 100 is exactly zero/);
+});
+
 test('solve: A·X = B to ε·n·‖A‖·‖X‖, for conditioning up to 1e10 and several right-hand sides', () => {
   fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 10 }), fc.nat(),
     (n, k, decades, seed) => {
