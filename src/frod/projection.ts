@@ -14,13 +14,13 @@
  * When T is numerically a multiple of I (one square layer: Q_1ᵀQ_1 = I) every orthonormal E is an
  * eigenbasis; the Jacobi eigensolver then makes no rotation and returns E = I, so V = Rᵀ, deterministically.
  */
+import { gemmInto, mirrorLower, subView, syrk, view } from '../linalg/kernels/blas';
 import { cholesky, lowerTriangularInverse } from '../linalg/kernels/cholesky';
 import { eigh } from '../linalg/kernels/eigh';
 import { type Mat, mat, transpose } from '../linalg/kernels/mat';
 import { qr } from '../linalg/kernels/qr';
 import { canonicalSign, negate } from '../linalg/kernels/signs';
 import { svd } from '../linalg/kernels/svd';
-import { gemm, rowBlock } from './gemm';
 
 /** Which branch of the decomposition a category took. */
 export type ProjectionPath = 'svd' | 'qr-eig';
@@ -96,36 +96,60 @@ function svdProjection(stacked: Mat): CategoryProjection {
   return { v: canonicalizeColumnSigns(transpose(Vh)), path: 'svd', spectrum: S };
 }
 
-/**
- * One CholeskyQR step: MᵀM = L·Lᵀ, R = Lᵀ, Q = M·R⁻¹ = M·L⁻ᵀ (the big products on the engine's matmul).
- */
-function choleskyQrStep(m: Mat): { q: Mat; r: Mat; minPivotRatio: number } {
-  const l = cholesky(gemm(m, m, true, false));
+/** Rows of Q rewritten per step of the in-place product Q ← Q·R₂⁻¹ (a chunk of them is the only copy). */
+const CHUNK_ROWS = 1024;
+
+/** L with MᵀM = L·Lᵀ (syrk: the lower triangle only, half the flops) and its smallest/largest pivot ratio. */
+function gramFactor(m: Mat): { l: Mat; minPivotRatio: number } {
+  const l = cholesky(syrk(m));
   const n = l.rows;
   let low = Infinity, high = 0;
   for (let i = 0; i < n; i++) {
     low = Math.min(low, l.data[i * n + i]);
     high = Math.max(high, l.data[i * n + i]);
   }
-  return { q: gemm(m, lowerTriangularInverse(l), false, true), r: transpose(l), minPivotRatio: low / high };
+  return { l, minPivotRatio: low / high };
 }
 
-/** Below this ratio of R's smallest to largest diagonal entry, CholeskyQR2 may lose orthogonality. */
-const CHOLESKY_QR_LIMIT = 1e-5;
+/**
+ * out = M·L⁻ᵀ (= M·R⁻¹ with R = Lᵀ) for rows r0…r1−1 of M, written at row 0 of `out` (row stride n). L⁻ᵀ is
+ * upper triangular, so the product skips its zero half. M and `out` may be the same buffer only when
+ * the rows are first copied out (see tallQr).
+ */
+function timesInverseTranspose(m: Float64Array, n: number, r0: number, r1: number, lInverse: Mat, out: Float64Array, at = 0): void {
+  gemmInto(subView(m, n, r0, 0), view(lInverse, true), r1 - r0, n, n, out, at, { bTriangle: 'upper' });
+}
 
 /**
  * Reduced QR of a tall matrix (rows ≥ cols). CholeskyQR2 — two CholeskyQR steps, Q = (M R₁⁻¹) R₂⁻¹,
  * R = R₂R₁ — gives a Q orthonormal to working precision for any M with condition number below ~1e7, at the
- * cost of three large matrix products; M that are rank deficient or worse conditioned go through the
- * Householder QR. R's diagonal may differ in sign from Householder's; V = RᵀE does not depend on it
- * (flipping rows of R flips the same rows and columns of T, hence rows of E).
+ * cost of four large matrix products (two Gram matrices on their lower triangle, two triangular products);
+ * M that are rank deficient or worse conditioned go through the Householder QR. R's diagonal may differ in
+ * sign from Householder's; V = RᵀE does not depend on it (flipping rows of R flips the same rows and columns
+ * of T, hence rows of E).
+ *
+ * Memory: M is only read; Q is the one buffer of M's size. The second step overwrites Q in place a chunk of
+ * rows at a time (each row of Q·R₂⁻¹ depends only on the same row of Q).
  */
 export function tallQr(m: Mat): { Q: Mat; R: Mat } {
+  const n = m.cols;
   try {
-    const first = choleskyQrStep(m);
+    const first = gramFactor(m);
     if (first.minPivotRatio >= CHOLESKY_QR_LIMIT) {
-      const second = choleskyQrStep(first.q);
-      return { Q: second.q, R: gemm(second.r, first.r) };
+      const q = mat(m.rows, n);
+      timesInverseTranspose(m.data, n, 0, m.rows, lowerTriangularInverse(first.l), q.data);
+      const second = gramFactor(q);
+      const l2Inverse = lowerTriangularInverse(second.l);
+      const chunk = new Float64Array(Math.min(CHUNK_ROWS, m.rows) * n);
+      for (let r0 = 0; r0 < m.rows; r0 += CHUNK_ROWS) {
+        const r1 = Math.min(r0 + CHUNK_ROWS, m.rows);
+        chunk.set(q.data.subarray(r0 * n, r1 * n));
+        timesInverseTranspose(chunk, n, 0, r1 - r0, l2Inverse, q.data, r0 * n);
+      }
+      // R = R₂R₁ = L₂ᵀL₁ᵀ, a product of two upper triangular matrices.
+      const r = mat(n, n);
+      gemmInto(view(second.l, true), view(first.l, true), n, n, n, r.data, 0, { aTriangle: 'upper', bTriangle: 'upper' });
+      return { Q: q, R: r };
     }
   } catch {
     // MᵀM not numerically positive definite: fall through to Householder.
@@ -133,37 +157,34 @@ export function tallQr(m: Mat): { Q: Mat; R: Mat } {
   return qr(m, 'reduced');
 }
 
-/**
- * (G + αI)⁻¹ for a Gram matrix G through its Cholesky factor: L⁻ᵀL⁻¹, the factor and its inverse from the
- * linalg kernels, the product on the engine's matmul (what linalg's choleskyInverse does with plain loops).
- */
-function ridgeInverse(g: Mat, alpha: number): Mat {
-  const n = g.rows;
-  const shifted = mat(n, n, g.data.slice());
-  for (let i = 0; i < n; i++) shifted.data[i * n + i] += alpha;
-  const lInverse = lowerTriangularInverse(cholesky(shifted));
-  return gemm(lInverse, lInverse, true, false);
-}
+/** Below this ratio of R's smallest to largest diagonal entry, CholeskyQR2 may lose orthogonality. */
+const CHOLESKY_QR_LIMIT = 1e-5;
 
-/** The regularised average T = (1/L) Σ_i (Q_iᵀQ_i + αI)⁻¹ (symmetrised), Q_i the row blocks of `q`. */
+/**
+ * The regularised average T = (1/L) Σ_i (Q_iᵀQ_i + αI)⁻¹, Q_i the row blocks of `q`. Each term goes through
+ * the Cholesky factor of its shifted Gram block, G + αI = L·Lᵀ, as (L⁻ᵀ·L⁻¹); every product is on the lower
+ * triangle only (Gram block by syrk, the inverse added straight into T's lower triangle) and T is mirrored
+ * at the end, so it is exactly symmetric. One n×n Gram buffer is reused for all layers.
+ */
 export function averagedInverseGram(q: Mat, rowCounts: readonly number[], alpha: number): Mat {
   const n = q.cols;
   const t = mat(n, n);
+  const gram = mat(n, n);
   let start = 0;
   for (const count of rowCounts) {
-    const block = rowBlock(q, start, start + count);
-    const inverse = ridgeInverse(gemm(block, block, true, false), alpha);
+    const block = subView(q.data, n, start, 0);
+    gemmInto(subView(q.data, n, start, 0, true), block, n, count, n, gram.data, 0, { lowerOnly: true });
     start += count;
-    for (let k = 0; k < t.data.length; k++) t.data[k] += inverse.data[k];
+    for (let i = 0; i < n; i++) gram.data[i * n + i] += alpha;
+    const lInverse = lowerTriangularInverse(cholesky(gram));
+    gemmInto(view(lInverse, true), view(lInverse), n, n, n, t.data, 0,
+      { accumulate: true, lowerOnly: true, aTriangle: 'upper', bTriangle: 'lower' });
   }
   const scale = 1 / rowCounts.length;
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      const value = 0.5 * (t.data[i * n + j] + t.data[j * n + i]) * scale;
-      t.data[i * n + j] = value;
-      t.data[j * n + i] = value;
-    }
+    for (let j = 0; j <= i; j++) t.data[i * n + j] *= scale;
   }
+  mirrorLower(t.data, n);
   return t;
 }
 
@@ -172,6 +193,8 @@ function qrEigProjection(stacked: Mat, weights: readonly Mat[], alpha: number): 
   const { Q, R } = tallQr(stacked);
   const t = averagedInverseGram(Q, weights.map((w) => w.rows), alpha);
   const { eigenvalues, eigenvectors } = eigh(t);
-  const v = gemm(R, eigenvectors, true, false);
+  // V = RᵀE, Rᵀ lower triangular.
+  const v = mat(R.cols, eigenvectors.cols);
+  gemmInto(view(R, true), view(eigenvectors), R.cols, R.rows, eigenvectors.cols, v.data, 0, { aTriangle: 'lower' });
   return { v: canonicalizeColumnSigns(v), path: 'qr-eig', spectrum: eigenvalues };
 }
