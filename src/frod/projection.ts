@@ -77,17 +77,30 @@ export function canonicalizeColumnSigns(v: Mat): Mat {
   return v;
 }
 
+/** Options of {@link categoryProjection}. */
+export interface ProjectionOptions {
+  /**
+   * The weights lie back to back in one buffer that the caller no longer needs (as `frod init` reads a
+   * category): the QR may overwrite it with Q, so the set-up needs no second buffer of the stack's size.
+   * Default false: the weights are only read (a separate stack copy is overwritten instead).
+   */
+  overwriteWeights?: boolean;
+}
+
 /**
  * The basis V of a category from its weights (each (out_i, in), float64, in layer order).
  * `alpha` is the ridge term of the qr-eig path (`regularization_alpha`).
  */
-export function categoryProjection(weights: readonly Mat[], alpha: number): CategoryProjection {
+export function categoryProjection(weights: readonly Mat[], alpha: number, options: ProjectionOptions = {}): CategoryProjection {
   if (!(Number.isFinite(alpha) && alpha > 0)) throw new Error(`FRoD projection: regularization_alpha must be > 0, got ${alpha}`);
-  const stacked = stackedView(weights) ?? stackWeights(weights);
+  const shared = stackedView(weights);
+  const stacked = shared ?? stackWeights(weights);
+  // A stack of our own (a copy) can always become Q; the caller's buffer only when it says so.
+  const inPlace = shared === null || options.overwriteWeights === true;
   for (const value of stacked.data) {
     if (!Number.isFinite(value)) throw new Error('FRoD projection: the weights contain NaN or infinite values');
   }
-  return stacked.rows < stacked.cols ? svdProjection(stacked) : qrEigProjection(stacked, weights, alpha);
+  return stacked.rows < stacked.cols ? svdProjection(stacked) : qrEigProjection(stacked, weights.map((w) => w.rows), alpha, inPlace);
 }
 
 /** rows < in: V = the full set of right singular vectors (Vhᵀ), descending singular values. */
@@ -112,12 +125,30 @@ function gramFactor(m: Mat): { l: Mat; minPivotRatio: number } {
 }
 
 /**
- * out = M·L⁻ᵀ (= M·R⁻¹ with R = Lᵀ) for rows r0…r1−1 of M, written at row 0 of `out` (row stride n). L⁻ᵀ is
- * upper triangular, so the product skips its zero half. M and `out` may be the same buffer only when
- * the rows are first copied out (see tallQr).
+ * dst ← src·L⁻ᵀ (= src·R⁻¹ with R = Lᵀ) for an m×n row-major src; L⁻ᵀ is upper triangular, so the product
+ * skips its zero half. `dst` may be `src` (in place): then the rows go through in chunks of CHUNK_ROWS, each
+ * copied out first (row i of the result depends only on row i of src), so the chunk is the only extra buffer.
  */
-function timesInverseTranspose(m: Float64Array, n: number, r0: number, r1: number, lInverse: Mat, out: Float64Array, at = 0): void {
-  gemmInto(subView(m, n, r0, 0), view(lInverse, true), r1 - r0, n, n, out, at, { bTriangle: 'upper' });
+function timesInverseTranspose(src: Float64Array, dst: Float64Array, m: number, n: number, lInverse: Mat): void {
+  const right = view(lInverse, true);
+  if (src !== dst) {
+    gemmInto(subView(src, n, 0, 0), right, m, n, n, dst, 0, { bTriangle: 'upper' });
+    return;
+  }
+  const chunk = new Float64Array(Math.min(CHUNK_ROWS, m) * n);
+  for (let r0 = 0; r0 < m; r0 += CHUNK_ROWS) {
+    const r1 = Math.min(r0 + CHUNK_ROWS, m);
+    chunk.set(src.subarray(r0 * n, r1 * n));
+    gemmInto(subView(chunk, n, 0, 0), right, r1 - r0, n, n, dst, r0 * n, { bTriangle: 'upper' });
+  }
+}
+
+/** R₂·R₁ for upper triangular R₂ = L₂ᵀ, R₁ = L₁ᵀ (both given by their lower factors L). */
+function upperProduct(l2: Mat, l1: Mat): Mat {
+  const n = l1.rows;
+  const r = mat(n, n);
+  gemmInto(view(l2, true), view(l1, true), n, n, n, r.data, 0, { aTriangle: 'upper', bTriangle: 'upper' });
+  return r;
 }
 
 /**
@@ -128,33 +159,32 @@ function timesInverseTranspose(m: Float64Array, n: number, r0: number, r1: numbe
  * sign from Householder's; V = RᵀE does not depend on it (flipping rows of R flips the same rows and columns
  * of T, hence rows of E).
  *
- * Memory: M is only read; Q is the one buffer of M's size. The second step overwrites Q in place a chunk of
- * rows at a time (each row of Q·R₂⁻¹ depends only on the same row of Q).
+ * Memory: with `inPlace` Q is written over M's buffer (M is lost; Q is M's matrix object), so the QR needs
+ * no buffer of M's size; otherwise M is only read and Q is the one new buffer of its size. Both steps run a
+ * chunk of rows at a time when in place (each row of M·R⁻¹ depends only on the same row of M).
  */
-export function tallQr(m: Mat): { Q: Mat; R: Mat } {
-  const n = m.cols;
+export function tallQr(m: Mat, inPlace = false): { Q: Mat; R: Mat } {
+  let first;
   try {
-    const first = gramFactor(m);
-    if (first.minPivotRatio >= CHOLESKY_QR_LIMIT) {
-      const q = mat(m.rows, n);
-      timesInverseTranspose(m.data, n, 0, m.rows, lowerTriangularInverse(first.l), q.data);
-      const second = gramFactor(q);
-      const l2Inverse = lowerTriangularInverse(second.l);
-      const chunk = new Float64Array(Math.min(CHUNK_ROWS, m.rows) * n);
-      for (let r0 = 0; r0 < m.rows; r0 += CHUNK_ROWS) {
-        const r1 = Math.min(r0 + CHUNK_ROWS, m.rows);
-        chunk.set(q.data.subarray(r0 * n, r1 * n));
-        timesInverseTranspose(chunk, n, 0, r1 - r0, l2Inverse, q.data, r0 * n);
-      }
-      // R = R₂R₁ = L₂ᵀL₁ᵀ, a product of two upper triangular matrices.
-      const r = mat(n, n);
-      gemmInto(view(second.l, true), view(first.l, true), n, n, n, r.data, 0, { aTriangle: 'upper', bTriangle: 'upper' });
-      return { Q: q, R: r };
-    }
+    first = gramFactor(m);
   } catch {
-    // MᵀM not numerically positive definite: fall through to Householder.
+    first = null; // MᵀM not numerically positive definite
   }
-  return qr(m, 'reduced');
+  if (!first || first.minPivotRatio < CHOLESKY_QR_LIMIT) return qr(m, 'reduced');
+  const q = inPlace ? m : mat(m.rows, m.cols);
+  timesInverseTranspose(m.data, q.data, m.rows, m.cols, lowerTriangularInverse(first.l));
+  let second;
+  try {
+    second = gramFactor(q);
+  } catch {
+    // Q₁ = M·R₁⁻¹ (M may be gone) still spans M's columns: Q₁ = Q'R' by Householder gives M = Q'·(R'R₁).
+    const householder = qr(q, 'reduced');
+    const r = mat(m.cols, m.cols);
+    gemmInto(view(householder.R), view(first.l, true), m.cols, m.cols, m.cols, r.data, 0, { aTriangle: 'upper', bTriangle: 'upper' });
+    return { Q: householder.Q, R: r };
+  }
+  timesInverseTranspose(q.data, q.data, q.rows, q.cols, lowerTriangularInverse(second.l));
+  return { Q: q, R: upperProduct(second.l, first.l) };
 }
 
 /** Below this ratio of R's smallest to largest diagonal entry, CholeskyQR2 may lose orthogonality. */
@@ -189,9 +219,10 @@ export function averagedInverseGram(q: Mat, rowCounts: readonly number[], alpha:
 }
 
 /** rows ≥ in: reduced QR, averaged regularised inverse Gram matrices, eigenvectors, V = RᵀE. */
-function qrEigProjection(stacked: Mat, weights: readonly Mat[], alpha: number): CategoryProjection {
-  const { Q, R } = tallQr(stacked);
-  const t = averagedInverseGram(Q, weights.map((w) => w.rows), alpha);
+function qrEigProjection(stacked: Mat, rowCounts: readonly number[], alpha: number, inPlace: boolean): CategoryProjection {
+  let { Q, R } = tallQr(stacked, inPlace);
+  const t = averagedInverseGram(Q, rowCounts, alpha);
+  Q = mat(0, 0); // let the stack-sized Q go before eigh and V
   const { eigenvalues, eigenvectors } = eigh(t);
   // V = RᵀE, Rᵀ lower triangular.
   const v = mat(R.cols, eigenvectors.cols);

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""One FRoD category set-up in numpy (float64, OpenBLAS on every core), for bench/frod.ts to time beside
+bench/frod-category.ts in the same run: the same math as docs/frod-math.md — stack, QR, the averaged
+regularised inverse Gram blocks, eigh, V = R^T E with canonical column signs, V rounded to float32, then
+V^-1 and lambda of every layer (row norms of V^-1 W^T). numpy's QR is Householder (frod-ts: CholeskyQR2).
+Prints one JSON line {"wall", "cpu", "peakMiB", "weightsMiB"}. usage: frod-numpy.py n layers
+"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+ALPHA = 1e-3
+
+
+def rss_mib(field):
+    with open('/proc/self/status') as f:
+        return next(int(l.split()[1]) for l in f if l.startswith(field + ':')) / 1024
+
+
+def set_up(weights):
+    stacked = np.concatenate(weights, axis=0)
+    q, r = np.linalg.qr(stacked)
+    del stacked
+    n = r.shape[1]
+    t = np.zeros((n, n))
+    start = 0
+    for w in weights:
+        block = q[start:start + w.shape[0]]
+        t += np.linalg.inv(block.T @ block + ALPHA * np.eye(n))
+        start += w.shape[0]
+    del q
+    t /= len(weights)
+    _, e = np.linalg.eigh((t + t.T) / 2)
+    v = r.T @ e
+    idx = np.argmax(np.abs(v), axis=0)
+    v = v * np.where(v[idx, np.arange(n)] < 0, -1.0, 1.0)
+    v_inv = np.linalg.inv(v.astype(np.float32).astype(np.float64))
+    for w in weights:
+        np.linalg.norm(v_inv @ w.T, axis=1)
+
+
+def main():
+    n, layers = int(sys.argv[1]), int(sys.argv[2])
+    rng = np.random.default_rng(0)
+    set_up([rng.standard_normal((64, 64)) for _ in range(2)])  # warm-up
+    weights = [(rng.standard_normal((n, n)) / np.sqrt(n)).astype(np.float32).astype(np.float64) for _ in range(layers)]
+    weights_mib = rss_mib('VmRSS')
+    wall, cpu = time.perf_counter(), time.process_time()
+    set_up(weights)
+    print(json.dumps({'wall': time.perf_counter() - wall, 'cpu': time.process_time() - cpu,
+                      'peakMiB': rss_mib('VmHWM'), 'weightsMiB': weights_mib}))
+
+
+if __name__ == '__main__':
+    main()
