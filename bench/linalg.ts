@@ -21,6 +21,7 @@ import { eigh } from '../src/linalg/kernels/eigh';
 import { svd } from '../src/linalg/kernels/svd';
 import { inv, solve } from '../src/linalg/kernels/lu';
 import { choleskyInverse } from '../src/linalg/kernels/cholesky';
+import { runLargeQrBench } from './linalg-qr';
 
 /** One row of the table. */
 interface Case {
@@ -179,6 +180,7 @@ export function runLinalgBench(options: { full?: boolean } = {}): { name: string
 /** The bench/index.ts entry point: `--full` on the command line or FROD_BENCH_FULL=1 adds ml-matrix's big QR. */
 export async function run(): Promise<void> {
   runLinalgBench({ full: process.argv.includes('--full') || process.env.FROD_BENCH_FULL === '1' });
+  runLargeQrBench();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
