@@ -9,7 +9,7 @@
  *
  * First, the language-model table: one category's whole set-up for BERT-base query (12 × 768²) and
  * Llama-3.2-1B q_proj (16 × 2048²) in child processes (bench/frod-category.ts; frod-ts on all threads and on
- * one) beside numpy (bench/frod-numpy.py), with wall, CPU and peak RSS. The Llama shape takes minutes;
+ * one, for the BERT shape) beside numpy (bench/frod-numpy.py), with wall, CPU and peak RSS. The Llama shape takes minutes;
  * FROD_BENCH_CATEGORIES=bert runs BERT only, =0 skips the table.
  */
 import { spawnSync } from 'node:child_process';
@@ -159,15 +159,19 @@ function categoryTable(): void {
   for (const shape of shapes) {
     const stackMiB = (shape.layers * shape.n * shape.n * 8) / 2 ** 20;
     const args = [String(shape.n), String(shape.layers)];
+    // One thread as well on the smaller shape (the larger would take as long again).
+    const oneThread = shape === shapes[0]
+      ? child(process.execPath, ['--import', 'tsx', ours, ...args], { ...process.env, FROD_NUM_THREADS: '1' })
+      : null;
     const runs: [string, CategoryRun | null][] = [
       [`frod-ts, ${getNumThreads()} threads`, child(process.execPath, ['--import', 'tsx', ours, ...args], process.env)],
-      ['frod-ts, 1 thread', child(process.execPath, ['--import', 'tsx', ours, ...args], { ...process.env, FROD_NUM_THREADS: '1' })],
+      ['frod-ts, 1 thread', oneThread],
       ['numpy (OpenBLAS)', child('python3', [numpyScript, ...args], numpyEnv)],
     ];
     for (const [name, r] of runs) {
       const cells = r
         ? `${r.wall.toFixed(1).padStart(8)} ${r.cpu.toFixed(1).padStart(8)} ${r.peakMiB.toFixed(0).padStart(9)} ${(r.peakMiB / stackMiB).toFixed(2).padStart(8)}`
-        : '  (failed or not available)';
+        : '  (not run, failed, or not available)';
       console.log(`${shape.label.padEnd(34)} ${name.padEnd(22)} ${cells}`);
     }
     const [multi, single, numpy] = runs.map(([, r]) => r);
