@@ -218,14 +218,21 @@ export function averagedInverseGram(q: Mat, rowCounts: readonly number[], alpha:
   return t;
 }
 
+/**
+ * T and R of the stack. Q (the stack's size) lives only in here, so that a Q of its own can be freed before
+ * eigh and V; a Q written over the stack goes with the caller's weights.
+ */
+function inverseGramAndR(stacked: Mat, rowCounts: readonly number[], alpha: number, inPlace: boolean): { t: Mat; r: Mat } {
+  const { Q, R } = tallQr(stacked, inPlace);
+  return { t: averagedInverseGram(Q, rowCounts, alpha), r: R };
+}
+
 /** rows ≥ in: reduced QR, averaged regularised inverse Gram matrices, eigenvectors, V = RᵀE. */
 function qrEigProjection(stacked: Mat, rowCounts: readonly number[], alpha: number, inPlace: boolean): CategoryProjection {
-  let { Q, R } = tallQr(stacked, inPlace);
-  const t = averagedInverseGram(Q, rowCounts, alpha);
-  Q = mat(0, 0); // let the stack-sized Q go before eigh and V
+  const { t, r } = inverseGramAndR(stacked, rowCounts, alpha, inPlace);
   const { eigenvalues, eigenvectors } = eigh(t);
   // V = RᵀE, Rᵀ lower triangular.
-  const v = mat(R.cols, eigenvectors.cols);
-  gemmInto(view(R, true), view(eigenvectors), R.cols, R.rows, eigenvectors.cols, v.data, 0, { aTriangle: 'lower' });
+  const v = mat(r.cols, eigenvectors.cols);
+  gemmInto(view(r, true), view(eigenvectors), r.cols, r.rows, eigenvectors.cols, v.data, 0, { aTriangle: 'lower' });
   return { v: canonicalizeColumnSigns(v), path: 'qr-eig', spectrum: eigenvalues };
 }
