@@ -167,6 +167,8 @@ function categoryTable(): void {
       [`frod-ts, ${getNumThreads()} threads`, child(process.execPath, ['--import', 'tsx', ours, ...args], process.env)],
       ['frod-ts, 1 thread', oneThread],
       ['numpy (OpenBLAS)', child('python3', [numpyScript, ...args], numpyEnv)],
+      // On a shared machine OpenBLAS's spinning threads suffer most from the contention: one thread for reference.
+      ['numpy, 1 thread', shape === shapes[0] ? child('python3', [numpyScript, ...args], { ...numpyEnv, OPENBLAS_NUM_THREADS: '1' }) : null],
     ];
     for (const [name, r] of runs) {
       const cells = r
@@ -174,9 +176,10 @@ function categoryTable(): void {
         : '  (not run, failed, or not available)';
       console.log(`${shape.label.padEnd(34)} ${name.padEnd(22)} ${cells}`);
     }
-    const [multi, single, numpy] = runs.map(([, r]) => r);
+    const [multi, single, numpy, numpySingle] = runs.map(([, r]) => r);
     const parts: string[] = [];
     if (multi && numpy) parts.push(`frod-ts / numpy = ${(multi.wall / numpy.wall).toFixed(2)}× by wall (target ≤ 2×)`);
+    if (single && numpySingle) parts.push(`one thread each: ${(single.wall / numpySingle.wall).toFixed(2)}×`);
     if (multi && single) parts.push(`${getNumThreads()}-thread speed-up ${(single.wall / multi.wall).toFixed(2)}×`);
     if (multi) parts.push(`peak ${(multi.peakMiB / stackMiB).toFixed(2)}× the ${stackMiB.toFixed(0)} MiB stack (target ≤ 2.5×)`);
     console.log(`  ${parts.join('; ')}`);
