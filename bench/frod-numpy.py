@@ -5,14 +5,13 @@ regularised inverse Gram blocks, eigh, V = R^T E with canonical column signs, V 
 V^-1 and lambda of every layer (row norms of V^-1 W^T). numpy's QR is Householder (frod-ts: CholeskyQR2).
 Prints one JSON line {"wall", "cpu", "peakMiB", "weightsMiB"}. usage: frod-numpy.py n layers
 """
+import importlib.util
 import json
-import resource
+import os
 import sys
 import time
 
 import numpy as np
-
-ALPHA = 1e-3
 
 
 def rss_mib(field):
@@ -20,23 +19,20 @@ def rss_mib(field):
         return next(int(l.split()[1]) for l in f if l.startswith(field + ':')) / 1024
 
 
+def _checkpoints_numpy():
+    """bench/checkpoints-numpy.py, whose projection() is the same math (one copy of it)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'checkpoints-numpy.py')
+    spec = importlib.util.spec_from_file_location('checkpoints_numpy', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+projection = _checkpoints_numpy().projection
+
+
 def set_up(weights):
-    stacked = np.concatenate(weights, axis=0)
-    q, r = np.linalg.qr(stacked)
-    del stacked
-    n = r.shape[1]
-    t = np.zeros((n, n))
-    start = 0
-    for w in weights:
-        block = q[start:start + w.shape[0]]
-        t += np.linalg.inv(block.T @ block + ALPHA * np.eye(n))
-        start += w.shape[0]
-    del q
-    t /= len(weights)
-    _, e = np.linalg.eigh((t + t.T) / 2)
-    v = r.T @ e
-    idx = np.argmax(np.abs(v), axis=0)
-    v = v * np.where(v[idx, np.arange(n)] < 0, -1.0, 1.0)
+    v = projection(weights)
     v_inv = np.linalg.inv(v.astype(np.float32).astype(np.float64))
     for w in weights:
         np.linalg.norm(v_inv @ w.T, axis=1)

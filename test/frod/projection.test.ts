@@ -41,6 +41,18 @@ function maxAbsDiff(a: Mat, b: Mat): number {
   return d;
 }
 
+/** The weights stacked into one buffer, and each one as a view of it (as frod init reads a category). */
+function viewsOfStack(weights: readonly Mat[]): { stack: Float64Array; views: Mat[] } {
+  const stack = stackWeights(weights).data;
+  let at = 0;
+  const views = weights.map((w) => {
+    const view = mat(w.rows, w.cols, stack.subarray(at, at + w.data.length));
+    at += w.data.length;
+    return view;
+  });
+  return { stack, views };
+}
+
 test('the path is svd when rows < in, else qr-eig; V is in×in with canonical column signs', () => {
   fc.assert(fc.property(stacks, (s) => {
     const weights = weightsOf(s);
@@ -170,13 +182,7 @@ test('errors: mixed in_features, non-finite weights, alpha ≤ 0', () => {
 test('weights given as views of one stack (as frod init reads a category) give the V of separate copies, in any order', () => {
   fc.assert(fc.property(stacks, fc.boolean(), (s, reversed) => {
     const weights = weightsOf(s);
-    const stack = stackWeights(weights).data;
-    let at = 0;
-    const views = weights.map((w) => {
-      const view = mat(w.rows, w.cols, stack.subarray(at, at + w.data.length));
-      at += w.data.length;
-      return view;
-    });
+    const { stack, views } = viewsOfStack(weights);
     const order = (list: Mat[]) => (reversed ? [...list].reverse() : list);
     const before = stack.slice();
     const fromViews = categoryProjection(order(views), 1e-3);
@@ -189,13 +195,7 @@ test('weights given as views of one stack (as frod init reads a category) give t
 test('overwriteWeights: the stack may become Q, and V is the same bits as when it is only read', () => {
   fc.assert(fc.property(stacks, (s) => {
     const weights = weightsOf(s);
-    const stack = stackWeights(weights).data;
-    let at = 0;
-    const views = weights.map((w) => {
-      const view = mat(w.rows, w.cols, stack.subarray(at, at + w.data.length));
-      at += w.data.length;
-      return view;
-    });
+    const { views } = viewsOfStack(weights);
     const readOnly = categoryProjection(weights, 1e-3);
     const overwriting = categoryProjection(views, 1e-3, { overwriteWeights: true });
     assert.equal([...overwriting.v.data], [...readOnly.v.data]);
