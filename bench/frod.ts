@@ -6,8 +6,14 @@
  * on a loaded machine), and bench/frod-torch.py — the same math in PyTorch — is timed in the same run when a
  * python3 with torch is installed. `FROD_BENCH_DIM=384 npx tsx bench/frod.ts` runs a smaller size;
  * `node --expose-gc --import tsx bench/frod.ts` also measures the pattern's heap growth.
+ *
+ * First, the language-model table: one category's whole set-up for BERT-base query (12 × 768²) and
+ * Llama-3.2-1B q_proj (16 × 2048²) in child processes (bench/frod-category.ts; frod-ts on all threads and on
+ * one, for the BERT shape) beside numpy (bench/frod-numpy.py), with wall, CPU and peak RSS. The Llama shape takes minutes;
+ * FROD_BENCH_CATEGORIES=bert runs BERT only, =0 skips the table.
  */
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { eigh } from '../src/linalg/kernels/eigh';
 import { type Mat, mat } from '../src/linalg/kernels/mat';
@@ -16,7 +22,7 @@ import { decomposeWeight, prepareBasis } from '../src/frod/decompose';
 import { gemm, rowBlock } from '../src/frod/gemm';
 import { samplePattern, sparseNnz } from '../src/frod/pattern';
 import { averagedInverseGram, canonicalizeColumnSigns, stackWeights, tallQr } from '../src/frod/projection';
-import { Generator } from '../src/tensor';
+import { Generator, getNumThreads } from '../src/tensor';
 
 /** PyTorch 1.13's time for this set-up as the issue measured it (used when torch cannot run here). */
 const PYTORCH_SECONDS = 1.0;
@@ -109,7 +115,80 @@ function pytorchTiming(n: number, layers: number): { wall: number; cpu: number; 
   return null;
 }
 
+/** A category shape of the language-model table: L layers of n×n. */
+interface CategoryShape { label: string; n: number; layers: number }
+
+const CATEGORIES: CategoryShape[] = [
+  { label: 'BERT-base query (12 × 768²)', n: 768, layers: 12 },
+  { label: 'Llama-3.2-1B q_proj (16 × 2048²)', n: 2048, layers: 16 },
+];
+
+/** What one child process reports (bench/frod-category.ts, bench/frod-numpy.py). */
+interface CategoryRun { wall: number; cpu: number; peakMiB: number; weightsMiB: number }
+
+/** Runs a child that prints one JSON line; null when it fails. */
+function child(command: string, args: readonly string[], env: NodeJS.ProcessEnv): CategoryRun | null {
+  const result = spawnSync(command, args, { encoding: 'utf8', env, timeout: 3_600_000, maxBuffer: 1 << 24 });
+  if (result.status !== 0) return null;
+  try {
+    return JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as CategoryRun;
+  } catch {
+    return null;
+  }
+}
+
+function loadAverage(): string {
+  return loadavg().map((x) => x.toFixed(1)).join(' ');
+}
+
+/**
+ * One category's whole set-up (projection, V⁻¹, λ of every layer) per shape, each run in its own process so
+ * that its peak RSS is its own: frod-ts on all threads and on one, and numpy (float64, OpenBLAS on every core)
+ * in the same run, as ratios. The memory target is the issue's: peak ≤ 2.5× the category's float64 stack.
+ * FROD_BENCH_CATEGORIES=bert runs the first shape only.
+ */
+function categoryTable(): void {
+  const shapes = process.env.FROD_BENCH_CATEGORIES === 'bert' ? CATEGORIES.slice(0, 1) : CATEGORIES;
+  const ours = fileURLToPath(new URL('./frod-category.ts', import.meta.url));
+  const numpyScript = fileURLToPath(new URL('./frod-numpy.py', import.meta.url));
+  const numpyEnv = { ...process.env };
+  delete numpyEnv.OPENBLAS_CORETYPE; // the machine's OpenBLAS settings are left out for numpy's command only
+  delete numpyEnv.OPENBLAS_L2_SIZE;
+  console.log(`\nFRoD set-up of one category (projection, V⁻¹, λ of every layer), each in its own process; load before: ${loadAverage()}`);
+  console.log(`${'category'.padEnd(34)} ${'run'.padEnd(22)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'peak MiB'.padStart(9)} ${'÷ stack'.padStart(8)}`);
+  for (const shape of shapes) {
+    const stackMiB = (shape.layers * shape.n * shape.n * 8) / 2 ** 20;
+    const args = [String(shape.n), String(shape.layers)];
+    // One thread as well on the smaller shape (the larger would take as long again).
+    const oneThread = shape === shapes[0]
+      ? child(process.execPath, ['--import', 'tsx', ours, ...args], { ...process.env, FROD_NUM_THREADS: '1' })
+      : null;
+    const runs: [string, CategoryRun | null][] = [
+      [`frod-ts, ${getNumThreads()} threads`, child(process.execPath, ['--import', 'tsx', ours, ...args], process.env)],
+      ['frod-ts, 1 thread', oneThread],
+      ['numpy (OpenBLAS)', child('python3', [numpyScript, ...args], numpyEnv)],
+      // On a shared machine OpenBLAS's spinning threads suffer most from the contention: one thread for reference.
+      ['numpy, 1 thread', shape === shapes[0] ? child('python3', [numpyScript, ...args], { ...numpyEnv, OPENBLAS_NUM_THREADS: '1' }) : null],
+    ];
+    for (const [name, r] of runs) {
+      const cells = r
+        ? `${r.wall.toFixed(1).padStart(8)} ${r.cpu.toFixed(1).padStart(8)} ${r.peakMiB.toFixed(0).padStart(9)} ${(r.peakMiB / stackMiB).toFixed(2).padStart(8)}`
+        : '  (not run, failed, or not available)';
+      console.log(`${shape.label.padEnd(34)} ${name.padEnd(22)} ${cells}`);
+    }
+    const [multi, single, numpy, numpySingle] = runs.map(([, r]) => r);
+    const parts: string[] = [];
+    if (multi && numpy) parts.push(`frod-ts / numpy = ${(multi.wall / numpy.wall).toFixed(2)}× by wall (target ≤ 2×)`);
+    if (single && numpySingle) parts.push(`one thread each: ${(single.wall / numpySingle.wall).toFixed(2)}×`);
+    if (multi && single) parts.push(`${getNumThreads()}-thread speed-up ${(single.wall / multi.wall).toFixed(2)}×`);
+    if (multi) parts.push(`peak ${(multi.peakMiB / stackMiB).toFixed(2)}× the ${stackMiB.toFixed(0)} MiB stack (target ≤ 2.5×)`);
+    console.log(`  ${parts.join('; ')}`);
+  }
+  console.log(`load after: ${loadAverage()}`);
+}
+
 export async function run(): Promise<void> {
+  if (process.env.FROD_BENCH_CATEGORIES !== '0') categoryTable();
   const n = Number(process.env.FROD_BENCH_DIM ?? 768);
   const layers = 12;
   console.log(`\nFRoD set-up: one category of ${layers} layers of ${n}×${n} (float64 math)`);

@@ -30,6 +30,7 @@ import { eigh } from '../src/linalg/kernels/eigh';
 import { svd } from '../src/linalg/kernels/svd';
 import { inv, solve } from '../src/linalg/kernels/lu';
 import { choleskyInverse } from '../src/linalg/kernels/cholesky';
+import { runLargeQrBench } from './linalg-qr';
 
 /** One row of the table. */
 interface Case {
@@ -251,6 +252,7 @@ export async function run(): Promise<void> {
   const full = process.argv.includes('--full') || process.env.FROD_BENCH_FULL === '1';
   runLinalgBench({ full });
   runEighNumpyBench({ full, n8192: process.argv.includes('--eigh-8192') });
+  runLargeQrBench();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

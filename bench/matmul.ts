@@ -1,14 +1,16 @@
 /**
- * Matmul benchmark: GFLOP/s of square float32 products (256, 512, 1024) for frod-ts's cpu device beside
- * @tensorflow/tfjs-backend-cpu and @tensorflow/tfjs-backend-wasm, measured in the same process, printed as a
- * table with the ratios. Run alone with `npx tsx bench/matmul.ts`, or with every bench through `npm run bench`.
+ * Matmul benchmark: GFLOP/s of square float32 products (256, 512, 1024) for frod-ts's cpu device — on all its
+ * threads and on one — beside @tensorflow/tfjs-backend-cpu and @tensorflow/tfjs-backend-wasm, measured in the
+ * same process, and numpy (OpenBLAS, all cores) in a child process of the same run, printed as a table with the
+ * ratios. Run alone with `npx tsx bench/matmul.ts`, or with every bench through `npm run bench`.
  */
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { randn, Generator, matmul } from '../src/tensor';
-import { matmulKernelName } from '../src/tensor/cpu/matmul';
+import { randn, Generator, getNumThreads, matmul, setNumThreads } from '../src/tensor';
+import { matmulKernelName, warmUpThreads } from '../src/tensor/cpu/matmul';
 
 const SIZES = [256, 512, 1024];
 const MIN_SECONDS = 1.5; // per (engine, size): timed runs continue until this much time has passed…
@@ -54,16 +56,52 @@ async function measureSize(products: Product[], n: number): Promise<number[]> {
   return best.map((seconds) => gflops(n, seconds));
 }
 
-function frodEngine(): Engine {
+/** frod-ts's cpu device on `threads` threads (set before each timed run, as products of other engines interleave). */
+function frodEngine(threads: number): Engine {
+  const activate = async () => {
+    setNumThreads(threads);
+    warmUpThreads();
+  };
   return {
-    name: `frod-ts cpu (${matmulKernelName('float32')})`,
+    name: `frod-ts cpu (${matmulKernelName('float32')}, ${threads} thread${threads === 1 ? '' : 's'})`,
     async prepare(n) {
+      await activate();
       const generator = new Generator(n);
       const a = randn([n, n], { generator });
       const b = randn([n, n], { generator });
-      return { run: () => { matmul(a, b).data(); } };
+      return { activate, run: () => { matmul(a, b).data(); } };
     },
   };
+}
+
+/** numpy's float32 matmul (OpenBLAS, all cores) at each size, best of runs lasting MIN_SECONDS, in GFLOP/s; null without numpy. */
+function numpyGflops(sizes: readonly number[]): number[] | null {
+  const script = `
+import json, sys, time
+import numpy as np
+out = []
+for n in ${JSON.stringify(sizes)}:
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal((n, n), dtype=np.float32); b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b
+    best, spent, runs = float('inf'), 0.0, 0
+    while runs < ${MIN_RUNS} or spent < ${MIN_SECONDS}:
+        t0 = time.perf_counter(); a @ b; dt = time.perf_counter() - t0
+        best, spent, runs = min(best, dt), spent + dt, runs + 1
+    out.append(2 * n ** 3 / best / 1e9)
+print(json.dumps({"gflops": out, "numpy": np.__version__}))
+`;
+  // The machine's OpenBLAS settings are left out in this command only, so numpy picks its own kernels.
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const result = spawnSync('python3', ['-c', script], { encoding: 'utf8', env, timeout: 300_000 });
+  if (result.status !== 0) return null;
+  try {
+    return (JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as { gflops: number[] }).gflops;
+  } catch {
+    return null;
+  }
 }
 
 type Tf = typeof import('@tensorflow/tfjs-core');
@@ -124,7 +162,8 @@ export async function run(): Promise<void> {
   console.log(`${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores, load average ${load.toFixed(1)}` +
     (load > availableParallelism() * 0.75 ? ' (a busy machine: expect noisy numbers)' : '') + '\n');
   const tf = await loadTfjs();
-  const engines = await quietly(async () => [frodEngine(), await tfjsEngine(tf, 'cpu'), await tfjsEngine(tf, 'wasm')]);
+  const threads = getNumThreads();
+  const engines = await quietly(async () => [frodEngine(threads), frodEngine(1), await tfjsEngine(tf, 'cpu'), await tfjsEngine(tf, 'wasm')]);
   const table = engines.map(() => [] as number[]);
   for (const n of SIZES) {
     const products: Product[] = [];
@@ -132,14 +171,22 @@ export async function run(): Promise<void> {
     const results = await quietly(() => measureSize(products, n));
     results.forEach((g, e) => table[e].push(g));
   }
-  const nameWidth = Math.max(...engines.map((e) => e.name.length)) + 2;
+  setNumThreads(threads);
+  const numpy = numpyGflops(SIZES);
+  const names = engines.map((e) => e.name);
+  if (numpy) {
+    names.push('numpy (OpenBLAS, all cores)');
+    table.push(numpy);
+  }
+  const nameWidth = Math.max(...names.map((name) => name.length)) + 2;
   console.log('engine'.padEnd(nameWidth) + SIZES.map((n) => String(n).padStart(10)).join(''));
-  engines.forEach((engine, e) => console.log(engine.name.padEnd(nameWidth) + table[e].map((g) => fmt(g, 10)).join('')));
+  names.forEach((name, e) => console.log(name.padEnd(nameWidth) + table[e].map((g) => fmt(g, 10)).join('')));
   console.log('');
-  engines.slice(1).forEach((engine, i) => {
+  names.slice(1).forEach((name, i) => {
     const ratios = SIZES.map((_, s) => fmt(table[0][s] / table[i + 1][s], 9) + '×').join('');
-    console.log(`frod-ts / ${engine.name}`.padEnd(nameWidth + 10) + ratios);
+    console.log(`${threads} thread${threads === 1 ? '' : 's'} / ${name}`.padEnd(nameWidth + 12) + ratios);
   });
+  if (!numpy) console.log('(no python3 with numpy: the numpy row is left out)');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -99,6 +99,11 @@ export interface BasisOptions {
   progress?: boolean;
   /** Receives warnings (default: the library warning channel, src/peft/warnings.ts). */
   warn?: (message: string) => void;
+  /**
+   * The weights of a category lie back to back in one buffer that the caller drops afterwards (`frod init`):
+   * the decomposition may overwrite it (see ProjectionOptions in ./projection.ts). Default false.
+   */
+  overwriteWeights?: boolean;
 }
 
 /** Groups paths into categories and checks that the members of each share their in_features. */
@@ -123,8 +128,8 @@ function weightOf(weights: WeightMatrices, path: string): Mat {
 }
 
 /** A fresh V for one category (rounded to `dtype`) with its decomposition path and spectrum. */
-function freshBasis(group: CategoryGroup, weights: WeightMatrices, config: FrodConfig, dtype: DType) {
-  const projection = categoryProjection(group.paths.map((p) => weightOf(weights, p)), config.regularizationAlpha);
+function freshBasis(group: CategoryGroup, weights: WeightMatrices, config: FrodConfig, dtype: DType, overwriteWeights = false) {
+  const projection = categoryProjection(group.paths.map((p) => weightOf(weights, p)), config.regularizationAlpha, { overwriteWeights });
   const v = { rows: projection.v.rows, cols: projection.v.cols, data: roundToDType(projection.v.data, dtype) };
   return { v, path: projection.path, spectrum: projection.spectrum };
 }
@@ -155,7 +160,7 @@ export function freshCategoryStates(paths: readonly string[], weights: WeightMat
   options: BasisOptions): CategoryState[] {
   const groups = groupChecked(paths, weights);
   return withProgress(groups, weights, config, options.progress ?? true, (group) => {
-    const { v, path, spectrum } = freshBasis(group, weights, config, options.dtype);
+    const { v, path, spectrum } = freshBasis(group, weights, config, options.dtype, options.overwriteWeights);
     const pattern = samplePattern(v.rows, config.sparseRate, config.projectionPrngKey, group.name);
     return new CategoryState(group.name, group.paths, v, options.dtype, pattern, path, spectrum);
   });

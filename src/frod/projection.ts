@@ -14,13 +14,13 @@
  * When T is numerically a multiple of I (one square layer: Q_1ᵀQ_1 = I) every orthonormal E is an
  * eigenbasis; the Jacobi eigensolver then makes no rotation and returns E = I, so V = Rᵀ, deterministically.
  */
+import { gemmInto, mirrorLower, subView, syrk, view } from '../linalg/kernels/blas';
 import { cholesky, lowerTriangularInverse } from '../linalg/kernels/cholesky';
 import { eigh } from '../linalg/kernels/eigh';
 import { type Mat, mat, transpose } from '../linalg/kernels/mat';
 import { qr } from '../linalg/kernels/qr';
 import { canonicalSign, negate } from '../linalg/kernels/signs';
 import { svd } from '../linalg/kernels/svd';
-import { gemm, rowBlock } from './gemm';
 
 /** Which branch of the decomposition a category took. */
 export type ProjectionPath = 'svd' | 'qr-eig';
@@ -77,17 +77,30 @@ export function canonicalizeColumnSigns(v: Mat): Mat {
   return v;
 }
 
+/** Options of {@link categoryProjection}. */
+export interface ProjectionOptions {
+  /**
+   * The weights lie back to back in one buffer that the caller no longer needs (as `frod init` reads a
+   * category): the QR may overwrite it with Q, so the set-up needs no second buffer of the stack's size.
+   * Default false: the weights are only read (a separate stack copy is overwritten instead).
+   */
+  overwriteWeights?: boolean;
+}
+
 /**
  * The basis V of a category from its weights (each (out_i, in), float64, in layer order).
  * `alpha` is the ridge term of the qr-eig path (`regularization_alpha`).
  */
-export function categoryProjection(weights: readonly Mat[], alpha: number): CategoryProjection {
+export function categoryProjection(weights: readonly Mat[], alpha: number, options: ProjectionOptions = {}): CategoryProjection {
   if (!(Number.isFinite(alpha) && alpha > 0)) throw new Error(`FRoD projection: regularization_alpha must be > 0, got ${alpha}`);
-  const stacked = stackedView(weights) ?? stackWeights(weights);
+  const shared = stackedView(weights);
+  const stacked = shared ?? stackWeights(weights);
+  // A stack of our own (a copy) can always become Q; the caller's buffer only when it says so.
+  const inPlace = shared === null || options.overwriteWeights === true;
   for (const value of stacked.data) {
     if (!Number.isFinite(value)) throw new Error('FRoD projection: the weights contain NaN or infinite values');
   }
-  return stacked.rows < stacked.cols ? svdProjection(stacked) : qrEigProjection(stacked, weights, alpha);
+  return stacked.rows < stacked.cols ? svdProjection(stacked) : qrEigProjection(stacked, weights.map((w) => w.rows), alpha, inPlace);
 }
 
 /** rows < in: V = the full set of right singular vectors (Vhᵀ), descending singular values. */
@@ -96,82 +109,130 @@ function svdProjection(stacked: Mat): CategoryProjection {
   return { v: canonicalizeColumnSigns(transpose(Vh)), path: 'svd', spectrum: S };
 }
 
-/**
- * One CholeskyQR step: MᵀM = L·Lᵀ, R = Lᵀ, Q = M·R⁻¹ = M·L⁻ᵀ (the big products on the engine's matmul).
- */
-function choleskyQrStep(m: Mat): { q: Mat; r: Mat; minPivotRatio: number } {
-  const l = cholesky(gemm(m, m, true, false));
+/** Rows of Q rewritten per step of the in-place product Q ← Q·R₂⁻¹ (a chunk of them is the only copy). */
+const CHUNK_ROWS = 1024;
+
+/** L with MᵀM = L·Lᵀ (syrk: the lower triangle only, half the flops) and its smallest/largest pivot ratio. */
+function gramFactor(m: Mat): { l: Mat; minPivotRatio: number } {
+  const l = cholesky(syrk(m));
   const n = l.rows;
   let low = Infinity, high = 0;
   for (let i = 0; i < n; i++) {
     low = Math.min(low, l.data[i * n + i]);
     high = Math.max(high, l.data[i * n + i]);
   }
-  return { q: gemm(m, lowerTriangularInverse(l), false, true), r: transpose(l), minPivotRatio: low / high };
+  return { l, minPivotRatio: low / high };
+}
+
+/**
+ * dst ← src·L⁻ᵀ (= src·R⁻¹ with R = Lᵀ) for an m×n row-major src; L⁻ᵀ is upper triangular, so the product
+ * skips its zero half. `dst` may be `src` (in place): then the rows go through in chunks of CHUNK_ROWS, each
+ * copied out first (row i of the result depends only on row i of src), so the chunk is the only extra buffer.
+ */
+function timesInverseTranspose(src: Float64Array, dst: Float64Array, m: number, n: number, lInverse: Mat): void {
+  const right = view(lInverse, true);
+  if (src !== dst) {
+    gemmInto(subView(src, n, 0, 0), right, m, n, n, dst, 0, { bTriangle: 'upper' });
+    return;
+  }
+  const chunk = new Float64Array(Math.min(CHUNK_ROWS, m) * n);
+  for (let r0 = 0; r0 < m; r0 += CHUNK_ROWS) {
+    const r1 = Math.min(r0 + CHUNK_ROWS, m);
+    chunk.set(src.subarray(r0 * n, r1 * n));
+    gemmInto(subView(chunk, n, 0, 0), right, r1 - r0, n, n, dst, r0 * n, { bTriangle: 'upper' });
+  }
+}
+
+/** R₂·R₁ for upper triangular R₂ = L₂ᵀ, R₁ = L₁ᵀ (both given by their lower factors L). */
+function upperProduct(l2: Mat, l1: Mat): Mat {
+  const n = l1.rows;
+  const r = mat(n, n);
+  gemmInto(view(l2, true), view(l1, true), n, n, n, r.data, 0, { aTriangle: 'upper', bTriangle: 'upper' });
+  return r;
+}
+
+/**
+ * Reduced QR of a tall matrix (rows ≥ cols). CholeskyQR2 — two CholeskyQR steps, Q = (M R₁⁻¹) R₂⁻¹,
+ * R = R₂R₁ — gives a Q orthonormal to working precision for any M with condition number below ~1e7, at the
+ * cost of four large matrix products (two Gram matrices on their lower triangle, two triangular products);
+ * M that are rank deficient or worse conditioned go through the Householder QR. R's diagonal may differ in
+ * sign from Householder's; V = RᵀE does not depend on it (flipping rows of R flips the same rows and columns
+ * of T, hence rows of E).
+ *
+ * Memory: with `inPlace` Q is written over M's buffer (M is lost; Q is M's matrix object), so the QR needs
+ * no buffer of M's size; otherwise M is only read and Q is the one new buffer of its size. Both steps run a
+ * chunk of rows at a time when in place (each row of M·R⁻¹ depends only on the same row of M).
+ */
+export function tallQr(m: Mat, inPlace = false): { Q: Mat; R: Mat } {
+  let first;
+  try {
+    first = gramFactor(m);
+  } catch {
+    first = null; // MᵀM not numerically positive definite
+  }
+  if (!first || first.minPivotRatio < CHOLESKY_QR_LIMIT) return qr(m, 'reduced');
+  const q = inPlace ? m : mat(m.rows, m.cols);
+  timesInverseTranspose(m.data, q.data, m.rows, m.cols, lowerTriangularInverse(first.l));
+  let second;
+  try {
+    second = gramFactor(q);
+  } catch {
+    // Q₁ = M·R₁⁻¹ (M may be gone) still spans M's columns: Q₁ = Q'R' by Householder gives M = Q'·(R'R₁).
+    const householder = qr(q, 'reduced');
+    const r = mat(m.cols, m.cols);
+    gemmInto(view(householder.R), view(first.l, true), m.cols, m.cols, m.cols, r.data, 0, { aTriangle: 'upper', bTriangle: 'upper' });
+    return { Q: householder.Q, R: r };
+  }
+  timesInverseTranspose(q.data, q.data, q.rows, q.cols, lowerTriangularInverse(second.l));
+  return { Q: q, R: upperProduct(second.l, first.l) };
 }
 
 /** Below this ratio of R's smallest to largest diagonal entry, CholeskyQR2 may lose orthogonality. */
 const CHOLESKY_QR_LIMIT = 1e-5;
 
 /**
- * Reduced QR of a tall matrix (rows ≥ cols). CholeskyQR2 — two CholeskyQR steps, Q = (M R₁⁻¹) R₂⁻¹,
- * R = R₂R₁ — gives a Q orthonormal to working precision for any M with condition number below ~1e7, at the
- * cost of three large matrix products; M that are rank deficient or worse conditioned go through the
- * Householder QR. R's diagonal may differ in sign from Householder's; V = RᵀE does not depend on it
- * (flipping rows of R flips the same rows and columns of T, hence rows of E).
+ * The regularised average T = (1/L) Σ_i (Q_iᵀQ_i + αI)⁻¹, Q_i the row blocks of `q`. Each term goes through
+ * the Cholesky factor of its shifted Gram block, G + αI = L·Lᵀ, as (L⁻ᵀ·L⁻¹); every product is on the lower
+ * triangle only (Gram block by syrk, the inverse added straight into T's lower triangle) and T is mirrored
+ * at the end, so it is exactly symmetric. One n×n Gram buffer is reused for all layers.
  */
-export function tallQr(m: Mat): { Q: Mat; R: Mat } {
-  try {
-    const first = choleskyQrStep(m);
-    if (first.minPivotRatio >= CHOLESKY_QR_LIMIT) {
-      const second = choleskyQrStep(first.q);
-      return { Q: second.q, R: gemm(second.r, first.r) };
-    }
-  } catch {
-    // MᵀM not numerically positive definite: fall through to Householder.
-  }
-  return qr(m, 'reduced');
-}
-
-/**
- * (G + αI)⁻¹ for a Gram matrix G through its Cholesky factor: L⁻ᵀL⁻¹, the factor and its inverse from the
- * linalg kernels, the product on the engine's matmul (what linalg's choleskyInverse does with plain loops).
- */
-function ridgeInverse(g: Mat, alpha: number): Mat {
-  const n = g.rows;
-  const shifted = mat(n, n, g.data.slice());
-  for (let i = 0; i < n; i++) shifted.data[i * n + i] += alpha;
-  const lInverse = lowerTriangularInverse(cholesky(shifted));
-  return gemm(lInverse, lInverse, true, false);
-}
-
-/** The regularised average T = (1/L) Σ_i (Q_iᵀQ_i + αI)⁻¹ (symmetrised), Q_i the row blocks of `q`. */
 export function averagedInverseGram(q: Mat, rowCounts: readonly number[], alpha: number): Mat {
   const n = q.cols;
   const t = mat(n, n);
+  const gram = mat(n, n);
   let start = 0;
   for (const count of rowCounts) {
-    const block = rowBlock(q, start, start + count);
-    const inverse = ridgeInverse(gemm(block, block, true, false), alpha);
+    const block = subView(q.data, n, start, 0);
+    gemmInto(subView(q.data, n, start, 0, true), block, n, count, n, gram.data, 0, { lowerOnly: true });
     start += count;
-    for (let k = 0; k < t.data.length; k++) t.data[k] += inverse.data[k];
+    for (let i = 0; i < n; i++) gram.data[i * n + i] += alpha;
+    const lInverse = lowerTriangularInverse(cholesky(gram));
+    gemmInto(view(lInverse, true), view(lInverse), n, n, n, t.data, 0,
+      { accumulate: true, lowerOnly: true, aTriangle: 'upper', bTriangle: 'lower' });
   }
   const scale = 1 / rowCounts.length;
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      const value = 0.5 * (t.data[i * n + j] + t.data[j * n + i]) * scale;
-      t.data[i * n + j] = value;
-      t.data[j * n + i] = value;
-    }
+    for (let j = 0; j <= i; j++) t.data[i * n + j] *= scale;
   }
+  mirrorLower(t.data, n);
   return t;
 }
 
+/**
+ * T and R of the stack. Q (the stack's size) lives only in here, so that a Q of its own can be freed before
+ * eigh and V; a Q written over the stack goes with the caller's weights.
+ */
+function inverseGramAndR(stacked: Mat, rowCounts: readonly number[], alpha: number, inPlace: boolean): { t: Mat; r: Mat } {
+  const { Q, R } = tallQr(stacked, inPlace);
+  return { t: averagedInverseGram(Q, rowCounts, alpha), r: R };
+}
+
 /** rows ≥ in: reduced QR, averaged regularised inverse Gram matrices, eigenvectors, V = RᵀE. */
-function qrEigProjection(stacked: Mat, weights: readonly Mat[], alpha: number): CategoryProjection {
-  const { Q, R } = tallQr(stacked);
-  const t = averagedInverseGram(Q, weights.map((w) => w.rows), alpha);
+function qrEigProjection(stacked: Mat, rowCounts: readonly number[], alpha: number, inPlace: boolean): CategoryProjection {
+  const { t, r } = inverseGramAndR(stacked, rowCounts, alpha, inPlace);
   const { eigenvalues, eigenvectors } = eigh(t);
-  const v = gemm(R, eigenvectors, true, false);
+  // V = RᵀE, Rᵀ lower triangular.
+  const v = mat(r.cols, eigenvectors.cols);
+  gemmInto(view(r, true), view(eigenvectors), r.cols, r.rows, eigenvectors.cols, v.data, 0, { aTriangle: 'lower' });
   return { v: canonicalizeColumnSigns(v), path: 'qr-eig', spectrum: eigenvalues };
 }

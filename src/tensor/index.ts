@@ -26,6 +26,8 @@ export { indexSelect, gather, scatterAdd } from './ops/indexing';
 export { softmax, logSoftmax, dropout, oneHot, type DropoutOptions } from './ops/activation';
 export { sparseMm } from './ops/sparse';
 export { matmul } from './ops/matmul';
+// Threads of the cpu kernels, as torch.set_num_threads / torch.get_num_threads.
+export { setNumThreads, getNumThreads } from './cpu/threads';
 export type { TensorLike } from './ops/util';
 export type { Dims, VarOptions } from './ops/reduce';
 export { registerBackend, backendFor, type Backend, type UnaryOp, type BinaryOp, type ReduceOp, type MatmulArgs } from './backend';

@@ -11,6 +11,8 @@ import { adaptedWeight, decomposeWeight, prepareBasis } from '../../src/frod/dec
 import { averagedInverseGram, categoryProjection, stackWeights, tallQr } from '../../src/frod/projection';
 import { samplePattern } from '../../src/frod/pattern';
 import { assertClose } from './helpers';
+import { getNumThreads, setNumThreads } from '../../src/tensor';
+import { warmUpThreads } from '../../src/tensor/cpu/matmul';
 
 /** A random (rows, cols) matrix from a seed (values in [−1, 1)). */
 function randomMat(rows: number, cols: number, seed: number): Mat {
@@ -37,6 +39,18 @@ function maxAbsDiff(a: Mat, b: Mat): number {
   let d = 0;
   for (let i = 0; i < a.data.length; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
   return d;
+}
+
+/** The weights stacked into one buffer, and each one as a view of it (as frod init reads a category). */
+function viewsOfStack(weights: readonly Mat[]): { stack: Float64Array; views: Mat[] } {
+  const stack = stackWeights(weights).data;
+  let at = 0;
+  const views = weights.map((w) => {
+    const view = mat(w.rows, w.cols, stack.subarray(at, at + w.data.length));
+    at += w.data.length;
+    return view;
+  });
+  return { stack, views };
 }
 
 test('the path is svd when rows < in, else qr-eig; V is in×in with canonical column signs', () => {
@@ -168,13 +182,7 @@ test('errors: mixed in_features, non-finite weights, alpha ≤ 0', () => {
 test('weights given as views of one stack (as frod init reads a category) give the V of separate copies, in any order', () => {
   fc.assert(fc.property(stacks, fc.boolean(), (s, reversed) => {
     const weights = weightsOf(s);
-    const stack = stackWeights(weights).data;
-    let at = 0;
-    const views = weights.map((w) => {
-      const view = mat(w.rows, w.cols, stack.subarray(at, at + w.data.length));
-      at += w.data.length;
-      return view;
-    });
+    const { stack, views } = viewsOfStack(weights);
     const order = (list: Mat[]) => (reversed ? [...list].reverse() : list);
     const before = stack.slice();
     const fromViews = categoryProjection(order(views), 1e-3);
@@ -182,6 +190,43 @@ test('weights given as views of one stack (as frod init reads a category) give t
     assert.equal([...fromViews.v.data], [...fromCopies.v.data]);
     assert.equal([...stack], [...before], 'the stack is only read');
   }), { numRuns: 40, seed: 5 });
+});
+
+test('overwriteWeights: the stack may become Q, and V is the same bits as when it is only read', () => {
+  fc.assert(fc.property(stacks, (s) => {
+    const weights = weightsOf(s);
+    const { views } = viewsOfStack(weights);
+    const readOnly = categoryProjection(weights, 1e-3);
+    const overwriting = categoryProjection(views, 1e-3, { overwriteWeights: true });
+    assert.equal([...overwriting.v.data], [...readOnly.v.data]);
+    assert.equal([...overwriting.spectrum], [...readOnly.spectrum]);
+  }), { numRuns: 40, seed: 6 });
+});
+
+test('tallQr in place: Q written over M (chunks of rows) is the same bits as Q in a new buffer', () => {
+  const m = randomMat(2600, 24, 11); // more rows than one chunk of the in-place product
+  const copy = mat(m.rows, m.cols, m.data.slice());
+  const fresh = tallQr(m);
+  const inPlace = tallQr(copy, true);
+  assert.is(inPlace.Q.data, copy.data, 'Q is the input buffer');
+  assert.equal([...inPlace.Q.data], [...fresh.Q.data]);
+  assert.equal([...inPlace.R.data], [...fresh.R.data]);
+});
+
+test('V is the same bits on 1, 2 and 3 threads (the products are partitioned over output blocks)', () => {
+  const threads = getNumThreads();
+  try {
+    const weights = [randomMat(200, 160, 1), randomMat(150, 160, 2)]; // products large enough to be shared
+    const results = [1, 2, 3].map((n) => {
+      setNumThreads(n);
+      warmUpThreads();
+      return categoryProjection(weights, 1e-3).v.data;
+    });
+    assert.equal([...results[1]], [...results[0]]);
+    assert.equal([...results[2]], [...results[0]]);
+  } finally {
+    setNumThreads(threads);
+  }
 });
 
 test.run();

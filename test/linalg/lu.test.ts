@@ -7,17 +7,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import { det, inv, luFactor, slogdet, solve } from '../../src/linalg/kernels/lu';
-import { fromRows, identity, mat, matmul } from '../../src/linalg/kernels/mat';
+import { type Mat, fromRows, identity, mat, matmul } from '../../src/linalg/kernels/mat';
 import { svd } from '../../src/linalg/kernels/svd';
 import {
   EPS, RUNS, assertSmall, hilbert, logSpread, maxDiff, randomMat, rankDeficient, scaleOf, shapeArb, throwsMatching,
   withSingularValues,
 } from './helpers';
 
-test('P·A = L·U with unit L, |multipliers| ≤ 1 and U upper triangular', () => {
-  fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.nat(), (n, seed) => {
-    const a = randomMat(n, n, seed);
-    const { lu, perm } = luFactor(a);
+/** P·A = L·U to rounding, with unit L (below the diagonal of `lu`), U on and above it, |multipliers| ≤ 1. */
+function assertFactors(a: Mat, { lu, perm }: { lu: Float64Array; perm: Int32Array }): void {
+  const n = a.rows;
     const l = identity(n), u = mat(n, n), pa = mat(n, n);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
@@ -28,7 +27,26 @@ test('P·A = L·U with unit L, |multipliers| ≤ 1 and U upper triangular', () =
       for (let j = 0; j < i; j++) assert.ok(Math.abs(lu[i * n + j]) <= 1, 'partial pivoting bounds the multipliers');
     }
     assertSmall(maxDiff(matmul(l, u), pa), scaleOf(a), n, 'L·U − P·A');
+}
+
+test('P·A = L·U with unit L, |multipliers| ≤ 1 and U upper triangular', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.nat(), (n, seed) => {
+    const a = randomMat(n, n, seed);
+    assertFactors(a, luFactor(a));
   }), RUNS);
+});
+
+test('blocked sizes (panels of 64): P·A = L·U with |multipliers| ≤ 1, A·A⁻¹ = I, a zero pivot past the first panel named', () => {
+  fc.assert(fc.property(fc.integer({ min: 65, max: 180 }), fc.integer({ min: 0, max: 6 }), fc.nat(), (n, decades, seed) => {
+    const a = withSingularValues(n, n, logSpread(n, -decades, 0, seed), seed);
+    const factors = luFactor(a);
+    assert.is(factors.zeroPivot, -1);
+    assertFactors(a, factors);
+    assertSmall(maxDiff(matmul(a, inv(a)), identity(n)), 10 ** decades * 2, n, 'A·A⁻¹ − I');
+  }), { numRuns: 8 });
+  const singular = randomMat(150, 150, 4);
+  for (let i = 0; i < 150; i++) singular.data[i * 150 + 100] = 0;
+  throwsMatching(() => inv(singular), /^linalg\.inv: the matrix is singular \(pivot 100 is exactly zero/);
 });
 
 test('solve: A·X = B to ε·n·‖A‖·‖X‖, for conditioning up to 1e10 and several right-hand sides', () => {

@@ -1,8 +1,8 @@
 /**
  * `frod init` on a base of any size: one category at a time, its weights read from disk, its V, λ and S
  * computed by the library (src/frod: freshCategoryStates, categoryAdapterTensors) and its weights dropped
- * before the next category is read. Peak memory is one category's float64 stack and its factors, whatever
- * the size of the model.
+ * before the next category is read. The projection overwrites the stack with Q, and U / λ read each layer
+ * again, so peak memory is one category's float64 stack and n×n factors, whatever the size of the model.
  */
 import { CategoryState, freshCategoryStates } from '../../frod/basis';
 import { groupByCategory } from '../../frod/categories';
@@ -61,6 +61,20 @@ function readCategory(model: ModelFiles, paths: readonly string[], fanInFanOut: 
   return mats;
 }
 
+/**
+ * The weights of a category read again, one layer each time `get` is asked (U and λ need each layer once,
+ * after the projection has used the stack's buffer for Q): one layer in memory at a time.
+ */
+class LayerReader extends Map<string, Mat> {
+  constructor(private readonly model: ModelFiles, private readonly fanInFanOut: boolean) {
+    super();
+  }
+
+  override get(path: string): Mat {
+    return decomposableWeightMatrix({ weight: this.model.decode(`${path}.weight`), fanInFanOut: this.fanInFanOut }, path);
+  }
+}
+
 /** The same category with V rounded to the base's half dtype, so U and λ are computed from the V that is saved. */
 function roundedBasis(state: CategoryState, dtype: HalfDType): CategoryState {
   const v = { rows: state.v.rows, cols: state.v.cols, data: roundLikeTorch(state.v.data, dtype) };
@@ -96,12 +110,13 @@ export function initAdapterStreaming(model: ModelFiles, paths: readonly string[]
       const inFeatures = first.shape[config.fanInFanOut ? 0 : 1];
       task.update(i, `${group.name}: ${group.paths.length} layer${group.paths.length === 1 ? '' : 's'}, stack ${rows}×${inFeatures}`);
       const mats = readCategory(model, group.paths, config.fanInFanOut);
-      let [state] = freshCategoryStates(group.paths, mats, config, { dtype, progress: false });
+      // The stack becomes Q (no second stack-sized buffer); U and λ then read each layer again from the file.
+      let [state] = freshCategoryStates(group.paths, mats, config, { dtype, progress: false, overwriteWeights: true });
+      mats.clear();
       // PEFT casts a category's V to the dtype of its first weight.
       const half = isHalf(first.dtype) ? first.dtype : null;
       if (half) state = roundedBasis(state, half);
-      const tensors = categoryAdapterTensors(state, mats, config, 0); // init noise of the model's first adapter, as the library
-      mats.clear();
+      const tensors = categoryAdapterTensors(state, new LayerReader(model, config.fanInFanOut), config, 0); // init noise of the model's first adapter, as the library
       for (const [key, value] of Object.entries(tensors)) addTensor(out, key, value, half, fileDType, options.autocastAdapterDtype);
       out.projectionPaths.set(group.name, state.source);
       task.update(i + 1);

@@ -8,9 +8,9 @@
  * lower triangle of A is read, as in LAPACK and PyTorch. The factorization is backward stable: no
  * pivoting is needed for positive definite matrices.
  */
-import { type Mat, assertSquare, mat, transposeInto } from './mat';
+import { gemmInto, mirrorLower, subView, view } from './blas';
+import { type Mat, assertSquare, mat } from './mat';
 import { dot, subtractRows } from './rowOps';
-import { gemm } from '../../tensor/cpu/matmul';
 
 /**
  * Lower triangular L with A = L·Lᵀ. Throws `linalg.cholesky: the matrix is not positive definite …`
@@ -24,34 +24,32 @@ export function cholesky(a: Mat): Mat {
 /** Rows per block of the blocked factorization and inverse (at most this size runs unblocked). */
 const BLOCK = 64;
 
-const strided = (data: Float64Array, offset: number, rowStride: number, colStride = 1) => ({ data, offset, rowStride, colStride });
-
 /**
  * The factorization itself; `fn` and `subject` name the caller and its matrix in the error. Right-looking
- * by blocks of BLOCK columns: factor the diagonal block (row-oriented, as above), solve for the panel
- * below it, and subtract the panel's outer product P·Pᵀ from the trailing lower triangle — that product,
- * most of the n³/3 flops, runs on the engine's matmul.
+ * by blocks of BLOCK columns: factor the diagonal block (row-oriented, as above), solve for the panel below
+ * it (a product with the inverse of the diagonal block), and subtract the panel's outer product P·Pᵀ from
+ * the trailing lower triangle. Both products — the second is most of the n³/3 flops — run on the engine's
+ * matmul, the second on the lower triangle only and straight into the factor.
  */
 function factor(a: Mat, fn: string, subject: string): Mat {
   const n = a.rows;
   const out = mat(n, n, a.data.slice());
   const L = out.data;
-  const product = new Float64Array(Math.max(0, n - BLOCK) ** 2);
+  const diagonalInverse = new Float64Array(BLOCK * BLOCK);
+  const panel = new Float64Array(Math.max(0, n - BLOCK) * BLOCK);
   for (let k0 = 0; k0 < n; k0 += BLOCK) {
-    const k1 = Math.min(n, k0 + BLOCK);
+    const k1 = Math.min(n, k0 + BLOCK), b = k1 - k0, m = n - k1;
     factorDiagonalBlock(L, n, k0, k1, fn, subject);
-    for (let i = k1; i < n; i++) {
-      const ri = i * n;
-      for (let k = k0; k < k1; k++) L[ri + k] = (L[ri + k] - dot(L, ri + k0, L, k * n + k0, k - k0)) / L[k * n + k];
-    }
-    const m = n - k1;
     if (m === 0) continue;
-    const panel = k1 * n + k0;
-    gemm(strided(L, panel, n), strided(L, panel, 1, n), m, k1 - k0, m, product, 0, 'float64');
-    for (let i = 0; i < m; i++) {
-      const row = (k1 + i) * n + k1;
-      for (let j = 0; j <= i; j++) L[row + j] -= product[i * m + j];
-    }
+    // L21 = A21 · L11⁻ᵀ.
+    diagonalInverse.fill(0);
+    invertDiagonalBlock(L, n, k0, k1, diagonalInverse, b);
+    gemmInto(subView(L, n, k1, k0), { data: diagonalInverse, offset: 0, rowStride: 1, colStride: b }, m, b, b, panel, 0,
+      { bTriangle: 'upper' });
+    for (let i = 0; i < m; i++) L.set(panel.subarray(i * b, (i + 1) * b), (k1 + i) * n + k0);
+    // A22 −= L21·L21ᵀ on the lower triangle.
+    gemmInto(subView(L, n, k1, k0), subView(L, n, k1, k0, true), m, b, m, L, k1 * n + k1,
+      { ldc: n, accumulate: true, subtract: true, lowerOnly: true });
   }
   for (let i = 0; i < n; i++) L.fill(0, i * n + i + 1, (i + 1) * n);
   return out;
@@ -78,42 +76,40 @@ function factorDiagonalBlock(L: Float64Array, n: number, k0: number, k1: number,
 
 /**
  * Inverse of a lower triangular L with nonzero diagonal (lower triangular, row-major). By block rows I:
- * X_II = L_II⁻¹ row by row, and left of it X_I,<I = −X_II·(L_I,<I · X_<I,<I), two engine matmuls.
+ * X_II = L_II⁻¹ row by row, and left of it X_I,<I = −X_II·(L_I,<I · X_<I,<I), two engine matmuls that skip
+ * the zero triangles of X. With `unitDiagonal`, L's diagonal is taken as ones (and not read).
  */
-export function lowerTriangularInverse(l: Mat): Mat {
+export function lowerTriangularInverse(l: Mat, unitDiagonal = false): Mat {
   const n = l.rows;
   const L = l.data;
   const out = mat(n, n);
   const X = out.data;
   const y = new Float64Array(Math.min(n, BLOCK) * n);
-  const z = new Float64Array(Math.min(n, BLOCK) * n);
   for (let i0 = 0; i0 < n; i0 += BLOCK) {
     const i1 = Math.min(n, i0 + BLOCK), b = i1 - i0;
-    invertDiagonalBlock(L, X, n, i0, i1);
+    invertDiagonalBlock(L, n, i0, i1, X, n, i0 * n + i0, unitDiagonal);
     if (i0 === 0) continue;
-    gemm(strided(L, i0 * n, n), strided(X, 0, n), b, i0, i0, y, 0, 'float64');
-    gemm(strided(X, i0 * n + i0, n), strided(y, 0, i0), b, b, i0, z, 0, 'float64');
-    for (let r = 0; r < b; r++) {
-      const row = (i0 + r) * n;
-      for (let c = 0; c < i0; c++) X[row + c] = -z[r * i0 + c];
-    }
+    gemmInto(subView(L, n, i0, 0), subView(X, n, 0, 0), b, i0, i0, y, 0, { bTriangle: 'lower' });
+    gemmInto(subView(X, n, i0, i0), { data: y, offset: 0, rowStride: i0, colStride: 1 }, b, b, i0, X, i0 * n,
+      { ldc: n, subtract: true, aTriangle: 'lower' });
   }
   return out;
 }
 
-/** X_II = L_II⁻¹ for the diagonal block i0…i1−1, row by row. */
-function invertDiagonalBlock(L: Float64Array, X: Float64Array, n: number, i0: number, i1: number): void {
-  // Row i of L⁻¹ is (e_i − Σ_{k<i} L[i][k]·row_k(L⁻¹)) / L[i][i]; row k is zero beyond column k,
-  // so a group of rows k…k+3 only spans columns i0…k+3.
-  for (let i = i0; i < i1; i++) {
-    const ri = i * n;
-    for (let k = i0; k < i; k += 4) {
-      const k1 = Math.min(k + 4, i);
-      subtractRows(X, ri + i0, k1 - i0, L, ri, X, n, i0, k, k1);
-    }
-    const inv = 1 / L[ri + i];
-    for (let j = i0; j < i; j++) X[ri + j] *= inv;
-    X[ri + i] = inv;
+/**
+ * The inverse of the lower triangular diagonal block i0…i1−1 of L (row stride n), row by row, written to
+ * `x` at `at` with row stride `ldx` (its strict upper triangle is left alone: zero it first).
+ */
+function invertDiagonalBlock(
+  L: Float64Array, n: number, i0: number, i1: number, x: Float64Array, ldx: number, at = 0, unitDiagonal = false,
+): void {
+  // Row r of L⁻¹ is (e_r − Σ_{k<r} L[r][k]·row_k(L⁻¹)) / L[r][r]; row k is zero beyond column k.
+  for (let r = 0; r < i1 - i0; r++) {
+    const ri = (i0 + r) * n + i0, xr = at + r * ldx;
+    for (let k = 0; k < r; k += 4) subtractRows(x, xr, Math.min(k + 4, r), L, ri, x, ldx, at, k, Math.min(k + 4, r));
+    const inv = unitDiagonal ? 1 : 1 / L[ri + r];
+    for (let j = 0; j < r; j++) x[xr + j] *= inv;
+    x[xr + r] = inv;
   }
 }
 
@@ -128,15 +124,18 @@ export function choleskyInverse(a: Mat, ridge = 0): Mat {
   const shifted = { rows: n, cols: n, data: a.data.slice() };
   if (ridge !== 0) for (let i = 0; i < n; i++) shifted.data[i * n + i] += ridge;
   const subject = ridge === 0 ? 'the matrix' : `A + ridge·I (ridge = ${ridge})`;
-  const linv = lowerTriangularInverse(factor(shifted, 'linalg.choleskyInverse', subject)).data;
-  // Row p of L⁻ᵀL⁻¹, first p+1 entries: Σ_{k≥p} L⁻¹[k][p] · row_k(L⁻¹). The coefficients form
-  // column p of L⁻¹, so take them (negated, since subtractRows subtracts) from a transposed copy.
-  const negT = new Float64Array(n * n);
-  transposeInto(linv, n, n, negT);
-  for (let i = 0; i < negT.length; i++) negT[i] = -negT[i];
+  const linv = lowerTriangularInverse(factor(shifted, 'linalg.choleskyInverse', subject));
+  return inverseFromFactorInverse(linv);
+}
+
+/**
+ * (L·Lᵀ)⁻¹ = L⁻ᵀ·L⁻¹ from L⁻¹ (lower triangular): the lower triangle as one product that skips both zero
+ * triangles (n³/3 flops), mirrored, so the result is exactly symmetric.
+ */
+export function inverseFromFactorInverse(linv: Mat): Mat {
+  const n = linv.rows;
   const out = mat(n, n);
-  const X = out.data;
-  for (let p = 0; p < n; p++) subtractRows(X, p * n, p + 1, negT, p * n, linv, n, 0, p, n);
-  for (let p = 0; p < n; p++) for (let q = 0; q < p; q++) X[q * n + p] = X[p * n + q];
+  gemmInto(view(linv, true), view(linv), n, n, n, out.data, 0, { lowerOnly: true, aTriangle: 'upper', bTriangle: 'lower' });
+  mirrorLower(out.data, n);
   return out;
 }

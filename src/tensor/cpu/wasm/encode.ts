@@ -97,11 +97,15 @@ export interface FunctionDef {
 
 /**
  * A module importing its memory as `env.memory` (at least `minPages` 64 KiB pages) and exporting `functions`.
+ * With `sharedMaxPages` the import is a shared memory of at most that many pages (WebAssembly threads: the
+ * same memory instantiated by several workers); without it, an ordinary unshared memory.
  */
-export function encodeModule(functions: readonly FunctionDef[], minPages = 1): Uint8Array<ArrayBuffer> {
+export function encodeModule(functions: readonly FunctionDef[], minPages = 1, sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
   const paramCounts = [...new Set(functions.map((f) => f.params))];
   const types = paramCounts.map((count) => [0x60, ...vec(Array.from({ length: count }, () => [i32])), 0x00]);
-  const imports = [[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(minPages)]];
+  // Memory limits: flag 0x00 = minimum only; 0x03 = shared, minimum and maximum.
+  const limits = sharedMaxPages > 0 ? [0x03, ...uleb(minPages), ...uleb(sharedMaxPages)] : [0x00, ...uleb(minPages)];
+  const imports = [[...name('env'), ...name('memory'), 0x02, ...limits]];
   const funcs = functions.map((f) => uleb(paramCounts.indexOf(f.params)));
   const exports = functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]);
   const codes = functions.map((f) => {
@@ -126,17 +130,28 @@ export function encodeModule(functions: readonly FunctionDef[], minPages = 1): U
   ]);
 }
 
+/** A compiled module, its memory and the exports of one instance on it. */
+export interface Instantiated {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  exports: WebAssembly.Exports;
+}
+
 /**
- * Compiles `bytes` and instantiates it on a fresh one-page memory (the module imports it as `env.memory`), or
- * returns null where WebAssembly or an extension the module uses (SIMD) is missing, or compilation is blocked.
+ * Compiles `bytes` and instantiates it on a fresh one-page memory (the module imports it as `env.memory`;
+ * shared, of at most `sharedMaxPages` pages, when that is given), or returns null where WebAssembly or an
+ * extension the module uses (SIMD, shared memory) is missing, or compilation is blocked.
  */
-export function instantiateWithMemory(bytes: Uint8Array<ArrayBuffer>): { memory: WebAssembly.Memory; exports: WebAssembly.Exports } | null {
+export function instantiateWithMemory(bytes: Uint8Array<ArrayBuffer>, sharedMaxPages = 0): Instantiated | null {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') return null;
   try {
     if (!WebAssembly.validate(bytes)) return null;
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    return { memory, exports: instance.exports };
+    const memory = sharedMaxPages > 0
+      ? new WebAssembly.Memory({ initial: 1, maximum: sharedMaxPages, shared: true })
+      : new WebAssembly.Memory({ initial: 1 });
+    const module = new WebAssembly.Module(bytes);
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    return { module, memory, exports: instance.exports };
   } catch {
     return null;
   }

@@ -95,32 +95,70 @@ function columnKernel(name: string, tile: number): FunctionDef {
   };
 }
 
+/**
+ * A block of C: `panels` columns of tiles, calling column function `column` for B panels `bStep` bytes apart
+ * and C columns `cPanelStep` bytes apart. One block is one work item of a threaded product (see ../threads.ts).
+ */
+function blockKernel(name: string, column: number): FunctionDef {
+  const PANELS = 9, B_STEP = 10, C_PANEL_STEP = 11;
+  const args = [A, B, C, KC, LDC, LOAD, 6, 7, 8].map((p) => op.localGet(p));
+  return {
+    name, params: 12, locals: [],
+    body: [
+      op.loop,
+      ...args, op.call(column),
+      op.localGet(B), op.localGet(B_STEP), op.i32Add, op.localSet(B),
+      op.localGet(C), op.localGet(C_PANEL_STEP), op.i32Add, op.localSet(C),
+      op.localGet(PANELS), op.i32Const(1), op.i32Sub, op.localTee(PANELS), op.brIf(0),
+      op.end,
+    ],
+  };
+}
+
 /** C column (+)= A panels · one B panel: `tiles` tiles, A advancing aStep bytes and C cStep bytes per tile. */
 export type ColumnKernel = (
   a: number, b: number, c: number, kc: number, ldc: number, load: number, tiles: number, aStep: number, cStep: number,
 ) => void;
 
+/** The kernels' memory: shared (threads possible) when at most this many 64 KiB pages (1 GiB). */
+export const SHARED_MAX_PAGES = 16384;
+
 export interface TileKernels {
+  module: WebAssembly.Module;
   memory: WebAssembly.Memory;
+  /** True when `memory` is shared, so worker threads can run the block kernels on it. */
+  shared: boolean;
   f32: ColumnKernel;
   f64: ColumnKernel;
+  /** Every export, the block kernels included. */
+  exports: WebAssembly.Exports;
 }
 
-/** The module's bytes (exported for the tests). Functions: 0, 1 the tiles; 2, 3 the columns. */
-export function kernelModuleBytes(): Uint8Array<ArrayBuffer> {
+/** Names of the block kernels, the functions a work item of a threaded product calls (12 i32 arguments). */
+export const BLOCK_KERNELS = ['f32Block', 'f64Block'] as const;
+
+/**
+ * The module's bytes (exported for the tests). Functions: 0, 1 the tiles; 2, 3 the columns; 4, 5 the blocks.
+ * `sharedMaxPages` > 0 imports a shared memory of at most that many pages.
+ */
+export function kernelModuleBytes(sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
   return encodeModule([
     tileKernel('f32Tile', F32_TILE), tileKernel('f64Tile', F64_TILE),
     columnKernel('f32', 0), columnKernel('f64', 1),
-  ]);
+    blockKernel('f32Block', 2), blockKernel('f64Block', 3),
+  ], 1, sharedMaxPages);
 }
 
 /**
- * Compiles and instantiates the kernels, or returns null where WebAssembly or its SIMD extension is missing
- * (the caller then uses the JavaScript kernels).
+ * Compiles and instantiates the kernels, on a shared memory when `shared` is asked for and the platform allows
+ * it (else unshared), or returns null where WebAssembly or its SIMD extension is missing (the caller then uses
+ * the JavaScript kernels).
  */
-export function loadTileKernels(): TileKernels | null {
-  const loaded = instantiateWithMemory(kernelModuleBytes());
+export function loadTileKernels(shared = false): TileKernels | null {
+  const loaded = (shared ? instantiateWithMemory(kernelModuleBytes(SHARED_MAX_PAGES), SHARED_MAX_PAGES) : null)
+    ?? instantiateWithMemory(kernelModuleBytes());
   if (!loaded) return null;
   const exports = loaded.exports as unknown as { f32: ColumnKernel; f64: ColumnKernel };
-  return { memory: loaded.memory, f32: exports.f32, f64: exports.f64 };
+  const isShared = typeof SharedArrayBuffer === 'function' && loaded.memory.buffer instanceof SharedArrayBuffer;
+  return { module: loaded.module, memory: loaded.memory, shared: isShared, f32: exports.f32, f64: exports.f64, exports: loaded.exports };
 }
