@@ -64,7 +64,7 @@ function categoryBenchmark(n: number, layers: number): Timing[] {
   const { Q, R } = timed('QR of M (CholeskyQR2 on the engine matmul)', timings, () => tallQr(stacked));
   const t = timed(`T = mean (QᵢᵀQᵢ + αI)⁻¹ (${layers} Gram + Cholesky inverses)`, timings,
     () => averagedInverseGram(Q, weights.map((w) => w.rows), 1e-3));
-  const { eigenvectors } = timed('eigh(T) (Jacobi)', timings, () => eigh(t));
+  const { eigenvectors } = timed('eigh(T) (tridiagonal route above n = 128)', timings, () => eigh(t));
   const v = timed('V = RᵀE, canonical signs', timings, () => canonicalizeColumnSigns(gemm(R, eigenvectors, true, false)));
   const basis = timed('V⁻¹ (LU inverse, once per category)', timings, () => prepareBasis(v));
   timed(`U, λ of ${layers} layers (V⁻¹Wᵀ, column norms)`, timings, () => {
