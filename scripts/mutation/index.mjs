@@ -27,8 +27,8 @@ const DEFAULT_FOLDERS = ['src/frod', 'src/peft', 'src/linalg/kernels', 'src/nn/o
  * fits a 2-core machine. A folder not listed gets test/<its path below src>.
  */
 const TESTS = {
-  'src/frod': ['test/frod', 'test/cli', 'test/peft', 'test/api.test.ts'],
-  'src/peft': ['test/frod', 'test/lora', 'test/cli', 'test/peft', 'test/api.test.ts'],
+  'src/frod': ['test/frod', 'test/cli', 'test/peft', 'test/lora', 'test/gpu/offload.test.ts', 'test/api.test.ts', 'test/readme.test.ts'],
+  'src/peft': ['test/frod', 'test/lora', 'test/cli', 'test/peft', 'test/gpu/offload.test.ts', 'test/demo/methods.test.ts', 'test/api.test.ts', 'test/readme.test.ts'],
   'src/linalg/kernels': ['test/linalg', 'test/frod/projection.test.ts', 'test/frod/golden.test.ts'],
   'src/nn/optim': ['test/nn'],
   'src/nn/io': ['test/io', 'test/nn', 'test/cli'],
