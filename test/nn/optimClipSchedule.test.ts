@@ -108,6 +108,13 @@ test('LambdaLR resumes from lastEpoch with the initial rates a first scheduler r
   assert.is(opt.paramGroups[0].lr, 2 / 6);
 });
 
+test('LambdaLR refuses to resume when any one group lacks its initial rate (a group added after the first scheduler)', () => {
+  const opt = new SGD([f64([0], [1]).requiresGrad_(true)], { lr: 2 });
+  new LambdaLR(opt, (s) => s);
+  opt.addParamGroup({ params: [f64([0], [1]).requiresGrad_(true)], lr: 3 });
+  throwsMatching(() => new LambdaLR(opt, (s) => s, 0), /^param 'initial_lr' is not specified in param_groups when resuming an optimizer$/);
+});
+
 test('LambdaLR.loadStateDict restores the step, base rates and last rates; getLastLr returns a copy', () => {
   const source = new LambdaLR(new SGD([f64([0], [1]).requiresGrad_(true)], { lr: 3 }), (s) => s + 1);
   source.step();
