@@ -7,6 +7,8 @@
 //            regular expression the file path must match (default: every *.test.ts)
 //   --bail   stop at the first failing test (mutation testing uses this: a killed mutant ends early)
 //   --times  list the slowest files (import + run)
+//   --in-order  run the files in the order the PATHs name them (each folder's files sorted) instead of all
+//            sorted: mutation testing names the mutated folder's own tests first, so a killed mutant fails early
 //
 // Besides failing tests, each of these counts as one failure: a test file that failed to load, one that never
 // called test.run(), one whose suites ran no test and skipped none, tests registered on uvu's default suite
@@ -32,20 +34,20 @@ function parseArgs(argv) {
     else throw new Error(`run-tests: ${arg} is neither a path nor the only pattern`);
   }
   for (const flag of flags) {
-    if (flag !== '--bail' && flag !== '--times') throw new Error(`run-tests: unknown option ${flag}`);
+    if (flag !== '--bail' && flag !== '--times' && flag !== '--in-order') throw new Error(`run-tests: unknown option ${flag}`);
   }
-  return { paths: paths.length ? paths : ['test'], pattern, bail: flags.has('--bail'), times: flags.has('--times') };
+  return { paths: paths.length ? paths : ['test'], pattern, bail: flags.has('--bail'), times: flags.has('--times'), inOrder: flags.has('--in-order') };
 }
 
-/** Every *.test.ts under the paths whose path matches `pattern`, sorted, without duplicates. */
-function testFiles(paths, pattern) {
+/** Every *.test.ts under the paths whose path matches `pattern`, sorted (or in the paths' order), without duplicates. */
+function testFiles(paths, pattern, inOrder = false) {
   const found = new Set();
   // test/browser drives a real Chromium against the built site (`npm run test:browser`, run by .ci/run after
   // `npm test`): it runs only when named, never as part of a walk over test/.
   const browserTests = join(root, 'test', 'browser');
   const walk = (path) => {
     if (statSync(path).isDirectory()) {
-      for (const entry of readdirSync(path)) {
+      for (const entry of readdirSync(path).sort()) {
         if (entry !== 'node_modules' && entry !== 'fixtures' && resolve(path, entry) !== browserTests) walk(join(path, entry));
       }
     } else if (/\.test\.ts$/.test(path) && (pattern === null || pattern.test(path))) {
@@ -53,7 +55,7 @@ function testFiles(paths, pattern) {
     }
   };
   paths.forEach(walk);
-  return [...found].sort();
+  return inOrder ? [...found] : [...found].sort();
 }
 
 /** Reads the harness's report lines (a line cut off by a crash is ignored). */
@@ -150,7 +152,7 @@ try {
   console.log('\n0 passed, 1 failed, 0 skipped');
   process.exit(2);
 }
-const files = testFiles(args.paths, args.pattern);
+const files = testFiles(args.paths, args.pattern, args.inOrder);
 const work = mkdtempSync(join(tmpdir(), 'frod-tests-'));
 const reportFile = join(work, 'report.jsonl');
 const child = spawn(process.execPath, ['--import', 'tsx', harness, reportFile, args.bail ? '1' : '0', ...files], {

@@ -15,7 +15,7 @@
 // --force            re-test every mutant
 // --concurrency N    test runners at once (default 1: the machine is shared; 2 on an idle 2-core machine)
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, normalize, resolve } from 'node:path';
 import { Stryker } from '@stryker-mutator/core';
 import { mutantReach } from './reach.mjs';
 
@@ -27,8 +27,8 @@ const DEFAULT_FOLDERS = ['src/frod', 'src/peft', 'src/linalg/kernels', 'src/nn/o
  * fits a 2-core machine. A folder not listed gets test/<its path below src>.
  */
 const TESTS = {
-  'src/frod': ['test/frod', 'test/cli', 'test/peft', 'test/api.test.ts'],
-  'src/peft': ['test/frod', 'test/lora', 'test/cli', 'test/peft', 'test/api.test.ts'],
+  'src/frod': ['test/frod', 'test/cli', 'test/peft', 'test/lora', 'test/gpu/offload.test.ts', 'test/api.test.ts', 'test/readme.test.ts'],
+  'src/peft': ['test/frod', 'test/lora', 'test/cli', 'test/peft', 'test/gpu/offload.test.ts', 'test/demo/methods.test.ts', 'test/api.test.ts', 'test/readme.test.ts'],
   'src/linalg/kernels': ['test/linalg', 'test/frod/projection.test.ts', 'test/frod/golden.test.ts'],
   'src/nn/optim': ['test/nn'],
   'src/nn/io': ['test/io', 'test/nn', 'test/cli'],
@@ -47,15 +47,14 @@ function parseArgs(argv) {
     else if (arg === '--rerun-survivors') options.rerunSurvivors = true;
     else if (arg === '--force') options.force = true;
     else if (arg.startsWith('--')) throw new Error(`mutation: unknown option ${arg}`);
-    else folders.push(arg.replace(/\/+$/, ''));
+    else folders.push(normalize(arg).replace(/\/+$/, ''));
   }
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('mutation: --concurrency takes a whole number ≥ 1');
   for (const folder of folders) if (!existsSync(folder)) throw new Error(`mutation: no folder or file ${folder}`);
   return { folders: folders.length ? folders : DEFAULT_FOLDERS, options };
 }
 
-function testsFor(target) {
-  const folder = statSync(target).isDirectory() ? target : dirname(target);
+function testsFor(folder) {
   const listed = TESTS[folder] ?? [join('test', folder.replace(/^src\//, '').split('/')[0])];
   return listed.filter((path) => existsSync(path));
 }
@@ -104,20 +103,21 @@ function summarize(folder, results, coverage, seconds) {
   return lines.join('\n');
 }
 
-async function mutateFolder(folder, options) {
-  const slug = folder.replace(/\//g, '-');
+async function mutateFolder(run, options) {
+  const folder = run.name;
+  const slug = (run.slug ?? run.name).replace(/\//g, '-');
   const dir = resolve('reports', 'mutation', slug);
   mkdirSync(dir, { recursive: true });
   const incrementalFile = join(dir, 'incremental.json');
   const coverageFile = join(dir, 'coverage.json');
   rmSync(join(dir, 'mutants.jsonl'), { force: true });
   if (options.rerunSurvivors) console.log(`${folder}: re-testing ${forgetSurvivors(incrementalFile)} survivor(s) of the last run`);
-  const tests = testsFor(folder);
+  const tests = testsFor(run.folder);
   // The command runner passes the environment on to runMutant.mjs.
   process.env.FROD_MUTATION_COVERAGE_FILE = coverageFile;
   const started = performance.now();
   const stryker = new Stryker({
-    mutate: statSync(folder).isDirectory() ? [`${folder}/**/*.ts`, `!${folder}/**/index.ts`] : [folder],
+    mutate: run.mutate,
     testRunner: 'command',
     commandRunner: { command: `node scripts/mutation/runMutant.mjs ${tests.join(' ')}` },
     checkers: ['typescript'],
@@ -132,6 +132,9 @@ async function mutateFolder(folder, options) {
     reporters: [process.stdout.isTTY ? 'progress' : 'progress-append-only', 'json'],
     jsonReporter: { fileName: join(dir, 'report.json') },
     ignorePatterns: ['dist', 'reports', 'frod-demo-out', '.stryker-tmp'],
+    // Only the instrumented sources need '// @ts-nocheck' (the checker type-checks each mutant on its own); by
+    // default Stryker also writes it into examples/, which test/readme.test.ts compares with README's sample.
+    disableTypeChecks: 'src/**/*.ts',
     tempDirName: '.stryker-tmp',
     fileLogLevel: 'off',
     logLevel: 'info',
@@ -146,7 +149,29 @@ async function mutateFolder(folder, options) {
   return summary.split('\n')[0];
 }
 
+/**
+ * The runs to make: each folder alone; files of one folder given together make one run (one dry run, whose
+ * test folders take minutes, instead of one per file), reported under the folder and the files' names.
+ */
+function runsFor(targets) {
+  const runs = [];
+  const filesByFolder = new Map();
+  for (const target of targets) {
+    if (statSync(target).isDirectory()) runs.push({ name: target, mutate: [`${target}/**/*.ts`, `!${target}/**/index.ts`], folder: target });
+    else {
+      const folder = dirname(target);
+      if (!filesByFolder.has(folder)) filesByFolder.set(folder, []);
+      filesByFolder.get(folder).push(target);
+    }
+  }
+  for (const [folder, files] of filesByFolder) {
+    const names = files.map((file) => file.slice(folder.length + 1).replace(/\.ts$/, ''));
+    runs.push({ name: files.length === 1 ? files[0] : `${folder}/{${names.join(',')}}`, slug: `${folder}/${names.join('+')}`, mutate: files, folder });
+  }
+  return runs;
+}
+
 const { folders, options } = parseArgs(process.argv.slice(2));
 const headlines = [];
-for (const folder of folders) headlines.push(await mutateFolder(folder, options));
+for (const run of runsFor(folders)) headlines.push(await mutateFolder(run, options));
 console.log(`\n${headlines.join('\n')}`);

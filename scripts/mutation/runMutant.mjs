@@ -34,7 +34,10 @@ if (active === undefined) {
   if (!existsSync(coverageFile)) throw new Error(`runMutant: no coverage file ${coverageFile} (the dry run writes it)`);
   const coverage = JSON.parse(readFileSync(coverageFile, 'utf8'));
   const reach = mutantReach(coverage, active);
-  const files = reach.atLoad ? testPaths : reach.files;
+  // The source folder's own tests first (TESTS lists them first): a killed mutant then fails in seconds, not after
+  // the CLI tests that spawn processes.
+  const rank = (file) => testPaths.findIndex((path) => file === path || file.startsWith(`${path}/`));
+  const files = reach.atLoad ? testPaths : [...reach.files].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
   const log = (record) => appendFileSync(join(dirname(coverageFile), 'mutants.jsonl'), `${JSON.stringify(record)}\n`);
   if (files.length === 0) {
     console.log(`mutant ${active}: no test file reaches it`);
@@ -45,7 +48,7 @@ if (active === undefined) {
   // runners do, but at least 10^5.
   const hitLimit = Math.max(100_000, 100 * reach.hits);
   const started = performance.now();
-  const status = runTests([...files, '--bail'], { FROD_MUTATION_HIT_LIMIT: String(hitLimit) });
+  const status = runTests([...files, '--bail', '--in-order'], { FROD_MUTATION_HIT_LIMIT: String(hitLimit) });
   // One line per mutant beside the coverage file, to follow a long run (survivors show as status 0).
   log({ id: active, status, seconds: Math.round((performance.now() - started) / 100) / 10, files: files.length });
   process.exit(status);

@@ -59,6 +59,7 @@ export function stackWeights(weights: readonly Mat[]): Mat {
  * category that way, so the stack is not held twice); null otherwise. The projection only reads it.
  */
 function stackedView(weights: readonly Mat[]): Mat | null {
+  if (weights.length === 0) return null; // stackWeights refuses an empty category by name
   const first = weights[0].data;
   let rows = 0;
   for (const w of weights) {

@@ -1,0 +1,121 @@
+/**
+ * The input checks and fallbacks of FRoD's math that no ordinary model reaches: a non-square or singular V, an
+ * empty category, a weight that is not 2-D, a V stored with an integer dtype, path parts that mix digits and
+ * letters. Each states what it must do, so that dropping or loosening the check fails a test.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkpointCategoryStates } from '../../src/frod/basis';
+import { categoryOf, layerIndexOf } from '../../src/frod/categories';
+import { FrodConfig } from '../../src/frod/config';
+import { decomposeWeight, prepareBasis, rotatedBasis } from '../../src/frod/decompose';
+import { projectionKey, sIndicesKey, sSizeKey } from '../../src/frod/keys';
+import { categoryProjection, tallQr } from '../../src/frod/projection';
+import { qr } from '../../src/linalg/kernels/qr';
+import { adapterDType, roundToDType, tensorToMat, weightShape } from '../../src/frod/weights';
+import type { Mat } from '../../src/linalg/kernels/mat';
+import { Generator, randn, tensor } from '../../src/tensor';
+
+const matOf = (rows: number, cols: number, values: number[]): Mat => ({ rows, cols, data: Float64Array.from(values) });
+
+test('prepareBasis refuses a V that is not square, naming its shape', () => {
+  assert.throws(() => prepareBasis(matOf(2, 3, [1, 0, 0, 0, 1, 0])), /^FRoD: the basis V must be square, got \(2,3\)$/);
+});
+
+test('a V whose first pivot is exactly zero is singular: the pseudo-inverse is used, and B = W pinv(V)ᵀ', () => {
+  // V = [[0, 0], [0, 1]]: rank 1, LU meets a zero pivot in its very first column.
+  const v = matOf(2, 2, [0, 0, 0, 1]);
+  const basis = prepareBasis(v);
+  assert.ok(basis.singular, 'singular');
+  assert.equal([...basis.inverse.data], [0, 0, 0, 1], 'pinv(V) = V here');
+  const { lambda, u } = decomposeWeight(basis, matOf(1, 2, [3, 4]));
+  assert.equal([...lambda], [0, 4], 'B = W pinv(V)ᵀ = [0, 4]');
+  assert.equal([...u.data], [0, 1], 'the zero column stays zero');
+});
+
+test('a V whose last pivot is zero is singular too', () => {
+  const basis = prepareBasis(matOf(2, 2, [1, 2, 2, 4]));
+  assert.ok(basis.singular);
+});
+
+test('an invertible V is not treated as singular: its exact inverse is used', () => {
+  const basis = prepareBasis(matOf(2, 2, [0, 1, 1, 0]));
+  assert.not.ok(basis.singular);
+  assert.equal([...basis.inverse.data], [0, 1, 1, 0]);
+});
+
+test('decomposeWeight refuses a weight whose in_features do not fit V, naming both shapes', () => {
+  const basis = prepareBasis(matOf(2, 2, [1, 0, 0, 1]));
+  assert.throws(() => decomposeWeight(basis, matOf(2, 3, [1, 2, 3, 4, 5, 6])), /^FRoD: a weight of shape \(2,3\) does not fit a basis V of shape \(2,2\)$/);
+});
+
+test('tallQr takes CholeskyQR2 for a well-conditioned stack: R = Lᵀ has a positive diagonal (Householder\'s need not)', () => {
+  const m = { rows: 6, cols: 3, data: Float64Array.from(randn([18], { dtype: 'float64', generator: new Generator(3) }).data()) };
+  const { R } = tallQr(m);
+  const { R: householder } = qr(m, 'reduced');
+  const diagonal = (r: Mat) => [0, 4, 8].map((i) => r.data[i]);
+  assert.ok(diagonal(R).every((x) => x > 0), `R's diagonal ${diagonal(R)}`);
+  assert.ok(diagonal(householder).some((x) => x < 0), 'this matrix tells the two apart');
+});
+
+test('a category without weights is refused', () => {
+  assert.throws(() => categoryProjection([], 1e-3), /^FRoD projection: a category needs at least one weight$/);
+});
+
+test('a weight that is not 2-D is refused, with its whole shape', () => {
+  assert.throws(() => weightShape({ weight: tensor([1, 2, 3, 4, 5, 6, 7, 8], { shape: [2, 2, 2] }), fanInFanOut: false }, 'a.b'),
+    /^FRoD: module 'a\.b' has a weight of shape \(2,2,2\); only 2-D Linear \/ Conv1D weights can be adapted$/);
+});
+
+test('tensorToMat takes 2-D tensors only, naming what it was given', () => {
+  assert.throws(() => tensorToMat(tensor([1, 2, 3]), 'V'), /^V: expected a 2-D tensor, got shape \(3\)$/);
+  assert.throws(() => tensorToMat(tensor([1, 2, 3, 4, 5, 6, 7, 8], { shape: [2, 2, 2] }), 'V'), /got shape \(2,2,2\)$/);
+  assert.equal(tensorToMat(tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] }), 'V'), { rows: 2, cols: 3, data: Float64Array.from([1, 2, 3, 4, 5, 6]) });
+});
+
+test('the per-category key builders refuse an empty category as well as a dotted one, naming themselves', () => {
+  for (const build of [projectionKey, sIndicesKey, sSizeKey]) {
+    assert.throws(() => build(''), new RegExp(`^${build.name}: expected a category name without dots, got ""$`));
+    assert.throws(() => build('a.b'), new RegExp(`^${build.name}: expected a category name without dots, got "a\\.b"$`));
+  }
+});
+
+test('rotatedBasis refuses λ or S values that do not fit V and the pattern, naming the counts', () => {
+  const v = matOf(2, 2, [1, 0, 0, 1]);
+  const pattern = { nnz: 1, size: 2, rows: Int32Array.from([0]), cols: Int32Array.from([1]) };
+  assert.throws(() => rotatedBasis(v, [1, 2, 3], pattern, [0.5]), /^FRoD: λ has 3 entries, V is \(2,2\)$/);
+  assert.throws(() => rotatedBasis(v, [1, 2], pattern, [0.5, 0.5]), /^FRoD: 2 S values for a pattern of 1 entries$/);
+  assert.equal([...rotatedBasis(v, [1, 2], pattern, [0.5]).data], [1, 0.5, 0, 2], 'C = (S + diag λ) Vᵀ');
+});
+
+test('adapterDType: the weights\' own floating dtype when they share one, else float32', () => {
+  const t = (dtype: 'float64' | 'float32' | 'bfloat16' | 'int32') => tensor([1, 2], { dtype });
+  assert.is(adapterDType([t('float64'), t('float64')]), 'float64');
+  assert.is(adapterDType([t('bfloat16')]), 'bfloat16');
+  assert.is(adapterDType([t('float64'), t('float32')]), 'float32', 'mixed');
+  assert.is(adapterDType([t('int32')]), 'float32', 'integer weights');
+  assert.throws(() => roundToDType(Float64Array.from([1]), 'int32'), /^FRoD: expected a floating dtype, got int32$/);
+});
+
+test('a V saved with an integer dtype is used as float32 (the dtype V and U are computed in)', () => {
+  const cfg = new FrodConfig({ targetModules: ['fc'], progressbar: false });
+  const w = matOf(2, 2, [1, 2, 3, 4]);
+  const tensors = {
+    [projectionKey('fc')]: tensor(new Int32Array([1, 0, 0, 1]), { dtype: 'int32', shape: [2, 2] }),
+    [sIndicesKey('fc')]: tensor(new Int32Array([0, 1]), { dtype: 'int32', shape: [2, 1] }),
+  };
+  const [state] = checkpointCategoryStates(['blocks.0.fc'], new Map([['blocks.0.fc', w]]), tensors, cfg, { dtype: 'float64', progress: false });
+  assert.is(state.dtype, 'float32');
+  assert.equal([...state.v.data], [1, 0, 0, 1]);
+});
+
+test('a path part that mixes digits and letters is a name, not a layer index', () => {
+  assert.is(categoryOf('blocks.3a.fc'), '3a_fc');
+  assert.is(categoryOf('blocks.a3.fc'), 'a3_fc');
+  assert.is(categoryOf('blocks.3.fc'), 'fc');
+  assert.is(layerIndexOf('model.layers.3a.fc', 7), 7);
+  assert.is(layerIndexOf('model.layers.a3.fc', 7), 7);
+  assert.is(layerIndexOf('model.h.2b.x.5.fc', 7), 5, 'the first part made only of digits');
+});
+
+test.run();

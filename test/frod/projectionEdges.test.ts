@@ -1,0 +1,103 @@
+/**
+ * The shared basis (spec §2) where projection.test.ts's properties cannot look: the spectrum each path
+ * reports, checked against T and M computed independently (Householder QR, LU inverses), the ridge term's
+ * bounds, infinite weights, and the Householder fallback for a stack too ill-conditioned for CholeskyQR2.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { type Mat, mat, matmul, transpose } from '../../src/linalg/kernels/mat';
+import { inv } from '../../src/linalg/kernels/lu';
+import { qr } from '../../src/linalg/kernels/qr';
+import { categoryProjection, stackWeights, tallQr } from '../../src/frod/projection';
+
+function seeded(rows: number, cols: number, seed: number): Mat {
+  let state = (seed % 2147483646) + 1;
+  const m = mat(rows, cols);
+  for (let i = 0; i < m.data.length; i++) {
+    state = (state * 48271) % 2147483647;
+    m.data[i] = (2 * state) / 2147483647 - 1;
+  }
+  return m;
+}
+
+const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0);
+const near = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+
+/** T = (1/L) Σ_i (Q_iᵀQ_i + αI)⁻¹ with Q from Householder and each inverse from LU: the reference of spec §2. */
+function referenceT(weights: Mat[], alpha: number): Mat {
+  const { Q } = qr(stackWeights(weights), 'reduced');
+  const n = Q.cols;
+  const t = mat(n, n);
+  let start = 0;
+  for (const w of weights) {
+    const block = mat(w.rows, n, Q.data.slice(start * n, (start + w.rows) * n));
+    start += w.rows;
+    const gram = matmul(transpose(block), block);
+    for (let i = 0; i < n; i++) gram.data[i * n + i] += alpha;
+    const inverse = inv(gram);
+    for (let k = 0; k < t.data.length; k++) t.data[k] += inverse.data[k] / weights.length;
+  }
+  return t;
+}
+
+const tallStacks = fc.record({
+  inFeatures: fc.integer({ min: 1, max: 6 }),
+  outs: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 4 }),
+  alpha: fc.constantFrom(1e-3, 0.1, 2),
+  seed: fc.integer({ min: 0, max: 1e9 }),
+}).filter((s) => sum(s.outs) >= s.inFeatures);
+
+test('qr-eig path: the spectrum μ is that of T = (1/L) Σ (Q_iᵀQ_i + αI)⁻¹ (trace and Frobenius norm), for the α given', () => {
+  fc.assert(fc.property(tallStacks, ({ inFeatures, outs, alpha, seed }) => {
+    const weights = outs.map((out, i) => seeded(out, inFeatures, seed + 31 * i));
+    const { spectrum, path } = categoryProjection(weights, alpha);
+    assert.is(path, 'qr-eig');
+    // T's eigenvalues do not depend on the signs of R's rows (T changes by D·T·D), so any QR will do.
+    const t = referenceT(weights, alpha);
+    const trace = sum(Array.from({ length: inFeatures }, (_, i) => t.data[i * inFeatures + i]));
+    const frobenius2 = sum(t.data.map((x) => x * x));
+    assert.ok(near(sum(spectrum), trace, 1e-9), `Σμ ${sum(spectrum)} vs trace(T) ${trace}`);
+    assert.ok(near(sum(spectrum.map((m) => m * m)), frobenius2, 1e-9), `Σμ² vs ‖T‖²`);
+  }), { numRuns: 40, seed: 3 });
+});
+
+test('svd path: the spectrum is the singular values of the stack (Σσ² = ‖M‖², all of them when rows < in)', () => {
+  fc.assert(fc.property(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 0, max: 1e9 }), (inFeatures, seed) => {
+    const w = seeded(inFeatures - 1, inFeatures, seed);
+    const { spectrum, path } = categoryProjection([w], 1e-3);
+    assert.is(path, 'svd');
+    assert.is(spectrum.length, inFeatures - 1);
+    assert.ok(near(sum(spectrum.map((s) => s * s)), sum(w.data.map((x) => x * x)), 1e-12));
+  }), { numRuns: 30, seed: 4 });
+});
+
+test('regularization_alpha must be a finite number above zero, and the message names it', () => {
+  const w = seeded(4, 2, 1);
+  for (const alpha of [0, -1, Number.NaN, Infinity]) {
+    assert.throws(() => categoryProjection([w], alpha), new RegExp(`^FRoD projection: regularization_alpha must be > 0, got ${alpha}$`));
+  }
+});
+
+test('an infinite weight is refused like NaN', () => {
+  for (const bad of [Infinity, -Infinity]) {
+    const w = seeded(4, 2, 1);
+    w.data[5] = bad;
+    assert.throws(() => categoryProjection([w], 1e-3), /^FRoD projection: the weights contain NaN or infinite values$/);
+  }
+});
+
+test('tallQr gives an orthonormal Q with Q R = M for a stack of condition number 1e10, beyond CholeskyQR2\'s reach', () => {
+  // M = A·diag(1, 1e-5, 1e-10) for a random A: well-defined columns, condition number about 1e10.
+  const m = seeded(8, 3, 9);
+  for (let i = 0; i < 8; i++) { m.data[i * 3 + 1] *= 1e-5; m.data[i * 3 + 2] *= 1e-10; }
+  const { Q, R } = tallQr(m);
+  const qtq = matmul(transpose(Q), Q);
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) assert.ok(Math.abs(qtq.data[i * 3 + j] - (i === j ? 1 : 0)) < 1e-12, `QᵀQ[${i},${j}] = ${qtq.data[i * 3 + j]}`);
+  }
+  const back = matmul(Q, R);
+  for (let k = 0; k < m.data.length; k++) assert.ok(Math.abs(back.data[k] - m.data[k]) < 1e-14, 'Q R = M');
+});
+
+test.run();
