@@ -190,6 +190,9 @@ function extremeValues(rng: Rng, entry: RawEntry): RawEntry {
   return { ...entry, bytes };
 }
 
+/** Bytes per value of the dtypes the fuzzer writes. */
+const BYTES_PER_VALUE: Readonly<Record<string, number>> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 };
+
 /** Edits the tensors of a file and writes it back validly (so the checks behind the parser are reached). */
 export function mutateEntries(rng: Rng, entries: ReadonlyMap<string, RawEntry>, metadata: Record<string, string> | null): { bytes: Uint8Array; what: string[] } {
   const out = new Map<string, RawEntry>([...entries].map(([k, e]) => [k, { ...e, bytes: e.bytes.slice() }]));
@@ -205,7 +208,8 @@ export function mutateEntries(rng: Rng, entries: ReadonlyMap<string, RawEntry>, 
       case 2: out.delete(name); out.set(`${name}${rng.pick(ODD_STRINGS)}`, entry); what.push(`renamed ${name}`); break;
       case 3: {
         const shape = rng.pick([[0], [1], [entry.shape[0] ?? 1, 1], [...entry.shape, 1], [0, 100_000], [3, 5]]);
-        const bytesPerValue = Math.max(1, entry.bytes.length / Math.max(1, entry.shape.reduce((a, b) => a * b, 1)));
+        // From the dtype, not from bytes ÷ values: an empty tensor (an S with no couplings) has neither.
+        const bytesPerValue = BYTES_PER_VALUE[entry.dtype] ?? 1;
         const count = shape.reduce((a, b) => a * b, 1);
         out.set(name, { dtype: entry.dtype, shape, bytes: new Uint8Array(count * bytesPerValue).fill(rng.int(256)) });
         what.push(`reshaped ${name} to (${shape.join(',')})`);
@@ -213,7 +217,7 @@ export function mutateEntries(rng: Rng, entries: ReadonlyMap<string, RawEntry>, 
       }
       case 4: {
         const dtype = rng.pick(['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'U8', 'BOOL'] as const);
-        const size = ({ F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 } as const)[dtype];
+        const size = BYTES_PER_VALUE[dtype];
         const count = entry.shape.reduce((a, b) => a * b, 1);
         out.set(name, { dtype, shape: entry.shape, bytes: Uint8Array.from({ length: count * size }, () => rng.int(256)) });
         what.push(`${name} as ${dtype} with random bytes`);

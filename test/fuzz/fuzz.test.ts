@@ -8,9 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SafetensorsError } from '../../src/nn/io/format';
+import { SafetensorsError, parseSafetensors } from '../../src/nn/io/format';
 import { errorFinding, messageFinding, runCase } from '../../fuzz/cases';
 import { loadSeeds } from '../../fuzz/corpus';
+import { mutateEntries, Rng } from '../../fuzz/mutate';
 import { describeFinding, runFuzz } from '../../fuzz/runner';
 
 /** Cases in the suite's run (`npm run fuzz -- --iterations 10000` for the long one). */
@@ -61,6 +62,15 @@ test('the oracle: raw errors and runtime messages wrapped into ours are findings
   assert.match(errorFinding('a string') ?? '', /^threw a non-Error/);
   assert.is(errorFinding(new SafetensorsError('f', 'header length 9 runs past the end of the file (8 bytes)')), null);
   assert.is(errorFinding(new Error("FRoD: module 'q': the weight holds NaN (row 0, column 0 of its (out, in) weight); FRoD needs finite weights")), null);
+});
+
+test('mutateEntries always writes a valid file, also from empty tensors (an S with no couplings)', () => {
+  const entries = new Map([
+    ['a.frod_lambda_s_values', { dtype: 'F32' as const, shape: [0], bytes: new Uint8Array(0) }],
+    ['a.frod_lambda_l', { dtype: 'F32' as const, shape: [3], bytes: new Uint8Array(12) }],
+    ['a.frod_s_indices', { dtype: 'I64' as const, shape: [2, 0], bytes: new Uint8Array(0) }],
+  ]);
+  for (let i = 0; i < 300; i++) parseSafetensors(mutateEntries(new Rng(`empty/${i}`), entries, null).bytes);
 });
 
 test.run();
