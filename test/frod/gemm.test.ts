@@ -7,18 +7,8 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { gemm, rowBlock } from '../../src/frod/gemm';
 import { type Mat, mat, matmul, transpose } from '../../src/linalg/kernels/mat';
-import { assertClose } from './helpers';
+import { assertClose, randomMat } from './helpers';
 
-/** A (rows, cols) matrix with entries from a seed, in [−1, 1). */
-function seeded(rows: number, cols: number, seed: number): Mat {
-  let state = (seed % 2147483646) + 1;
-  const m = mat(rows, cols);
-  for (let i = 0; i < m.data.length; i++) {
-    state = (state * 48271) % 2147483647;
-    m.data[i] = (2 * state) / 2147483647 - 1;
-  }
-  return m;
-}
 
 const dims = fc.record({
   m: fc.integer({ min: 1, max: 7 }),
@@ -31,8 +21,8 @@ const dims = fc.record({
 
 test('gemm(A, B, transA, transB) is op(A)·op(B) as the plain kernel computes it, for every combination of transposes', () => {
   fc.assert(fc.property(dims, ({ m, k, n, transA, transB, seed }) => {
-    const a = transA ? seeded(k, m, seed) : seeded(m, k, seed);
-    const b = transB ? seeded(n, k, seed + 1) : seeded(k, n, seed + 1);
+    const a = transA ? randomMat(k, m, seed) : randomMat(m, k, seed);
+    const b = transB ? randomMat(n, k, seed + 1) : randomMat(k, n, seed + 1);
     const want = matmul(transA ? transpose(a) : a, transB ? transpose(b) : b);
     const got = gemm(a, b, transA, transB);
     assert.equal([got.rows, got.cols], [m, n]);
@@ -41,8 +31,8 @@ test('gemm(A, B, transA, transB) is op(A)·op(B) as the plain kernel computes it
 });
 
 test('gemm leaves its inputs as they were', () => {
-  const a = seeded(3, 4, 1);
-  const b = seeded(4, 2, 2);
+  const a = randomMat(3, 4, 1);
+  const b = randomMat(4, 2, 2);
   const [aBefore, bBefore] = [a.data.slice(), b.data.slice()];
   gemm(a, b);
   gemm(a, a, false, true);
@@ -51,19 +41,19 @@ test('gemm leaves its inputs as they were', () => {
 });
 
 test('gemm refuses inner dimensions that differ, naming both operand shapes after the transposes', () => {
-  assert.throws(() => gemm(seeded(2, 3, 1), seeded(4, 5, 2)), /^gemm: \(2,3\) and \(4,5\) cannot be multiplied$/);
-  assert.throws(() => gemm(seeded(2, 3, 1), seeded(2, 5, 2), true, true), /^gemm: \(3,2\) and \(5,2\) cannot be multiplied$/);
+  assert.throws(() => gemm(randomMat(2, 3, 1), randomMat(4, 5, 2)), /^matmul: \(2,3\) and \(4,5\) cannot be multiplied$/);
+  assert.throws(() => gemm(randomMat(2, 3, 1), randomMat(2, 5, 2), true, true), /^matmul: \(3,2\) and \(5,2\) cannot be multiplied$/);
 });
 
 test('an empty inner dimension gives a zero matrix of the outer shape; an empty outer one, an empty matrix', () => {
   const zeros = gemm(mat(3, 0), mat(0, 2));
   assert.equal([zeros.rows, zeros.cols, [...zeros.data]], [3, 2, [0, 0, 0, 0, 0, 0]]);
-  const empty = gemm(mat(0, 4), seeded(4, 2, 1));
+  const empty = gemm(mat(0, 4), randomMat(4, 2, 1));
   assert.equal([empty.rows, empty.cols, empty.data.length], [0, 2, 0]);
 });
 
 test('rowBlock(A, r0, r1) is rows r0…r1−1 of A, sharing its memory', () => {
-  const a = seeded(5, 3, 7);
+  const a = randomMat(5, 3, 7);
   const block = rowBlock(a, 1, 4);
   assert.equal([block.rows, block.cols], [3, 3]);
   assert.equal([...block.data], [...a.data.slice(3, 12)]);

@@ -8,6 +8,7 @@ import { Module } from '../../src/nn/module';
 import { noGrad } from '../../src/autograd';
 import { type DType, Generator, type Tensor, tensor } from '../../src/tensor';
 import { GOLDEN_DIR, goldenCaseNames } from '../util/golden';
+import { type Mat, mat } from '../../src/linalg/kernels/mat';
 
 /** The golden cases (FROD_GOLDEN_DIR points the tests at another set made by make_golden.py). */
 export const GOLDEN = GOLDEN_DIR;
@@ -149,4 +150,15 @@ export class TinyModel extends Module {
 export function sameBits(a: Tensor, b: Tensor): boolean {
   const x = a.data(), y = b.data();
   return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
+}
+
+/** A (rows, cols) matrix with entries in [−1, 1) from a seed (a Lehmer stream: cheap, and the same everywhere). */
+export function randomMat(rows: number, cols: number, seed: number): Mat {
+  let state = (seed % 2147483646) + 1;
+  const m = mat(rows, cols);
+  for (let i = 0; i < m.data.length; i++) {
+    state = (state * 48271) % 2147483647;
+    m.data[i] = (2 * state) / 2147483647 - 1;
+  }
+  return m;
 }

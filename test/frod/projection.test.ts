@@ -10,20 +10,10 @@ import { qr } from '../../src/linalg/kernels/qr';
 import { adaptedWeight, decomposeWeight, prepareBasis } from '../../src/frod/decompose';
 import { averagedInverseGram, categoryProjection, stackWeights, tallQr } from '../../src/frod/projection';
 import { samplePattern } from '../../src/frod/pattern';
-import { assertClose } from './helpers';
+import { assertClose, randomMat } from './helpers';
 import { getNumThreads, setNumThreads } from '../../src/tensor';
 import { warmUpThreads } from '../../src/tensor/cpu/matmul';
 
-/** A random (rows, cols) matrix from a seed (values in [−1, 1)). */
-function randomMat(rows: number, cols: number, seed: number): Mat {
-  let state = (seed % 2147483646) + 1;
-  const m = mat(rows, cols);
-  for (let i = 0; i < m.data.length; i++) {
-    state = (state * 48271) % 2147483647;
-    m.data[i] = (2 * state) / 2147483647 - 1;
-  }
-  return m;
-}
 
 const stacks = fc.record({
   inFeatures: fc.integer({ min: 1, max: 9 }),

@@ -10,16 +10,8 @@ import { type Mat, mat, matmul, transpose } from '../../src/linalg/kernels/mat';
 import { inv } from '../../src/linalg/kernels/lu';
 import { qr } from '../../src/linalg/kernels/qr';
 import { categoryProjection, stackWeights, tallQr } from '../../src/frod/projection';
+import { randomMat } from './helpers';
 
-function seeded(rows: number, cols: number, seed: number): Mat {
-  let state = (seed % 2147483646) + 1;
-  const m = mat(rows, cols);
-  for (let i = 0; i < m.data.length; i++) {
-    state = (state * 48271) % 2147483647;
-    m.data[i] = (2 * state) / 2147483647 - 1;
-  }
-  return m;
-}
 
 const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0);
 const near = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
@@ -50,7 +42,7 @@ const tallStacks = fc.record({
 
 test('qr-eig path: the spectrum μ is that of T = (1/L) Σ (Q_iᵀQ_i + αI)⁻¹ (trace and Frobenius norm), for the α given', () => {
   fc.assert(fc.property(tallStacks, ({ inFeatures, outs, alpha, seed }) => {
-    const weights = outs.map((out, i) => seeded(out, inFeatures, seed + 31 * i));
+    const weights = outs.map((out, i) => randomMat(out, inFeatures, seed + 31 * i));
     const { spectrum, path } = categoryProjection(weights, alpha);
     assert.is(path, 'qr-eig');
     // T's eigenvalues do not depend on the signs of R's rows (T changes by D·T·D), so any QR will do.
@@ -64,7 +56,7 @@ test('qr-eig path: the spectrum μ is that of T = (1/L) Σ (Q_iᵀQ_i + αI)⁻�
 
 test('svd path: the spectrum is the singular values of the stack (Σσ² = ‖M‖², all of them when rows < in)', () => {
   fc.assert(fc.property(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 0, max: 1e9 }), (inFeatures, seed) => {
-    const w = seeded(inFeatures - 1, inFeatures, seed);
+    const w = randomMat(inFeatures - 1, inFeatures, seed);
     const { spectrum, path } = categoryProjection([w], 1e-3);
     assert.is(path, 'svd');
     assert.is(spectrum.length, inFeatures - 1);
@@ -73,7 +65,7 @@ test('svd path: the spectrum is the singular values of the stack (Σσ² = ‖M�
 });
 
 test('regularization_alpha must be a finite number above zero, and the message names it', () => {
-  const w = seeded(4, 2, 1);
+  const w = randomMat(4, 2, 1);
   for (const alpha of [0, -1, Number.NaN, Infinity]) {
     assert.throws(() => categoryProjection([w], alpha), new RegExp(`^FRoD projection: regularization_alpha must be > 0, got ${alpha}$`));
   }
@@ -81,7 +73,7 @@ test('regularization_alpha must be a finite number above zero, and the message n
 
 test('an infinite weight is refused like NaN', () => {
   for (const bad of [Infinity, -Infinity]) {
-    const w = seeded(4, 2, 1);
+    const w = randomMat(4, 2, 1);
     w.data[5] = bad;
     assert.throws(() => categoryProjection([w], 1e-3), /^FRoD projection: the weights contain NaN or infinite values$/);
   }
@@ -89,7 +81,7 @@ test('an infinite weight is refused like NaN', () => {
 
 test('tallQr gives an orthonormal Q with Q R = M for a stack of condition number 1e10, beyond CholeskyQR2\'s reach', () => {
   // M = A·diag(1, 1e-5, 1e-10) for a random A: well-defined columns, condition number about 1e10.
-  const m = seeded(8, 3, 9);
+  const m = randomMat(8, 3, 9);
   for (let i = 0; i < 8; i++) { m.data[i * 3 + 1] *= 1e-5; m.data[i * 3 + 2] *= 1e-10; }
   const { Q, R } = tallQr(m);
   const qtq = matmul(transpose(Q), Q);

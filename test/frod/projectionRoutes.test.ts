@@ -13,20 +13,11 @@ import { type EighRoute, TRIDIAGONAL_FROM, eigh } from '../../src/linalg/kernels
 import { averagedInverseGram, canonicalizeColumnSigns, categoryProjection, stackWeights, tallQr } from '../../src/frod/projection';
 import { decomposeWeight, prepareBasis } from '../../src/frod/decompose';
 import { gemm } from '../../src/frod/gemm';
+import { randomMat } from './helpers';
 
 const ALPHA = 1e-3;
 const TOLERANCE = 1e-10;
 
-/** A random (rows, cols) matrix from a seed (values in [−1, 1)), as projection.test.ts draws them. */
-function randomMat(rows: number, cols: number, seed: number): Mat {
-  let state = (seed % 2147483646) + 1;
-  const m = mat(rows, cols);
-  for (let i = 0; i < m.data.length; i++) {
-    state = (state * 48271) % 2147483647;
-    m.data[i] = (2 * state) / 2147483647 - 1;
-  }
-  return m;
-}
 
 /** The qr-eig projection of `weights` with T's eigenvectors from the given route, and every layer's U, λ. */
 function setUp(weights: Mat[], route: EighRoute) {
