@@ -166,3 +166,16 @@ export function throwsMatching(fn: () => unknown, pattern: RegExp): void {
 export function shapeArb(lo: number, hi: number) {
   return fc.record({ rows: fc.integer({ min: lo, max: hi }), cols: fc.integer({ min: lo, max: hi }), seed: fc.nat() });
 }
+
+/**
+ * Checks that `solve` recovers a prescribed spectrum spread over `decades` (every `negateEvery`-th value
+ * negated, so it is indefinite) to ε·‖A‖: the eigenvalues it returns, ascending, against the ones built in.
+ */
+export function checkGradedSpectrum(n: number, decades: number, seed: number, negateEvery: number,
+  solve: (a: Mat) => { eigenvalues: ArrayLike<number> }): void {
+  const w = logSpread(n, -decades, 1, seed).map((v, i) => (i % negateEvery === 1 ? -v : v));
+  const a = withEigenvalues(w, seed);
+  const { eigenvalues } = solve(a);
+  const sorted = [...w].sort((x, y) => x - y);
+  sorted.forEach((v, i) => assertSmall(Math.abs(eigenvalues[i] - v), scaleOf(a), n, `eigenvalue ${i}`));
+}
