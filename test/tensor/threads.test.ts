@@ -159,4 +159,17 @@ test('FROD_NUM_THREADS sets the default thread count; a bad value is a one-line 
   assert.match(bad.out, /FROD_NUM_THREADS must be a positive integer, got 'many'/);
 });
 
+
+test('without SharedArrayBuffer (a page that is not cross-origin isolated) the engine loads and multiplies on one thread, same bits', () => {
+  // A dynamic import, so that the engine loads after the deletion (static imports would run first).
+  const code = `const { gemm } = await import('${src}');
+    const n = 70, a = Float64Array.from({ length: n * n }, (_, i) => Math.sin(i)), c = new Float64Array(n * n);
+    gemm({ data: a, offset: 0, rowStride: n, colStride: 1 }, { data: a, offset: 0, rowStride: n, colStride: 1 }, n, n, n, c, 0, 'float64');
+    process.stdout.write(Array.from(c.subarray(0, 5)).join(' '));`;
+  const withShared = runNode(code);
+  const without = runNode(`delete globalThis.SharedArrayBuffer; ${code}`);
+  assert.is(without.status, 0, without.out);
+  assert.is(without.out, withShared.out);
+});
+
 test.run();

@@ -186,10 +186,13 @@ export class KernelPool {
     private readonly kernels: readonly Kernel[],
     private readonly names: readonly string[],
   ) {
-    const buffer = new SharedArrayBuffer(CONTROL_INTS * 4);
+    // A page that is not cross-origin isolated has no SharedArrayBuffer at all: the pool then runs every item
+    // on the calling thread, on a plain buffer (Atomics work on it; nothing ever waits).
+    const shared = typeof SharedArrayBuffer === 'function';
+    const buffer = shared ? new SharedArrayBuffer(CONTROL_INTS * 4) : new ArrayBuffer(CONTROL_INTS * 4);
     this.control = new Int32Array(buffer);
     this.items = this.control.subarray(TABLE);
-    this.spawn = memory.buffer instanceof SharedArrayBuffer && canBlock() ? workerSpawner() : null;
+    this.spawn = shared && memory.buffer instanceof SharedArrayBuffer && canBlock() ? workerSpawner() : null;
   }
 
   /** Starts workers until there are `threads − 1` (never more than MAX_WORKERS). */
