@@ -10,20 +10,14 @@ import * as fc from 'fast-check';
 import { eigh } from '../../src/linalg/kernels/eigh';
 import { type Mat, identity, mat, matmul, transpose } from '../../src/linalg/kernels/mat';
 import {
-  EPS, RUNS, assertCanonicalColumns, assertSmall, checkGradedSpectrum, diagMat, hilbert, maxDiff, orthogonalityError,
+  EPS, RUNS, assertCanonicalColumns, assertEighContract, assertSmall, checkGradedSpectrum, diagMat, hilbert, maxDiff, orthogonalityError,
   randomSymmetric, scaleOf, throwsMatching, withEigenvalues,
 } from './helpers';
 
 /** Every property eigh promises, on one matrix. */
 function checkEigh(a: Mat): { eigenvalues: Float64Array; eigenvectors: Mat } {
-  const n = a.rows;
   const result = eigh(a);
-  const { eigenvalues: w, eigenvectors: e } = result;
-  assert.is(w.length, n);
-  for (let i = 1; i < n; i++) assert.ok(w[i - 1] <= w[i], 'eigenvalues ascending');
-  assertSmall(orthogonalityError(e), 1, n, 'EᵀE − I');
-  assertSmall(maxDiff(matmul(a, e), matmul(e, diagMat(w))), scaleOf(a), n, 'A·E − E·diag(w)');
-  assertCanonicalColumns(e, 'eigenvectors');
+  assertEighContract(a, result);
   return result;
 }
 

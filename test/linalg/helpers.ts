@@ -179,3 +179,14 @@ export function checkGradedSpectrum(n: number, decades: number, seed: number, ne
   const sorted = [...w].sort((x, y) => x - y);
   sorted.forEach((v, i) => assertSmall(Math.abs(eigenvalues[i] - v), scaleOf(a), n, `eigenvalue ${i}`));
 }
+
+/** Every property of eigh's contract on one result: n ascending eigenvalues, orthonormal canonical E, A·E = E·diag(w). */
+export function assertEighContract(a: Mat, result: { eigenvalues: Float64Array; eigenvectors: Mat }): void {
+  const n = a.rows;
+  const { eigenvalues: w, eigenvectors: e } = result;
+  assert.is(w.length, n);
+  for (let i = 1; i < n; i++) assert.ok(w[i - 1] <= w[i], 'eigenvalues ascending');
+  assertSmall(orthogonalityError(e), 1, n, 'EᵀE − I');
+  assertSmall(maxDiff(matmul(a, e), matmul(e, diagMat(w))), scaleOf(a), n, 'A·E − E·diag(w)');
+  assertCanonicalColumns(e, 'eigenvectors');
+}
