@@ -190,3 +190,18 @@ export function assertEighContract(a: Mat, result: { eigenvalues: Float64Array; 
   assertSmall(maxDiff(matmul(a, e), matmul(e, diagMat(w))), scaleOf(a), n, 'A·E − E·diag(w)');
   assertCanonicalColumns(e, 'eigenvectors');
 }
+
+/**
+ * Runs `fn` with `useWasm(true)` and then with `useWasm(false)` (a kernel module's switch between its wasm and
+ * JavaScript paths); returns both results, and leaves the wasm path selected.
+ */
+export function onBothPaths<T>(useWasm: (on: boolean) => unknown, fn: () => T): [T, T] {
+  useWasm(true);
+  try {
+    const wasm = fn();
+    useWasm(false);
+    return [wasm, fn()];
+  } finally {
+    useWasm(true);
+  }
+}

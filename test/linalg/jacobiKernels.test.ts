@@ -11,7 +11,7 @@ import { eigh } from '../../src/linalg/kernels/eigh';
 import { svd, svdvals } from '../../src/linalg/kernels/svd';
 import { type JacobiKernels, jacobiKernels, useWasmJacobi } from '../../src/linalg/kernels/jacobiColumns';
 import { jacobiModuleBytes } from '../../src/linalg/kernels/jacobiWasm';
-import { RUNS, randomMat, randomSymmetric } from './helpers';
+import { RUNS, onBothPaths, randomMat, randomSymmetric } from './helpers';
 import { testUnless } from '../util/skip';
 
 const wasmAvailable = useWasmJacobi(true);
@@ -22,18 +22,6 @@ function sameBits(x: ArrayLike<number>, y: ArrayLike<number>, what: string): voi
   assert.is(x.length, y.length, `${what}: lengths`);
   for (let i = 0; i < x.length; i++) {
     if (!Object.is(x[i], y[i])) assert.unreachable(`${what}: entry ${i} differs: ${x[i]} vs ${y[i]}`);
-  }
-}
-
-/** Runs `fn` on the wasm path and on the JavaScript path; returns both results. */
-function onBothPaths<T>(fn: () => T): [T, T] {
-  useWasmJacobi(true);
-  try {
-    const wasm = fn();
-    useWasmJacobi(false);
-    return [wasm, fn()];
-  } finally {
-    useWasmJacobi(true);
   }
 }
 
@@ -71,7 +59,7 @@ function kernelTrace(k: JacobiKernels, len: number, seed: number): number[] {
 
 testUnless(noSimd, 'each kernel gives the same bits on both paths', () => {
   fc.assert(fc.property(fc.integer({ min: 1, max: 70 }), fc.nat(), (len, seed) => {
-    const [wasm, js] = onBothPaths(() => kernelTrace(jacobiKernels(), len, seed));
+    const [wasm, js] = onBothPaths(useWasmJacobi, () => kernelTrace(jacobiKernels(), len, seed));
     sameBits(wasm, js, `kernels, ${len} rows`);
   }), RUNS);
 });
@@ -79,7 +67,7 @@ testUnless(noSimd, 'each kernel gives the same bits on both paths', () => {
 testUnless(noSimd, 'eigh gives the same bits on both paths', () => {
   fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.nat(), (n, seed) => {
     const a = randomSymmetric(n, seed);
-    const [wasm, js] = onBothPaths(() => eigh(a));
+    const [wasm, js] = onBothPaths(useWasmJacobi, () => eigh(a));
     sameBits(wasm.eigenvalues, js.eigenvalues, 'eigenvalues');
     sameBits(wasm.eigenvectors.data, js.eigenvectors.data, 'eigenvectors');
   }), RUNS);
@@ -88,11 +76,11 @@ testUnless(noSimd, 'eigh gives the same bits on both paths', () => {
 testUnless(noSimd, 'svd and svdvals give the same bits on both paths (odd and even sizes, tall and wide)', () => {
   fc.assert(fc.property(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 30 }), fc.nat(), (m, n, seed) => {
     const a = randomMat(m, n, seed);
-    const [wasm, js] = onBothPaths(() => svd(a, true));
+    const [wasm, js] = onBothPaths(useWasmJacobi, () => svd(a, true));
     sameBits(wasm.S, js.S, 'S');
     sameBits(wasm.U.data, js.U.data, 'U');
     sameBits(wasm.Vh.data, js.Vh.data, 'Vh');
-    const [sw, sj] = onBothPaths(() => svdvals(a));
+    const [sw, sj] = onBothPaths(useWasmJacobi, () => svdvals(a));
     sameBits(sw, sj, 'svdvals');
   }), RUNS);
 });

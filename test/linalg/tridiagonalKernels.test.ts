@@ -9,24 +9,12 @@ import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import { tridiagonalModuleBytes, tridiagonalWorkspace, useWasmTridiagonal } from '../../src/linalg/kernels/tridiagonalKernels';
 import { tridiagonalize } from '../../src/linalg/kernels/tridiagonal';
-import { EPS, RUNS, randomSymmetric } from './helpers';
+import { EPS, RUNS, onBothPaths, randomSymmetric } from './helpers';
 import { testUnless } from '../util/skip';
 
 const wasmAvailable = useWasmTridiagonal(true);
 /** Without WebAssembly SIMD both "paths" would be the JavaScript one: comparing it with itself proves nothing. */
 const noSimd = wasmAvailable ? null : 'no WebAssembly SIMD here: the JS fallback would only be compared with itself';
-
-/** Runs `fn` on the wasm path and on the JavaScript path; returns both results. */
-function onBothPaths<T>(fn: () => T): [T, T] {
-  useWasmTridiagonal(true);
-  try {
-    const wasm = fn();
-    useWasmTridiagonal(false);
-    return [wasm, fn()];
-  } finally {
-    useWasmTridiagonal(true);
-  }
-}
 
 function sameBits(x: ArrayLike<number>, y: ArrayLike<number>, what: string): void {
   assert.is(x.length, y.length, `${what}: lengths`);
@@ -68,7 +56,7 @@ test('the wasm kernel is used exactly where its module validates; useWasmTridiag
 
 test('y[s:] = A[s:, s:]·v to rounding, from the lower triangle only; y[:s] untouched (both paths)', () => {
   fc.assert(fc.property(cases, (c) => {
-    for (const { a, s, v, y } of onBothPaths(() => product(c))) {
+    for (const { a, s, v, y } of onBothPaths(useWasmTridiagonal, () => product(c))) {
       const n = c.n;
       for (let r = 0; r < s; r++) assert.is(y[r], 7, `y[${r}] above s`);
       for (let r = s; r < n; r++) {
@@ -85,7 +73,7 @@ test('y[s:] = A[s:, s:]·v to rounding, from the lower triangle only; y[:s] unto
 
 testUnless(noSimd, 'the WebAssembly SIMD and JavaScript products give the same bits', () => {
   fc.assert(fc.property(cases, (c) => {
-    const [wasm, js] = onBothPaths(() => product(c));
+    const [wasm, js] = onBothPaths(useWasmTridiagonal, () => product(c));
     assert.equal([wasm.name, js.name], ['wasm-simd', 'js']);
     sameBits(wasm.y, js.y, `n ${c.n}`);
   }), RUNS);
@@ -108,7 +96,7 @@ function panelOps({ count, seed }: { count: number; seed: number }) {
 
 test('axpy2 is x −= p·c0 + q·c1 exactly, dot2 the two dot products to rounding (both paths)', () => {
   fc.assert(fc.property(columns, (c) => {
-    for (const { before, after, sums, at } of onBothPaths(() => panelOps(c))) {
+    for (const { before, after, sums, at } of onBothPaths(useWasmTridiagonal, () => panelOps(c))) {
       let dp = 0, dq = 0, size = 0;
       for (let i = 0; i < c.count; i++) {
         assert.is(after[at.x + i], before[at.x + i] - (before[at.p + i] * 0.75 + before[at.q + i] * -1.25), `x[${i}]`);
@@ -124,7 +112,7 @@ test('axpy2 is x −= p·c0 + q·c1 exactly, dot2 the two dot products to roundi
 
 testUnless(noSimd, 'axpy2 and dot2 give the same bits on both paths', () => {
   fc.assert(fc.property(columns, (c) => {
-    const [wasm, js] = onBothPaths(() => panelOps(c));
+    const [wasm, js] = onBothPaths(useWasmTridiagonal, () => panelOps(c));
     sameBits(wasm.after, js.after, 'axpy2');
     sameBits(wasm.sums, js.sums, 'dot2');
   }), RUNS);
@@ -133,7 +121,7 @@ testUnless(noSimd, 'axpy2 and dot2 give the same bits on both paths', () => {
 testUnless(noSimd, 'the whole tridiagonalisation gives the same bits on both paths (several panels, odd and even n)', () => {
   for (const n of [1, 2, 5, 97, 110]) {
     const a = randomSymmetric(n, n).data;
-    const [wasm, js] = onBothPaths(() => tridiagonalize(a.slice(), n));
+    const [wasm, js] = onBothPaths(useWasmTridiagonal, () => tridiagonalize(a.slice(), n));
     sameBits(wasm.d, js.d, `d, n ${n}`);
     sameBits(wasm.e, js.e, `e, n ${n}`);
     sameBits(wasm.reflectors, js.reflectors, `reflectors, n ${n}`);
