@@ -17,6 +17,7 @@
  */
 import { gemm } from '../../tensor/cpu/matmul';
 import { EPS } from './mat';
+import { rotateRows } from './rowOps';
 import { tridiagonalQl } from './tridiagonalQl';
 import { secularRoots, secularVectors } from './secular';
 
@@ -186,7 +187,7 @@ function deflate(
     if (Math.abs((lambda[nj] - lambda[pj]) * c * s) <= tol) {
       z[nj] = tau;
       z[pj] = 0;
-      rotate(q, rowAt(pj), rowAt(nj), m, c, s);
+      rotateRows(q, rowAt(pj), rowAt(nj), m, c, s);
       if (type[pj] !== type[nj]) type[pj] = type[nj] = MIXED;
       const dp = lambda[pj], dn = lambda[nj];
       lambda[pj] = dp * c * c + dn * s * s;
@@ -201,15 +202,6 @@ function deflate(
   // Rotations move Λ by at most tol: re-sort so the secular equation sees increasing poles.
   kept.sort((i, j) => lambda[i] - lambda[j] || i - j);
   return { kept, deflated };
-}
-
-/** The m-long rows x at a, y at b: (x, y) ← (c·x + s·y, c·y − s·x), LAPACK's drot. */
-function rotate(q: Float64Array, a: number, b: number, m: number, c: number, s: number): void {
-  for (let i = 0; i < m; i++) {
-    const x = q[a + i], y = q[b + i];
-    q[a + i] = c * x + s * y;
-    q[b + i] = c * y - s * x;
-  }
 }
 
 /**

@@ -42,3 +42,15 @@ export function dot(x: Float64Array, xo: number, y: Float64Array, yo: number, le
   if (c < len) s0 += x[xo + c] * y[yo + c];
   return s0 + s1;
 }
+
+/**
+ * A plane rotation of two `len`-long rows, x at `xo` and y at `yo` of `data`: (x, y) ← (c·x + s·y, c·y − s·x),
+ * LAPACK's drot. Used by the tridiagonal QL sweeps and the divide-and-conquer deflation.
+ */
+export function rotateRows(data: Float64Array, xo: number, yo: number, len: number, c: number, s: number): void {
+  for (let k = 0; k < len; k++) {
+    const x = data[xo + k], y = data[yo + k];
+    data[xo + k] = c * x + s * y;
+    data[yo + k] = c * y - s * x;
+  }
+}

@@ -13,6 +13,7 @@
  * its small leaves, where that is cheap.
  */
 import { EPS } from './mat';
+import { rotateRows } from './rowOps';
 
 /** Sweeps allowed per eigenvalue before giving up (never reached in practice: ~1.5 are needed). */
 const MAX_SWEEPS = 60;
@@ -66,7 +67,7 @@ function qlSweep(d: Float64Array, off: Float64Array, l: number, m: number, z: Fl
     p = s * r;
     d[i + 1] = g + p;
     g = c * r - b;
-    rotateRows(z, len, i, c, s);
+    rotateRows(z, i * len, (i + 1) * len, len, c, -s); // (zᵢ, zᵢ₊₁) ← (c·zᵢ − s·zᵢ₊₁, s·zᵢ + c·zᵢ₊₁)
   }
   if (i >= l) return;
   d[l] -= p;
@@ -74,12 +75,3 @@ function qlSweep(d: Float64Array, off: Float64Array, l: number, m: number, z: Fl
   off[m] = 0;
 }
 
-/** Rows i and i+1 of z: (zᵢ, zᵢ₊₁) ← (c·zᵢ − s·zᵢ₊₁, s·zᵢ + c·zᵢ₊₁). */
-function rotateRows(z: Float64Array, len: number, i: number, c: number, s: number): void {
-  const a = i * len, b = a + len;
-  for (let k = 0; k < len; k++) {
-    const x = z[a + k], y = z[b + k];
-    z[a + k] = c * x - s * y;
-    z[b + k] = s * x + c * y;
-  }
-}
