@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- checkpoints`: the `frod` command on a real-sized Hugging Face model folder — wall time,
  * CPU time and peak RSS (GNU time's maximum resident set size) of `frod inspect`, `frod init` (q_proj, v_proj;
- * all-linear with `--all-linear`) and `frod merge`, each in its own process, beside `cp -r` of the folder (the
+ * all-linear with `--all-linear`; that row alone with `--all-linear-only`) and `frod merge`, each in its own process, beside `cp -r` of the folder (the
  * I/O floor) and the same work in numpy (bench/checkpoints-numpy.py, float64 on OpenBLAS, all cores) when a
  * python3 with numpy is around, as ratios.
  *
@@ -96,7 +96,10 @@ export async function run(): Promise<void> {
   if (!shape) throw new Error(`bench checkpoints: unknown FROD_BENCH_MODEL ${shapeName}`);
   const work = fs.mkdtempSync(path.join(process.env.FROD_BENCH_DIR ?? os.tmpdir(), `frod-bench-${shapeName}-`));
   const keep = process.argv.includes('--keep');
-  const allLinear = process.argv.includes('--all-linear');
+  // --all-linear-only measures the all-linear row alone (with inspect and cp): the q,v and merge rows take
+  // another ~15 minutes here and do not change between runs of the all-linear set-up.
+  const allLinearOnly = process.argv.includes('--all-linear-only');
+  const allLinear = allLinearOnly || process.argv.includes('--all-linear');
   const model = path.join(work, 'model');
   console.log(`\ncheckpoints: ${shapeName}, bf16 — ${os.cpus().length} cores; ${loadLine()} (before)`);
   try {
@@ -122,14 +125,18 @@ export async function run(): Promise<void> {
     fs.rmSync(path.join(work, 'copy'), { recursive: true, force: true });
     const rows: Array<[string, Measure | null, Measure | null]> = [];
     rows.push(['inspect (folder, headers only)', frod('inspect', model), numpy('inspect', model)]);
-    rows.push(['init q_proj,v_proj', frod('init', '--base', model, '--config', config(['q_proj', 'v_proj']), '--out', path.join(work, 'adapter')),
-      numpy('init', model, path.join(work, 'np-adapter'), 'q_proj,v_proj')]);
+    if (!allLinearOnly) {
+      rows.push(['init q_proj,v_proj', frod('init', '--base', model, '--config', config(['q_proj', 'v_proj']), '--out', path.join(work, 'adapter')),
+        numpy('init', model, path.join(work, 'np-adapter'), 'q_proj,v_proj')]);
+    }
     if (allLinear) {
       rows.push(['init all-linear', frod('init', '--base', model, '--config', config('all-linear'), '--out', path.join(work, 'adapter-all')),
         numpy('init', model, path.join(work, 'np-adapter-all'), 'q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj')]);
     }
-    rows.push(['merge q_proj,v_proj → folder', frod('merge', '--base', model, '--adapter', path.join(work, 'adapter'), '--out', path.join(work, 'merged')),
-      numpy('merge', model, path.join(work, 'np-adapter'), path.join(work, 'np-merged'))]);
+    if (!allLinearOnly) {
+      rows.push(['merge q_proj,v_proj → folder', frod('merge', '--base', model, '--adapter', path.join(work, 'adapter'), '--out', path.join(work, 'merged')),
+        numpy('merge', model, path.join(work, 'np-adapter'), path.join(work, 'np-merged'))]);
+    }
     console.log(`\n${'command'.padEnd(34)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'RSS MiB'.padStart(8)}   ${'peer'.padEnd(6)} `
       + `${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'ratio'.padStart(8)}`);
     printRow('cp -r (the I/O floor)', cp, null, '');
