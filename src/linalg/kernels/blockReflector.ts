@@ -38,24 +38,20 @@ export function buildBlockReflector(
     v[dst + jj] = 1;
     for (let r = jj + 1; r < len; r++) v[dst + r] = work[src + r];
   }
+  // z = Vᵀ·v_i for every i at once: one product instead of a dot per pair. The zeros above v_i's leading 1
+  // add exact zeros first, so each entry has the bits of the dot over rows i… that dlarft computes.
+  const gram = new Float64Array(width * width);
+  gemmInto({ data: v, offset: 0, rowStride: len, colStride: 1 }, { data: v, offset: 0, rowStride: 1, colStride: len },
+    width, len, width, gram, 0);
   const t = new Float64Array(width * width);
-  const z = new Float64Array(width);
   for (let i = 0; i < count; i++) {
     const tau = taus[j0 + i];
     t[i * width + i] = tau;
     if (tau === 0) continue;
-    // z_s = v_sᵀ v_i for s < i (v_i is zero above row i, so the dot starts there).
-    const vi = i * len;
-    for (let s = 0; s < i; s++) {
-      const vs = s * len;
-      let dot = 0;
-      for (let r = i; r < len; r++) dot += v[vs + r] * v[vi + r];
-      z[s] = dot;
-    }
-    // T[0:i, i] = −τ_i · T[0:i, 0:i] · z
+    // T[0:i, i] = −τ_i · T[0:i, 0:i] · z, z_s = v_sᵀ v_i
     for (let r = 0; r < i; r++) {
       let acc = 0;
-      for (let s = r; s < i; s++) acc += t[r * width + s] * z[s];
+      for (let s = r; s < i; s++) acc += t[r * width + s] * gram[s * width + i];
       t[r * width + i] = -tau * acc;
     }
   }
@@ -66,8 +62,8 @@ export function buildBlockReflector(
  * C ← (I − V·op(T)·Vᵀ)·C on columns c0…c1−1 of the column-major `target` (m rows), where op(T) is Tᵀ
  * when `transposeT` (applying Qᵀ of the panel, as the factorization does) and T otherwise (applying
  * Q, as when Q is formed). Three products on the engine's matmul (blocked, SIMD, threaded over output
- * blocks): W = Vᵀ·C, then op(T)·W, then C −= V·(op(T)·W), written as Cᵀ −= (op(T)·W)ᵀ·Vᵀ because the
- * column-major C is a row-major Cᵀ.
+ * blocks): W = Vᵀ·C, then op(T)·W, then C −= V·(op(T)·W) — each taken transposed (Wᵀ = Cᵀ·V, …,
+ * Cᵀ −= (op(T)·W)ᵀ·Vᵀ) because the column-major C is a row-major Cᵀ, which the engine packs fastest.
  */
 export function applyBlockReflector(
   br: BlockReflector, transposeT: boolean, target: Float64Array, m: number, c0: number, c1: number,
@@ -75,15 +71,18 @@ export function applyBlockReflector(
   const count = c1 - c0;
   if (count <= 0) return;
   const { v, len, width, rowOff, t } = br;
+  // The column-major C is the row-major Cᵀ (count × len), and V (len × width) is read through strides:
+  // the products are taken transposed so that the large operand, C, is always read along its rows.
+  const cT = { data: target, offset: c0 * m + rowOff, rowStride: m, colStride: 1 };
   const vT = { data: v, offset: 0, rowStride: len, colStride: 1 }; // width × len
-  const w = new Float64Array(width * count);
-  gemmInto(vT, { data: target, offset: c0 * m + rowOff, rowStride: 1, colStride: m }, width, len, count, w, 0);
-  const tw = new Float64Array(width * count);
-  const opT = transposeT
-    ? { data: t, offset: 0, rowStride: 1, colStride: width }
-    : { data: t, offset: 0, rowStride: width, colStride: 1 };
-  gemmInto(opT, { data: w, offset: 0, rowStride: count, colStride: 1 }, width, width, count, tw, 0,
-    { aTriangle: transposeT ? 'lower' : 'upper' });
-  gemmInto({ data: tw, offset: 0, rowStride: 1, colStride: count }, vT, count, width, len, target, c0 * m + rowOff,
+  const wT = new Float64Array(count * width); // Wᵀ = Cᵀ·V
+  gemmInto(cT, { data: v, offset: 0, rowStride: 1, colStride: len }, count, len, width, wT, 0);
+  const twT = new Float64Array(count * width); // (op(T)·W)ᵀ = Wᵀ·op(T)ᵀ
+  const opTTransposed = transposeT
+    ? { data: t, offset: 0, rowStride: width, colStride: 1 }
+    : { data: t, offset: 0, rowStride: 1, colStride: width };
+  gemmInto({ data: wT, offset: 0, rowStride: width, colStride: 1 }, opTTransposed, count, width, width, twT, 0,
+    { bTriangle: transposeT ? 'upper' : 'lower' });
+  gemmInto({ data: twT, offset: 0, rowStride: width, colStride: 1 }, vT, count, width, len, target, c0 * m + rowOff,
     { ldc: m, accumulate: true, subtract: true });
 }
