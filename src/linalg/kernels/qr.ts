@@ -2,9 +2,9 @@
  * Householder QR, A = Q·R, blocked by column panels.
  *
  * The matrix is copied once into column-major order so that every reflector operation runs down a
- * contiguous column. Columns are factored a panel of `PANEL` at a time with plain reflectors; the
+ * contiguous column. Columns are factored a panel of `PANEL` at a time (in sub-panels, see below); the
  * panel's reflectors are then gathered into one block reflector I − V·T·Vᵀ and applied to all the
- * trailing columns as two register-blocked matrix products (see blockReflector.ts). For a tall
+ * trailing columns as matrix products on the engine's matmul (see blockReflector.ts). For a tall
  * 9216×768 matrix this replaces one sweep over the whole trailing matrix per reflector by two per panel.
  *
  * Cost: 2mn² − 2n³/3 flops for R, the same again for the reduced Q (m×n), more for the complete Q.
@@ -13,8 +13,14 @@ import { type Mat, mat, transposeInto } from './mat';
 import { applyBlockForward, makeReflector } from './householder';
 import { applyBlockReflector, buildBlockReflector } from './blockReflector';
 
-/** Columns per panel: small enough that a panel of tall reflectors stays in cache, large enough to amortise. */
-const PANEL = 32;
+/**
+ * Columns per panel: the trailing matrix is updated once per panel, by a rank-PANEL product, so wider panels
+ * run the bulk of the flops nearer the engine's peak. Inside a panel, columns are factored SUBPANEL at a time
+ * with plain reflectors (level-2 work, which grows with the width) and the rest of the panel is brought up
+ * to date by that sub-panel's block reflector.
+ */
+const PANEL = 128;
+const SUBPANEL = 32;
 
 /** The compact factorization: R in the upper triangle of `work`, the reflectors below it, their τ in `taus`. */
 export interface QrFactors {
@@ -35,9 +41,13 @@ export function householderFactor(a: Mat): QrFactors {
   const taus = new Float64Array(k);
   for (let j0 = 0; j0 < k; j0 += PANEL) {
     const j1 = Math.min(j0 + PANEL, k);
-    for (let j = j0; j < j1; j++) {
-      taus[j] = makeReflector(work, j * m, j, m);
-      applyBlockForward(work, taus, j, j + 1, m, work, j + 1, j1);
+    for (let s0 = j0; s0 < j1; s0 += SUBPANEL) {
+      const s1 = Math.min(s0 + SUBPANEL, j1);
+      for (let j = s0; j < s1; j++) {
+        taus[j] = makeReflector(work, j * m, j, m);
+        applyBlockForward(work, taus, j, j + 1, m, work, j + 1, s1);
+      }
+      if (s1 < j1) applyBlockReflector(buildBlockReflector(work, taus, m, s0, s1), true, work, m, s1, j1);
     }
     if (j1 < n) applyBlockReflector(buildBlockReflector(work, taus, m, j0, j1), true, work, m, j1, n);
   }
