@@ -51,12 +51,15 @@ export function matmulT(a: Mat, b: Mat, transA = false, transB = false, options:
 
 /** Copies the lower triangle of the square row-major n×n buffer onto its upper triangle. */
 export function mirrorLower(x: Float64Array, n: number): void {
-  const tile = 32;
+  // 8×8 blocks written as runs of consecutive values, as transposeInto (mat.ts) does, for the same reason.
+  const tile = 8;
   for (let i0 = 0; i0 < n; i0 += tile) {
+    const i1 = Math.min(i0 + tile, n);
     for (let j0 = 0; j0 <= i0; j0 += tile) {
-      const i1 = Math.min(i0 + tile, n), j1 = Math.min(j0 + tile, n);
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < Math.min(j1, i); j++) x[j * n + i] = x[i * n + j];
+      const j1 = Math.min(j0 + tile, i1);
+      for (let j = j0; j < j1; j++) {
+        const upperRow = j * n;
+        for (let i = Math.max(i0, j + 1); i < i1; i++) x[upperRow + i] = x[i * n + j];
       }
     }
   }

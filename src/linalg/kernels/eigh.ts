@@ -27,6 +27,7 @@ import { canonicalSign } from './signs';
 import { dot } from './rowOps';
 import { gemm } from '../../tensor/cpu/matmul';
 import { eighByTridiagonal } from './eighTridiagonal';
+import { mirrorLower } from './blas';
 import { refineEigenpairs } from './eighRefine';
 
 /** Eigenvalues ascending, and the eigenvectors as the columns of an orthogonal matrix. */
@@ -109,7 +110,7 @@ function allFinite(x: Float64Array): boolean {
 function symmetricFromLower(a: Mat): Float64Array {
   const n = a.rows;
   const s = a.data.slice();
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) s[j * n + i] = s[i * n + j];
+  mirrorLower(s, n);
   return s;
 }
 
