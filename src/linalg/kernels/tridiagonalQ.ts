@@ -14,7 +14,7 @@ import type { Tridiagonal } from './tridiagonal';
 
 /** Reflectors per block: gemm's inner dimension in the second product, so not too narrow. */
 const BLOCK = 64;
-/** Vectors transformed per pass: bounds the (ROWS × n) scratch of the second product. */
+/** Vectors transformed per pass: bounds the ROWS × width products P and P·T_bᵀ. */
 const ROWS = 256;
 
 /** Replaces each row y of the row-major k×n `y` by (Q·yᵀ)ᵀ, Q = H₀H₁…H_{n−2} from `tri`. */
@@ -26,7 +26,6 @@ export function applyTridiagonalQ(tri: Tridiagonal, y: Float64Array, k: number):
   const firstBlock = 1 + Math.floor((last - 1) / BLOCK) * BLOCK;
   const p = new Float64Array(Math.min(ROWS, k) * (BLOCK + 4));
   const pt = new Float64Array(p.length);
-  const scratch = new Float64Array(Math.min(ROWS, k) * n);
   const vRows = new Float64Array(n * (BLOCK + 4));
   for (let j0 = firstBlock; j0 >= 1; j0 -= BLOCK) {
     const j1 = Math.min(j0 + BLOCK, last + 1);
@@ -48,16 +47,12 @@ export function applyTridiagonalQ(tri: Tridiagonal, y: Float64Array, k: number):
         { data: t, offset: 0, rowStride: 1, colStride: width },
         rows, width, width, pt, 0, 'float64',
       );
-      // Y[r0…, rowOff…] −= (P·T_bᵀ)·Vᵀ
+      // Y[r0…, rowOff…] −= (P·T_bᵀ)·Vᵀ, accumulated by gemm in place
       gemm(
         { data: pt, offset: 0, rowStride: width, colStride: 1 },
         { data: v, offset: 0, rowStride: len, colStride: 1 },
-        rows, width, len, scratch, 0, 'float64',
+        rows, width, len, y, r0 * n + rowOff, 'float64', { ldc: n, accumulate: true, subtract: true },
       );
-      for (let i = 0; i < rows; i++) {
-        const dst = (r0 + i) * n + rowOff, src = i * len;
-        for (let c = 0; c < len; c++) y[dst + c] -= scratch[src + c];
-      }
     }
   }
 }
