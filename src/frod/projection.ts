@@ -231,7 +231,7 @@ function inverseGramAndR(stacked: Mat, rowCounts: readonly number[], alpha: numb
 /** rows ≥ in: reduced QR, averaged regularised inverse Gram matrices, eigenvectors, V = RᵀE. */
 function qrEigProjection(stacked: Mat, rowCounts: readonly number[], alpha: number, inPlace: boolean): CategoryProjection {
   const { t, r } = inverseGramAndR(stacked, rowCounts, alpha, inPlace);
-  const { eigenvalues, eigenvectors } = eigh(t);
+  const { eigenvalues, eigenvectors } = eigh(t, { overwriteA: true }); // T is not needed after this
   // V = RᵀE, Rᵀ lower triangular.
   const v = mat(r.cols, eigenvectors.cols);
   gemmInto(view(r, true), view(eigenvectors), r.cols, r.rows, eigenvectors.cols, v.data, 0, { aTriangle: 'lower' });

@@ -101,6 +101,18 @@ test('only the lower triangle is read', () => {
   assert.equal(Array.from(eigh(mat(7, 7, garbled)).eigenvalues), Array.from(eigh(a).eigenvalues));
 });
 
+test('overwriteA gives the same bits on both routes, reading only the lower triangle of the buffer it takes over', () => {
+  for (const [n, route] of [[9, 'jacobi'], [150, 'tridiagonal']] as const) {
+    const a = randomSymmetric(n, 4);
+    const garbled = a.data.slice();
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) garbled[i * n + j] = 1e6;
+    const kept = eigh(a, { route });
+    const overwritten = eigh(mat(n, n, garbled), { route, overwriteA: true });
+    assert.equal(Array.from(overwritten.eigenvalues), Array.from(kept.eigenvalues), `${route} values`);
+    assert.equal(Array.from(overwritten.eigenvectors.data), Array.from(kept.eigenvectors.data), `${route} vectors`);
+  }
+});
+
 test('huge and tiny scales neither overflow nor underflow (exact power-of-two rescaling)', () => {
   const a = randomSymmetric(8, 9);
   const base = eigh(a);

@@ -53,16 +53,27 @@ export type EighRoute = 'auto' | 'jacobi' | 'tridiagonal';
  */
 export const TRIDIAGONAL_FROM = 128;
 
+/** Options of {@link eigh}. */
+export interface EighOptions {
+  route?: EighRoute;
+  /**
+   * A's buffer may serve as the solver's first n×n workspace (its contents are then lost), as scipy's
+   * `overwrite_a`: one n×n copy fewer, 512 MiB at n = 8192. For callers that are done with A (the FRoD
+   * projection's T).
+   */
+  overwriteA?: boolean;
+}
+
 /**
  * Eigenvalues (ascending) and orthonormal eigenvectors (columns) of a symmetric matrix; only the lower
  * triangle of A is read, as in PyTorch. Each eigenvector's entry of largest magnitude is positive
  * (the first such entry on a tie). Repeated eigenvalues still give an orthonormal, deterministic
  * basis: for c·I no rotation is needed and E = I (on both routes).
  */
-export function eigh(a: Mat, options: { route?: EighRoute } = {}): EighResult {
+export function eigh(a: Mat, options: EighOptions = {}): EighResult {
   assertSquare(a, 'linalg.eigh');
   const n = a.rows;
-  const sym = symmetricFromLower(a);
+  const sym = options.overwriteA ? mirrorInPlace(a) : symmetricFromLower(a);
   const scale = powerOfTwoScale(maxAbs(mat(n, n, sym)));
   for (let i = 0; i < sym.length; i++) sym[i] *= scale;
   const route = options.route ?? 'auto';
@@ -104,6 +115,12 @@ function nearlyDiagonal(s: Float64Array, n: number): boolean {
 function allFinite(x: Float64Array): boolean {
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
   return true;
+}
+
+/** A's own buffer made the full symmetric matrix of its lower triangle (for `overwriteA`). */
+function mirrorInPlace(a: Mat): Float64Array {
+  mirrorLower(a.data, a.rows);
+  return a.data;
 }
 
 /** The full symmetric matrix whose lower triangle is A's (row-major; equally its column-major form). */
