@@ -5,16 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compareCodePoints, topLevelKeys } from '../../src/nn/io/header';
-
-const encoder = new TextEncoder();
-
-/** Orders strings by their UTF-8 bytes (= by code point), the reference order. */
-function compareUtf8(a: string, b: string): number {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
-  return x.length - y.length;
-}
+import { compareUtf8 } from './util';
 
 test('compareCodePoints orders the characters at the edges of the surrogate range by code point', () => {
   // U+D7FF | U+E000 … U+FFFF (single units above the surrogates) | U+10000 … (surrogate pairs, D800–DFFF units)
