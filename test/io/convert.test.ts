@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
-import { decodeEntry, defaultSafeDType, encodeEntry, encodeValues } from '../../src/nn/io/convert';
+import { decodeEntry, defaultSafeDType, encodeEntry, encodeValues, swapBytes } from '../../src/nn/io/convert';
 import { SAFE_DTYPE_SIZES, type RawEntry, type SafeDType } from '../../src/nn/io/format';
 import { bf16ToFloat32, f16ToFloat32 } from '../../src/nn/io/half';
 import { bytesEqual, check, throwsMatching } from './util';
@@ -138,6 +138,29 @@ test('default file dtypes', () => {
   assert.is(defaultSafeDType('float32'), 'F32');
   assert.is(defaultSafeDType('float64'), 'F64');
   assert.is(defaultSafeDType('int32'), 'I32');
+});
+
+test('16-bit float tensors are saved as F16 and BF16 by default', () => {
+  assert.is(defaultSafeDType('float16'), 'F16');
+  assert.is(defaultSafeDType('bfloat16'), 'BF16');
+});
+
+test('encodeEntry copies the shape: changing the entry leaves the caller\'s array alone', () => {
+  const shape = [2, 1];
+  const entry = encodeEntry([1, 2], shape, 'F32', 'w');
+  entry.shape[0] = 7;
+  assert.equal(shape, [2, 1]);
+});
+
+test('swapBytes (the big-endian path) reverses the bytes of every element and nothing else', () => {
+  check(fc.property(fc.constantFrom(1, 2, 4, 8), fc.nat({ max: 5 }), fc.integer({ min: 0, max: 255 }), (size, count, seed) => {
+    const bytes = Uint8Array.from({ length: size * count }, (_, i) => (seed + 37 * i) & 0xff);
+    const swapped = bytes.slice();
+    swapBytes(swapped, size);
+    for (let element = 0; element < count; element++) {
+      for (let i = 0; i < size; i++) assert.is(swapped[element * size + i], bytes[element * size + size - 1 - i]);
+    }
+  }), 100);
 });
 
 test.run();

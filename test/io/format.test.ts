@@ -5,17 +5,9 @@ import {
   SAFE_DTYPES, SAFE_DTYPE_SIZES, SafetensorsError, parseSafetensors, serializeSafetensors, shapeNumel,
   type RawEntry,
 } from '../../src/nn/io/format';
-import { bytesEqual, check, throwsMatching } from './util';
+import { bytesEqual, check, compareUtf8, throwsMatching } from './util';
 
 const encoder = new TextEncoder();
-
-/** Orders strings by their UTF-8 bytes: the reference order for tensor names. */
-function compareUtf8(a: string, b: string): number {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
-  return x.length - y.length;
-}
 
 const shapeArb = fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 });
 const entryArb: fc.Arbitrary<RawEntry> = fc.tuple(fc.constantFrom(...SAFE_DTYPES), shapeArb).chain(([dtype, shape]) => {

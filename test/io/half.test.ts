@@ -149,4 +149,14 @@ test('BF16 from float32 matches the bit-level rounding rule (u + 0x7fff + lsb) >
   }), 2000);
 });
 
+test('values a hair below a power of two round up to it (Math.log2 rounds their exponent up)', () => {
+  // 2^k·(1 − 2^−53) is the largest double below 2^k; for most k Math.log2 returns exactly k for it.
+  for (let k = -14; k <= 16; k++) {
+    assert.is(toF16Bits(2 ** k * (1 - 2 ** -53)), toF16Bits(2 ** k), `F16 below 2^${k}`);
+  }
+  for (let k = -126; k <= 128; k++) {
+    assert.is(toBF16Bits(2 ** k * (1 - 2 ** -53)), toBF16Bits(2 ** k), `BF16 below 2^${k}`);
+  }
+});
+
 test.run();

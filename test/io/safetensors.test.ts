@@ -182,4 +182,60 @@ test('raw copies keep bytes exactly (what `frod merge` relies on)', () => {
   });
 });
 
+/** A file holding one I64 tensor 'idx' whose value 2^60 no tensor dtype holds exactly. */
+function fileWithWideI64(): Uint8Array {
+  return safetensorsBytes({ idx: { tensor: tensor(Float64Array.of(0), { dtype: 'float64', shape: [1] }), dtype: 'I64' } })
+    .map((byte, i, all) => (i === all.length - 1 ? 0x10 : byte)); // the top byte of the last value: 2^60
+}
+
+test('a tensor that cannot be decoded is named with <bytes> when loaded from bytes', () => {
+  throwsMatching(() => loadSafetensors(fileWithWideI64()), /^safetensors: <bytes>: tensor 'idx' \(I64\) holds 1152921504606846976 at index 0/);
+});
+
+test('a tensor that cannot be decoded is named with the file when loaded from a path', () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'wide.safetensors');
+    writeFileSync(file, fileWithWideI64());
+    throwsMatching(() => loadSafetensors(file), new RegExp(`^safetensors: ${file.replace(/[.]/g, '\\.')}: tensor 'idx' \\(I64\\)`));
+  });
+});
+
+test('saving null or undefined in place of a tensor is a SafetensorsError naming the output and the key', () => {
+  for (const value of [null, undefined]) {
+    const call = () => safetensorsBytes({ x: value as unknown as Tensor });
+    throwsMatching(call, /^safetensors: <output>: 'x' must be a Tensor or \{tensor, dtype\}$/);
+    assert.throws(call, (err: unknown) => err instanceof SafetensorsError);
+  }
+});
+
+test('asking for an unknown file dtype is a SafetensorsError naming the output', () => {
+  const t = tensor(Float32Array.of(1), { dtype: 'float32', shape: [1] });
+  throwsMatching(() => safetensorsBytes({ x: { tensor: t, dtype: 'F8' as SafeDType } }), /^safetensors: <output>: tensor 'x' asks for unknown dtype "F8"$/);
+});
+
+test('a failed write gives the first line of the system\'s reason', () => {
+  withTempDir((dir) => {
+    const good = { w: tensor(Float32Array.of(1), { dtype: 'float32', shape: [1] }) };
+    throwsMatching(() => saveSafetensors(join(dir, 'missing', 'x.safetensors'), good),
+      /: cannot write the file \(ENOENT: no such file or directory, open '[^']*x\.safetensors[^']*'\)$/);
+  });
+});
+
+/** Runs `fn` as if outside Node: process.getBuiltinModule gives nothing, as in a browser. */
+function withoutNode(fn: () => void): void {
+  const proc = process as { getBuiltinModule?: unknown };
+  const original = proc.getBuiltinModule;
+  proc.getBuiltinModule = () => undefined;
+  try { fn(); } finally { proc.getBuiltinModule = original; }
+}
+
+test('outside Node, saving to a path says saveSafetensors needs Node.js, before anything else', () => {
+  const good = { w: tensor(Float32Array.of(1), { dtype: 'float32', shape: [1] }) };
+  withoutNode(() => throwsMatching(() => saveSafetensors('model.safetensors', good), /^saveSafetensors needs Node\.js/));
+});
+
+test('outside Node, loading from a path says loadSafetensors needs Node.js', () => {
+  withoutNode(() => throwsMatching(() => loadSafetensors('model.safetensors'), /^loadSafetensors needs Node\.js/));
+});
+
 test.run();

@@ -24,3 +24,13 @@ export function float32FromBits(bits: number): number {
   view.setUint32(0, bits >>> 0, true);
   return view.getFloat32(0, true);
 }
+
+const encoder = new TextEncoder();
+
+/** Orders strings by their UTF-8 bytes (= by code point): the reference order for tensor names. */
+export function compareUtf8(a: string, b: string): number {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}

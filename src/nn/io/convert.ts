@@ -19,8 +19,8 @@ export const MAX_EXACT_INTEGER = 2 ** 53;
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Reverses the bytes of every `size`-byte element in place (only needed on big-endian hosts). */
-function swapBytes(bytes: Uint8Array, size: number): void {
+/** Reverses the bytes of every `size`-byte element in place (big-endian hosts only; exported for the tests). */
+export function swapBytes(bytes: Uint8Array, size: number): void {
   for (let start = 0; start < bytes.length; start += size) {
     for (let i = 0, j = size - 1; i < j; i++, j--) {
       const tmp = bytes[start + i];
