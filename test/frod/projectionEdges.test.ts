@@ -92,4 +92,26 @@ test('tallQr gives an orthonormal Q with Q R = M for a stack of condition number
   for (let k = 0; k < m.data.length; k++) assert.ok(Math.abs(back.data[k] - m.data[k]) < 1e-14, 'Q R = M');
 });
 
+test('tallQr: when the second CholeskyQR step breaks down, Householder finishes it: Q orthonormal, R upper triangular, Q R = M', () => {
+  // M = A·K, K unit upper triangular with −1 above the diagonal (Kahan's example): R₁'s pivots are within a
+  // factor 10 of each other, so CholeskyQR starts, but K's condition number (~2⁵⁶) leaves M·R₁⁻¹ so far from
+  // orthonormal that the second Gram matrix is not positive definite numerically (checked for this seed).
+  const n = 56;
+  const a = randomMat(n + 4, n, 1);
+  const k = mat(n, n);
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) k.data[i * n + j] = i === j ? 1 : -1;
+  const m = matmul(a, k);
+  const { Q, R } = tallQr(m);
+  assert.equal([Q.rows, Q.cols, R.rows, R.cols], [n + 4, n, n, n]);
+  const qtq = matmul(transpose(Q), Q);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) assert.ok(Math.abs(qtq.data[i * n + j] - (i === j ? 1 : 0)) < 1e-12, `QᵀQ[${i},${j}] = ${qtq.data[i * n + j]}`);
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) assert.is(R.data[i * n + j], 0, `R[${i},${j}]`);
+  // R₁ carries K's ill-conditioning, so Q R meets M only to about 1e-9 of |M| here: above rounding, far below a wrong R's error.
+  const back = matmul(Q, R);
+  const scale = Math.max(...Array.from(m.data, Math.abs));
+  for (let e = 0; e < m.data.length; e++) assert.ok(Math.abs(back.data[e] - m.data[e]) < 1e-7 * scale, `Q R = M at ${e}`);
+});
+
 test.run();
