@@ -1,7 +1,8 @@
 /**
  * The shared basis (spec §2) where projection.test.ts's properties cannot look: the spectrum each path
  * reports, checked against T and M computed independently (Householder QR, LU inverses), the ridge term's
- * bounds, infinite weights, and the Householder fallback for a stack too ill-conditioned for CholeskyQR2.
+ * bounds, infinite weights, the Householder fallback for a stack too ill-conditioned for CholeskyQR2 and the
+ * Householder finish when its second step breaks down, and the caller's stack overwritten with Q when allowed.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -112,6 +113,18 @@ test('tallQr: when the second CholeskyQR step breaks down, Householder finishes 
   const back = matmul(Q, R);
   const scale = Math.max(...Array.from(m.data, Math.abs));
   for (let e = 0; e < m.data.length; e++) assert.ok(Math.abs(back.data[e] - m.data[e]) < 1e-7 * scale, `Q R = M at ${e}`);
+});
+
+test('overwriteWeights with the weights back to back in one buffer: Q is written over that buffer (no second stack)', () => {
+  const weights = [randomMat(7, 4, 21), randomMat(5, 4, 22)];
+  const stack = stackWeights(weights);
+  const views = [mat(7, 4, stack.data.subarray(0, 28)), mat(5, 4, stack.data.subarray(28))];
+  categoryProjection(views, 1e-3, { overwriteWeights: true });
+  const q = mat(12, 4, stack.data);
+  const qtq = matmul(transpose(q), q);
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 4; j++) assert.ok(Math.abs(qtq.data[i * 4 + j] - (i === j ? 1 : 0)) < 1e-12, `the buffer holds an orthonormal Q: QᵀQ[${i},${j}] = ${qtq.data[i * 4 + j]}`);
+  }
 });
 
 test.run();
