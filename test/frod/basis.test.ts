@@ -4,9 +4,15 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CategoryState } from '../../src/frod/basis';
+import { CategoryState, freshCategoryStates } from '../../src/frod/basis';
+import { FrodConfig } from '../../src/frod/config';
 import { samplePattern } from '../../src/frod/pattern';
+import { stackWeights } from '../../src/frod/projection';
+import { mat, matmul, transpose } from '../../src/linalg/kernels/mat';
 import { randomMat } from './helpers';
+
+const UP = ['model.layers.0.mlp.up_proj', 'model.layers.1.mlp.up_proj'];
+const upConfig = new FrodConfig({ targetModules: ['up_proj'], progressbar: false });
 
 /** A state of one 5-wide category with a float64 V and a pattern of 6 entries. */
 function smallState(): CategoryState {
@@ -21,6 +27,17 @@ test('tensors() gives V in each dtype asked for, not the one asked for first', (
   assert.is(wide.v.dtype, 'float64');
   assert.is(narrow.v.dtype, 'float32');
   assert.equal(Array.from(narrow.v.data()), Array.from(state.v.data, Math.fround));
+});
+
+test('freshCategoryStates passes overwriteWeights on: a category lying back to back in one buffer gets Q written over it', () => {
+  const stack = stackWeights([randomMat(6, 3, 31), randomMat(4, 3, 32)]);
+  const weights = new Map([[UP[0], mat(6, 3, stack.data.subarray(0, 18))], [UP[1], mat(4, 3, stack.data.subarray(18))]]);
+  freshCategoryStates(UP, weights, upConfig, { dtype: 'float64', progress: false, overwriteWeights: true });
+  const q = mat(10, 3, stack.data);
+  const qtq = matmul(transpose(q), q);
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) assert.ok(Math.abs(qtq.data[i * 3 + j] - (i === j ? 1 : 0)) < 1e-12, `QᵀQ[${i},${j}] = ${qtq.data[i * 3 + j]}`);
+  }
 });
 
 test.run();
