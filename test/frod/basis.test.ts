@@ -4,11 +4,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CategoryState, freshCategoryStates } from '../../src/frod/basis';
+import { CategoryState, checkpointCategoryStates, freshCategoryStates } from '../../src/frod/basis';
 import { FrodConfig } from '../../src/frod/config';
 import { samplePattern } from '../../src/frod/pattern';
 import { stackWeights } from '../../src/frod/projection';
 import { mat, matmul, transpose } from '../../src/linalg/kernels/mat';
+import { type ProgressReporter, setProgressFactory } from '../../src/util/progress';
 import { randomMat } from './helpers';
 
 const UP = ['model.layers.0.mlp.up_proj', 'model.layers.1.mlp.up_proj'];
@@ -37,6 +38,34 @@ test('freshCategoryStates passes overwriteWeights on: a category lying back to b
   const qtq = matmul(transpose(q), q);
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 3; j++) assert.ok(Math.abs(qtq.data[i * 3 + j] - (i === j ? 1 : 0)) < 1e-12, `QᵀQ[${i},${j}] = ${qtq.data[i * 3 + j]}`);
+  }
+});
+
+test('a V read from a checkpoint keeps the dtype it was saved in (float64 stays float64 and is saved again bit for bit)', () => {
+  const weights = new Map([[UP[0], randomMat(6, 3, 41)], [UP[1], randomMat(4, 3, 42)]]);
+  const [fresh] = freshCategoryStates(UP, weights, upConfig, { dtype: 'float64', progress: false });
+  const saved = fresh.checkpointTensors();
+  const [state] = checkpointCategoryStates(UP, weights, saved, upConfig, { dtype: 'float64', progress: false });
+  assert.is(state.dtype, 'float64');
+  const again = state.checkpointTensors()['base_model.frod_V.mlp_up_proj'];
+  assert.is(again.dtype, 'float64');
+  assert.equal(Array.from(again.data()), Array.from(fresh.v.data));
+});
+
+test('regenerating the projections of a checkpoint shows progress unless told not to (the default is on, as for a fresh adapter)', () => {
+  const events: string[] = [];
+  const recorder: ProgressReporter = { start: (title, total) => { events.push(`start ${title} ${total}`); return { update: () => {}, stop: () => {} }; } };
+  const before = process.env.FROD_PROGRESS;
+  delete process.env.FROD_PROGRESS;
+  setProgressFactory(() => recorder);
+  try {
+    const weights = new Map([[UP[0], randomMat(6, 3, 51)], [UP[1], randomMat(4, 3, 52)]]);
+    const config = new FrodConfig({ targetModules: ['up_proj'], saveProjection: false });
+    checkpointCategoryStates(UP, weights, {}, config, { dtype: 'float64' });
+    assert.equal(events, ['start FRoD projection 1']);
+  } finally {
+    setProgressFactory(null);
+    if (before !== undefined) process.env.FROD_PROGRESS = before;
   }
 });
 
