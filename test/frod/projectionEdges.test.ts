@@ -2,7 +2,8 @@
  * The shared basis (spec §2) where projection.test.ts's properties cannot look: the spectrum each path
  * reports, checked against T and M computed independently (Householder QR, LU inverses), the ridge term's
  * bounds, infinite weights, the Householder fallback for a stack too ill-conditioned for CholeskyQR2 and the
- * Householder finish when its second step breaks down, and the caller's stack overwritten with Q when allowed.
+ * Householder finish when its second step breaks down, the caller's stack overwritten with Q when allowed, and
+ * weights that only look like one stack (two buffers, or different in_features) read as separate weights.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -125,6 +126,23 @@ test('overwriteWeights with the weights back to back in one buffer: Q is written
   for (let i = 0; i < 4; i++) {
     for (let j = 0; j < 4; j++) assert.ok(Math.abs(qtq.data[i * 4 + j] - (i === j ? 1 : 0)) < 1e-12, `the buffer holds an orthonormal Q: QᵀQ[${i},${j}] = ${qtq.data[i * 4 + j]}`);
   }
+});
+
+test('weights in two buffers are never read as one stack, even where the second one\'s offset lines up with the first', () => {
+  const first = new Float64Array(20);
+  const second = new Float64Array(20);
+  first.set(randomMat(2, 3, 61).data);
+  second.set(randomMat(2, 3, 62).data, 6); // at byte offset 48, just where it would follow the first in one buffer
+  const views = [mat(2, 3, first.subarray(0, 6)), mat(2, 3, second.subarray(6, 12))];
+  const copies = views.map((w) => mat(w.rows, w.cols, w.data.slice()));
+  assert.equal([...categoryProjection(views, 1e-3).v.data], [...categoryProjection(copies, 1e-3).v.data]);
+});
+
+test('weights of different in_features are refused when they share one buffer too', () => {
+  const buffer = randomMat(1, 40, 63).data;
+  // 4×3 at the start and 2×4 at entry 16, where a row count of 4 and 4 columns would put the second weight.
+  const views = [mat(4, 3, buffer.subarray(0, 12)), mat(2, 4, buffer.subarray(16, 24))];
+  assert.throws(() => categoryProjection(views, 1e-3), /^FRoD projection: every weight of a category needs the same in_features, got 3 and 4$/);
 });
 
 test.run();
