@@ -1,7 +1,9 @@
 /**
  * The shared basis (spec §2) where projection.test.ts's properties cannot look: the spectrum each path
  * reports, checked against T and M computed independently (Householder QR, LU inverses), the ridge term's
- * bounds, infinite weights, and the Householder fallback for a stack too ill-conditioned for CholeskyQR2.
+ * bounds, infinite weights, the Householder fallback for a stack too ill-conditioned for CholeskyQR2 and the
+ * Householder finish when its second step breaks down, the caller's stack overwritten with Q when allowed, and
+ * weights that only look like one stack (two buffers, or different in_features) read as separate weights.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -90,6 +92,57 @@ test('tallQr gives an orthonormal Q with Q R = M for a stack of condition number
   }
   const back = matmul(Q, R);
   for (let k = 0; k < m.data.length; k++) assert.ok(Math.abs(back.data[k] - m.data[k]) < 1e-14, 'Q R = M');
+});
+
+test('tallQr: when the second CholeskyQR step breaks down, Householder finishes it: Q orthonormal, R upper triangular, Q R = M', () => {
+  // M = A·K, K unit upper triangular with −1 above the diagonal (Kahan's example): R₁'s pivots are within a
+  // factor 10 of each other, so CholeskyQR starts, but K's condition number (~2⁵⁶) leaves M·R₁⁻¹ so far from
+  // orthonormal that the second Gram matrix is not positive definite numerically (checked for this seed).
+  const n = 56;
+  const a = randomMat(n + 4, n, 1);
+  const k = mat(n, n);
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) k.data[i * n + j] = i === j ? 1 : -1;
+  const m = matmul(a, k);
+  const { Q, R } = tallQr(m);
+  assert.equal([Q.rows, Q.cols, R.rows, R.cols], [n + 4, n, n, n]);
+  const qtq = matmul(transpose(Q), Q);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) assert.ok(Math.abs(qtq.data[i * n + j] - (i === j ? 1 : 0)) < 1e-12, `QᵀQ[${i},${j}] = ${qtq.data[i * n + j]}`);
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) assert.is(R.data[i * n + j], 0, `R[${i},${j}]`);
+  // R₁ carries K's ill-conditioning, so Q R meets M only to about 1e-9 of |M| here: above rounding, far below a wrong R's error.
+  const back = matmul(Q, R);
+  const scale = Math.max(...Array.from(m.data, Math.abs));
+  for (let e = 0; e < m.data.length; e++) assert.ok(Math.abs(back.data[e] - m.data[e]) < 1e-7 * scale, `Q R = M at ${e}`);
+});
+
+test('overwriteWeights with the weights back to back in one buffer: Q is written over that buffer (no second stack)', () => {
+  const weights = [randomMat(7, 4, 21), randomMat(5, 4, 22)];
+  const stack = stackWeights(weights);
+  const views = [mat(7, 4, stack.data.subarray(0, 28)), mat(5, 4, stack.data.subarray(28))];
+  categoryProjection(views, 1e-3, { overwriteWeights: true });
+  const q = mat(12, 4, stack.data);
+  const qtq = matmul(transpose(q), q);
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 4; j++) assert.ok(Math.abs(qtq.data[i * 4 + j] - (i === j ? 1 : 0)) < 1e-12, `the buffer holds an orthonormal Q: QᵀQ[${i},${j}] = ${qtq.data[i * 4 + j]}`);
+  }
+});
+
+test('weights in two buffers are never read as one stack, even where the second one\'s offset lines up with the first', () => {
+  const first = new Float64Array(20);
+  const second = new Float64Array(20);
+  first.set(randomMat(2, 3, 61).data);
+  second.set(randomMat(2, 3, 62).data, 6); // at byte offset 48, just where it would follow the first in one buffer
+  const views = [mat(2, 3, first.subarray(0, 6)), mat(2, 3, second.subarray(6, 12))];
+  const copies = views.map((w) => mat(w.rows, w.cols, w.data.slice()));
+  assert.equal([...categoryProjection(views, 1e-3).v.data], [...categoryProjection(copies, 1e-3).v.data]);
+});
+
+test('weights of different in_features are refused when they share one buffer too', () => {
+  const buffer = randomMat(1, 40, 63).data;
+  // 4×3 at the start and 2×4 at entry 16, where a row count of 4 and 4 columns would put the second weight.
+  const views = [mat(4, 3, buffer.subarray(0, 12)), mat(2, 4, buffer.subarray(16, 24))];
+  assert.throws(() => categoryProjection(views, 1e-3), /^FRoD projection: every weight of a category needs the same in_features, got 3 and 4$/);
 });
 
 test.run();
