@@ -4,7 +4,7 @@
  * reads of small inputs, and finiteness read from stored bits.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
@@ -62,6 +62,23 @@ test('readSafetensorsFileBytes refuses devices, pipes and directories before rea
     writeFileSync(join(dir, 'big'), prefix(2n ** 62n));
     throwsProblem(() => readSafetensorsFileBytes(join(dir, 'big')), SafetensorsError, /header length 4611686018427387904 is absurd/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readSafetensorsFileBytes turns a read that fails underneath (EIO) into one line naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'frod-limits-'));
+  // The fs module the library reaches through process.getBuiltinModule; its readSync fails as a disk would.
+  const fs = process.getBuiltinModule('fs');
+  const readSync = fs.readSync;
+  try {
+    writeFileSync(join(dir, 'ok'), prefix(2n));
+    fs.readSync = (() => { throw Object.assign(new Error('EIO: i/o error, read\n    at a stack line'), { code: 'EIO' }); }) as typeof readSync;
+    const openFiles = readdirSync('/proc/self/fd').length;
+    throwsProblem(() => readSafetensorsFileBytes(join(dir, 'ok')), SafetensorsError, /ok: cannot read the file \(EIO: i\/o error, read\)$/);
+    assert.is(readdirSync('/proc/self/fd').length, openFiles, 'the descriptor is closed after the failure');
+  } finally {
+    fs.readSync = readSync;
     rmSync(dir, { recursive: true, force: true });
   }
 });
