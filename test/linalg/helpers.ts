@@ -205,3 +205,16 @@ export function onBothPaths<T>(useWasm: (on: boolean) => unknown, fn: () => T): 
     useWasm(true);
   }
 }
+
+/** Why the wasm-vs-JS comparisons are skipped (null when they can run): without WebAssembly SIMD both "paths" are the JavaScript one, and comparing it with itself proves nothing. */
+export function noSimdReason(wasmAvailable: boolean): string | null {
+  return wasmAvailable ? null : 'no WebAssembly SIMD here: the JS fallback would only be compared with itself';
+}
+
+/** Asserts that x and y hold the same values bit for bit (Object.is: −0 ≠ 0, NaN = NaN). */
+export function sameBits(x: ArrayLike<number>, y: ArrayLike<number>, what: string): void {
+  assert.is(x.length, y.length, `${what}: lengths`);
+  for (let i = 0; i < x.length; i++) {
+    if (!Object.is(x[i], y[i])) assert.unreachable(`${what}: entry ${i} differs: ${x[i]} vs ${y[i]}`);
+  }
+}

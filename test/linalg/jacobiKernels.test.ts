@@ -11,19 +11,11 @@ import { eigh } from '../../src/linalg/kernels/eigh';
 import { svd, svdvals } from '../../src/linalg/kernels/svd';
 import { type JacobiKernels, jacobiKernels, useWasmJacobi } from '../../src/linalg/kernels/jacobiColumns';
 import { jacobiModuleBytes } from '../../src/linalg/kernels/jacobiWasm';
-import { RUNS, onBothPaths, randomMat, randomSymmetric } from './helpers';
+import { RUNS, noSimdReason, onBothPaths, randomMat, randomSymmetric, sameBits } from './helpers';
 import { testUnless } from '../util/skip';
 
 const wasmAvailable = useWasmJacobi(true);
-/** Without WebAssembly SIMD both "paths" would be the JavaScript one: comparing it with itself proves nothing. */
-const noSimd = wasmAvailable ? null : 'no WebAssembly SIMD here: the JS fallback would only be compared with itself';
-
-function sameBits(x: ArrayLike<number>, y: ArrayLike<number>, what: string): void {
-  assert.is(x.length, y.length, `${what}: lengths`);
-  for (let i = 0; i < x.length; i++) {
-    if (!Object.is(x[i], y[i])) assert.unreachable(`${what}: entry ${i} differs: ${x[i]} vs ${y[i]}`);
-  }
-}
+const noSimd = noSimdReason(wasmAvailable);
 
 test('the wasm kernels are used exactly where the kernel module validates (WebAssembly SIMD); useWasmJacobi(false) selects JS', () => {
   const validates = typeof WebAssembly === 'object' && WebAssembly.validate(jacobiModuleBytes());

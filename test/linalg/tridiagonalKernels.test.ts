@@ -9,19 +9,11 @@ import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import { tridiagonalModuleBytes, tridiagonalWorkspace, useWasmTridiagonal } from '../../src/linalg/kernels/tridiagonalKernels';
 import { tridiagonalize } from '../../src/linalg/kernels/tridiagonal';
-import { EPS, RUNS, onBothPaths, randomSymmetric } from './helpers';
+import { EPS, RUNS, noSimdReason, onBothPaths, randomSymmetric, sameBits } from './helpers';
 import { testUnless } from '../util/skip';
 
 const wasmAvailable = useWasmTridiagonal(true);
-/** Without WebAssembly SIMD both "paths" would be the JavaScript one: comparing it with itself proves nothing. */
-const noSimd = wasmAvailable ? null : 'no WebAssembly SIMD here: the JS fallback would only be compared with itself';
-
-function sameBits(x: ArrayLike<number>, y: ArrayLike<number>, what: string): void {
-  assert.is(x.length, y.length, `${what}: lengths`);
-  for (let i = 0; i < x.length; i++) {
-    if (!Object.is(x[i], y[i])) assert.unreachable(`${what}: entry ${i} differs: ${x[i]} vs ${y[i]}`);
-  }
-}
+const noSimd = noSimdReason(wasmAvailable);
 
 /** A column-major n×n buffer whose lower triangle is `a`'s and whose upper triangle is garbage (never read). */
 function lowerOnly(data: Float64Array, n: number): Float64Array {
