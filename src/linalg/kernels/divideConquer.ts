@@ -38,7 +38,7 @@ const TOP = 0, MIXED = 1, BOTTOM = 2;
  * n×n row-major buffer (row lo + j, columns lo…lo+m−1: vector j), as LAPACK's dstedc does, so the two
  * halves' blocks already form the merge's diag(Q₁, Q₂) (the off-diagonal blocks are never written, hence
  * zero) and the merged vectors go back into the same block. The scratch is allocated once for the top
- * merge and reused by every merge below it.
+ * merge and reused by every merge below it: with q, 3n² in all (LAPACK's dstedc needs about 2n² beside Z).
  */
 interface Workspace {
   /** The n×n eigenvector buffer. */
@@ -48,18 +48,18 @@ interface Workspace {
   rows: Float64Array;
   /** K×K: the secular equation's vectors. */
   secular: Float64Array;
-  /** K×m: the products' results. */
-  product: Float64Array;
 }
 
-/** Eigen-decomposition of the symmetric tridiagonal T with diagonal d (m) and off-diagonal e (m−1). */
-export function divideAndConquer(d: Float64Array, e: Float64Array): TridiagonalEigen {
+/**
+ * Eigen-decomposition of the symmetric tridiagonal T with diagonal d (m) and off-diagonal e (m−1).
+ * `scratch`, when given (at least m² entries), is used as the merges' copy of the rows instead of a fresh
+ * buffer; its contents are lost (eigh hands over its copy of A, no longer needed once T is formed).
+ */
+export function divideAndConquer(d: Float64Array, e: Float64Array, scratch?: Float64Array): TridiagonalEigen {
   const n = d.length;
   const big = n > LEAF ? n * n : 0;
-  const ws: Workspace = {
-    q: new Float64Array(n * n), n,
-    rows: new Float64Array(big), secular: new Float64Array(big), product: new Float64Array(big),
-  };
+  const rows = scratch !== undefined && scratch.length >= big ? scratch : new Float64Array(big);
+  const ws: Workspace = { q: new Float64Array(n * n), n, rows, secular: new Float64Array(big) };
   const values = solve(d, e, 0, ws);
   return { values, vectors: ws.q };
 }
@@ -130,21 +130,40 @@ function merge(leftValues: Float64Array, rightValues: Float64Array, beta: number
   const roots = secularRoots(dK, zK, rho);
   for (let j = 0; j < kept.length; j++) values[from + j] = dK[roots.origin[j]] + roots.tau[j];
   const order = ascending(values);
-  const slot = new Int32Array(m);
-  order.forEach((src, dst) => { slot[src] = dst; });
-  const sorted = new Float64Array(m);
-  for (let i = 0; i < m; i++) sorted[slot[i]] = values[i];
-  // Copy the block's rows out (kept ones grouped, then the deflated), then write the results back.
+  const sorted = Float64Array.from(order, (src) => values[src]);
+  // Copy the block's rows out (kept ones grouped, then the deflated), write the results back in the order
+  // of `values` (the deflated first, then the secular vectors), then move each row to its sorted place.
   const grouped = groupedOrder(kept, type);
   const copied = [...grouped.map((pos) => kept[pos]), ...deflated];
   copied.forEach((row, at) => ws.rows.set(q.subarray(rowAt(row), rowAt(row) + m), at * m));
   const kk = kept.length;
-  deflated.forEach((_, at) => q.set(ws.rows.subarray((kk + at) * m, (kk + at + 1) * m), rowAt(slot[at])));
+  deflated.forEach((_, at) => q.set(ws.rows.subarray((kk + at) * m, (kk + at + 1) * m), rowAt(at)));
   if (kk > 0) {
     const u = secularVectors(dK, zK, roots, ws.secular);
-    rotateKept(u, grouped, kept, type, m, k, ws, (j) => rowAt(slot[from + j]));
+    rotateKept(u, grouped, kept, type, m, k, ws, rowAt(from));
   }
+  permuteRows(q, order, m, rowAt);
   return sorted;
+}
+
+/**
+ * Row d of the block becomes its row order[d], for every d (a permutation applied in place, cycle by cycle,
+ * with one row of scratch): the merge's vectors, written in the order of their values, put in ascending order.
+ */
+function permuteRows(q: Float64Array, order: number[], m: number, rowAt: (i: number) => number): void {
+  const done = new Uint8Array(m);
+  const held = new Float64Array(m);
+  for (let start = 0; start < m; start++) {
+    if (done[start] === 1 || order[start] === start) continue;
+    held.set(q.subarray(rowAt(start), rowAt(start) + m));
+    let d = start;
+    for (let src = order[d]; src !== start; d = src, src = order[d]) {
+      q.copyWithin(rowAt(d), rowAt(src), rowAt(src) + m);
+      done[d] = 1;
+    }
+    q.set(held, rowAt(d));
+    done[d] = 1;
+  }
 }
 
 /** Positions in `kept` ordered top-only rows first, then mixed, then bottom-only. */
@@ -206,13 +225,14 @@ function deflate(
 
 /**
  * The secular vectors carried back to T's basis: row j of the result, Σᵢ U[j][i]·q[kept[i]], goes to
- * q at target(j). The kept rows sit in ws.rows grouped top-only, mixed, bottom-only, so the first k
- * columns need only the first two groups and the rest only the last two: two gemms that skip the zero
- * blocks of diag(Q₁, Q₂). U's columns are permuted alike, in place, row by row.
+ * q's row at `target` + j·n, written there by gemm (it reads only ws.rows, the copies). The kept rows sit
+ * in ws.rows grouped top-only, mixed, bottom-only, so the first k columns need only the first two groups
+ * and the rest only the last two: two gemms that skip the zero blocks of diag(Q₁, Q₂). U's columns are
+ * permuted alike, in place, row by row.
  */
 function rotateKept(
   u: Float64Array, grouped: number[], kept: number[], type: Uint8Array, m: number, k: number, ws: Workspace,
-  target: (j: number) => number,
+  target: number,
 ): void {
   const kk = kept.length;
   let nTop = 0, nBottom = 0;
@@ -226,16 +246,9 @@ function rotateKept(
     for (let g = 0; g < kk; g++) line[g] = u[row + grouped[g]];
     u.set(line, row);
   }
-  const topRows = kk - nBottom, bottomFrom = nTop;
-  const top = ws.product.subarray(0, kk * k), bottom = ws.product.subarray(kk * k, kk * m);
+  const topRows = kk - nBottom, bottomFrom = nTop, { q, n } = ws;
   gemm({ data: u, offset: 0, rowStride: kk, colStride: 1 }, { data: ws.rows, offset: 0, rowStride: m, colStride: 1 },
-    kk, topRows, k, top, 0, 'float64');
+    kk, topRows, k, q, target, 'float64', { ldc: n });
   gemm({ data: u, offset: bottomFrom, rowStride: kk, colStride: 1 }, { data: ws.rows, offset: bottomFrom * m + k, rowStride: m, colStride: 1 },
-    kk, kk - bottomFrom, m - k, bottom, 0, 'float64');
-  const { q } = ws;
-  for (let j = 0; j < kk; j++) {
-    const dst = target(j);
-    q.set(top.subarray(j * k, j * k + k), dst);
-    q.set(bottom.subarray(j * (m - k), (j + 1) * (m - k)), dst + k);
-  }
+    kk, kk - bottomFrom, m - k, q, target + k, 'float64', { ldc: n });
 }

@@ -78,8 +78,9 @@ export function eigh(a: Mat, options: EighOptions = {}): EighResult {
   for (let i = 0; i < sym.length; i++) sym[i] *= scale;
   const route = options.route ?? 'auto';
   if (route === 'tridiagonal' || (route === 'auto' && n >= TRIDIAGONAL_FROM && allFinite(sym) && !nearlyDiagonal(sym, n))) {
-    // The scaled symmetric matrix, row-major, is its own column-major form: the reduction's input.
-    const { values, vectors } = eighByTridiagonal(sym, n);
+    // The scaled symmetric matrix, row-major, is its own column-major form: the reduction's input. It is
+    // eigh's own copy (or A's buffer, handed over), so it can be the solver's scratch once T is formed.
+    const { values, vectors } = eighByTridiagonal(sym, n, { overwriteA: true });
     return sortedPairs(values, vectors, n, 1 / scale);
   }
   const sigma = 2 * normBound(sym, n);
@@ -171,17 +172,51 @@ function rayleighQuotients(s: Float64Array, e: Float64Array, n: number): Float64
   return out;
 }
 
-/** Eigenvalues ascending (ties keep their order), eigenvectors as columns with canonical signs. */
+/**
+ * Eigenvalues ascending (ties keep their order), eigenvectors as columns with canonical signs, from
+ * eigenvectors as rows (row i of the row-major `e` belongs to values[i]). When the values are already in
+ * order (divide and conquer sorts them), `e` itself is transposed in place and becomes the result.
+ */
 function sortedPairs(values: Float64Array, e: Float64Array, n: number, unscale: number): EighResult {
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => values[i] - values[j] || i - j);
-  const eigenvalues = new Float64Array(n);
+  const eigenvalues = Float64Array.from(order, (i) => values[i] * unscale);
+  const signs = Float64Array.from(order, (i) => canonicalSign(e, i * n, n));
+  if (order.every((src, dst) => src === dst)) {
+    transposeScaledInPlace(e, n, signs);
+    return { eigenvalues, eigenvectors: mat(n, n, e) };
+  }
   const eigenvectors = mat(n, n);
   const E = eigenvectors.data;
-  for (let r = 0; r < n; r++) {
-    const src = order[r] * n;
-    eigenvalues[r] = values[order[r]] * unscale;
-    const sign = canonicalSign(e, src, n);
-    for (let i = 0; i < n; i++) E[i * n + r] = sign * e[src + i];
+  // E[i, r] = sign_r · e[order_r, i]: a transposed copy, in 8×8 blocks written as runs for the reason
+  // transposeInto (mat.ts) gives — column by column, every write of a power-of-two n lands in one cache set.
+  const tile = 8;
+  for (let r0 = 0; r0 < n; r0 += tile) {
+    const r1 = Math.min(r0 + tile, n);
+    for (let i0 = 0; i0 < n; i0 += tile) {
+      const i1 = Math.min(i0 + tile, n);
+      for (let i = i0; i < i1; i++) {
+        for (let r = r0; r < r1; r++) E[i * n + r] = signs[r] * e[order[r] * n + i];
+      }
+    }
   }
   return { eigenvalues, eigenvectors };
+}
+
+/** x ← (x·diag(signs))ᵀ for the square row-major n×n x, in place: x[i, r] becomes signs[r]·x[r, i]. */
+function transposeScaledInPlace(x: Float64Array, n: number, signs: Float64Array): void {
+  const tile = 8;
+  for (let i0 = 0; i0 < n; i0 += tile) {
+    const i1 = Math.min(i0 + tile, n);
+    for (let r0 = 0; r0 <= i0; r0 += tile) {
+      const r1 = Math.min(r0 + tile, n);
+      for (let i = i0; i < i1; i++) {
+        for (let r = r0; r < Math.min(r1, i); r++) {
+          const below = x[i * n + r], above = x[r * n + i];
+          x[i * n + r] = signs[r] * above;
+          x[r * n + i] = signs[i] * below;
+        }
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) x[i * n + i] *= signs[i];
 }

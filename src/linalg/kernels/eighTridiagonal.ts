@@ -12,22 +12,33 @@ import { divideAndConquer } from './divideConquer';
 /** Which tridiagonal eigensolver the route uses: divide and conquer (the default) or plain QL. */
 export type TridiagonalSolver = 'divide-and-conquer' | 'ql';
 
+/** Options of {@link eighByTridiagonal}. */
+export interface EighTridiagonalOptions {
+  solver?: TridiagonalSolver;
+  /**
+   * `a`'s buffer may serve as divide and conquer's scratch once T is formed (the reduction works on its
+   * own copy): one n×n buffer fewer. Its contents are then lost.
+   */
+  overwriteA?: boolean;
+}
+
 /**
- * Eigenvalues (unsorted) and eigenvectors as rows (row i of the row-major n×n result belongs to value i)
- * of the symmetric matrix whose lower triangle is in the column-major n×n `a` (not modified).
+ * Eigenvalues and eigenvectors as rows (row i of the row-major n×n result belongs to value i) of the
+ * symmetric matrix whose lower triangle is in the column-major n×n `a` (not modified unless
+ * `overwriteA`). Divide and conquer gives the values ascending; QL leaves them unsorted.
  */
 export function eighByTridiagonal(
-  a: Float64Array, n: number, solver: TridiagonalSolver = 'divide-and-conquer',
+  a: Float64Array, n: number, options: EighTridiagonalOptions = {},
 ): { values: Float64Array; vectors: Float64Array } {
   const tri = tridiagonalize(a, n);
   let values: Float64Array, vectors: Float64Array;
-  if (solver === 'ql') {
+  if (options.solver === 'ql') {
     values = tri.d.slice();
     vectors = new Float64Array(n * n);
     for (let i = 0; i < n; i++) vectors[i * n + i] = 1;
     tridiagonalQl(values, tri.e.slice(), n, vectors, n);
   } else {
-    ({ values, vectors } = divideAndConquer(tri.d, tri.e));
+    ({ values, vectors } = divideAndConquer(tri.d, tri.e, options.overwriteA ? a : undefined));
   }
   applyTridiagonalQ(tri, vectors, n);
   return { values, vectors };
