@@ -19,10 +19,12 @@ import { gemm } from '../../tensor/cpu/matmul';
 import { EPS } from './mat';
 import { rotateRows } from './rowOps';
 import { tridiagonalQl } from './tridiagonalQl';
-import { secularRoots, secularVectors } from './secular';
+import { type SecularRoots, loewnerVector, secularRoots, secularVectorRows } from './secular';
 
 /** Problems this small are solved by QL directly (LAPACK's SMLSIZ). */
 const LEAF = 25;
+/** Secular vectors made and carried back per pass: bounds their scratch to SECULAR_ROWS × n. */
+const SECULAR_ROWS = 512;
 
 /** Eigenvalues ascending and the matching unit eigenvectors as rows (row-major m×m). */
 export interface TridiagonalEigen {
@@ -38,7 +40,7 @@ const TOP = 0, MIXED = 1, BOTTOM = 2;
  * n×n row-major buffer (row lo + j, columns lo…lo+m−1: vector j), as LAPACK's dstedc does, so the two
  * halves' blocks already form the merge's diag(Q₁, Q₂) (the off-diagonal blocks are never written, hence
  * zero) and the merged vectors go back into the same block. The scratch is allocated once for the top
- * merge and reused by every merge below it: with q, 3n² in all (LAPACK's dstedc needs about 2n² beside Z).
+ * merge and reused by every merge below it: with q, 2n² and a strip (LAPACK's dstedc needs about 2n² beside Z).
  */
 interface Workspace {
   /** The n×n eigenvector buffer. */
@@ -46,7 +48,7 @@ interface Workspace {
   n: number;
   /** m×m: a copy of the merge's rows (kept ones grouped first), read by the products. */
   rows: Float64Array;
-  /** K×K: the secular equation's vectors. */
+  /** SECULAR_ROWS × K: a strip of the secular equation's vectors. */
   secular: Float64Array;
 }
 
@@ -59,7 +61,7 @@ export function divideAndConquer(d: Float64Array, e: Float64Array, scratch?: Flo
   const n = d.length;
   const big = n > LEAF ? n * n : 0;
   const rows = scratch !== undefined && scratch.length >= big ? scratch : new Float64Array(big);
-  const ws: Workspace = { q: new Float64Array(n * n), n, rows, secular: new Float64Array(big) };
+  const ws: Workspace = { q: new Float64Array(n * n), n, rows, secular: new Float64Array(big > 0 ? Math.min(SECULAR_ROWS, n) * n : 0) };
   const values = solve(d, e, 0, ws);
   return { values, vectors: ws.q };
 }
@@ -138,10 +140,7 @@ function merge(leftValues: Float64Array, rightValues: Float64Array, beta: number
   copied.forEach((row, at) => ws.rows.set(q.subarray(rowAt(row), rowAt(row) + m), at * m));
   const kk = kept.length;
   deflated.forEach((_, at) => q.set(ws.rows.subarray((kk + at) * m, (kk + at + 1) * m), rowAt(at)));
-  if (kk > 0) {
-    const u = secularVectors(dK, zK, roots, ws.secular);
-    rotateKept(u, grouped, kept, type, m, k, ws, rowAt(from));
-  }
+  if (kk > 0) rotateKept(dK, zK, roots, grouped, kept, type, m, k, ws, rowAt(from));
   permuteRows(q, order, m, rowAt);
   return sorted;
 }
@@ -227,12 +226,12 @@ function deflate(
  * The secular vectors carried back to T's basis: row j of the result, Σᵢ U[j][i]·q[kept[i]], goes to
  * q's row at `target` + j·n, written there by gemm (it reads only ws.rows, the copies). The kept rows sit
  * in ws.rows grouped top-only, mixed, bottom-only, so the first k columns need only the first two groups
- * and the rest only the last two: two gemms that skip the zero blocks of diag(Q₁, Q₂). U's columns are
- * permuted alike, in place, row by row.
+ * and the rest only the last two: two gemms that skip the zero blocks of diag(Q₁, Q₂). U is made a strip
+ * of rows at a time, its columns permuted alike.
  */
 function rotateKept(
-  u: Float64Array, grouped: number[], kept: number[], type: Uint8Array, m: number, k: number, ws: Workspace,
-  target: number,
+  dK: Float64Array, zK: Float64Array, roots: SecularRoots, grouped: number[], kept: number[], type: Uint8Array,
+  m: number, k: number, ws: Workspace, target: number,
 ): void {
   const kk = kept.length;
   let nTop = 0, nBottom = 0;
@@ -240,15 +239,23 @@ function rotateKept(
     if (type[row] === TOP) nTop++;
     else if (type[row] === BOTTOM) nBottom++;
   }
-  const line = new Float64Array(kk);
-  for (let j = 0; j < kk; j++) {
-    const row = j * kk;
-    for (let g = 0; g < kk; g++) line[g] = u[row + grouped[g]];
-    u.set(line, row);
-  }
   const topRows = kk - nBottom, bottomFrom = nTop, { q, n } = ws;
-  gemm({ data: u, offset: 0, rowStride: kk, colStride: 1 }, { data: ws.rows, offset: 0, rowStride: m, colStride: 1 },
-    kk, topRows, k, q, target, 'float64', { ldc: n });
-  gemm({ data: u, offset: bottomFrom, rowStride: kk, colStride: 1 }, { data: ws.rows, offset: bottomFrom * m + k, rowStride: m, colStride: 1 },
-    kk, kk - bottomFrom, m - k, q, target + k, 'float64', { ldc: n });
+  const zHat = loewnerVector(dK, zK, roots);
+  const line = new Float64Array(kk);
+  const strip = Math.min(SECULAR_ROWS, kk);
+  const u = ws.secular.subarray(0, strip * kk);
+  for (let j0 = 0; j0 < kk; j0 += strip) {
+    const rows = Math.min(strip, kk - j0);
+    secularVectorRows(dK, zHat, roots, j0, j0 + rows, u);
+    for (let j = 0; j < rows; j++) {
+      const row = j * kk;
+      for (let g = 0; g < kk; g++) line[g] = u[row + grouped[g]];
+      u.set(line, row);
+    }
+    const at = target + j0 * n;
+    gemm({ data: u, offset: 0, rowStride: kk, colStride: 1 }, { data: ws.rows, offset: 0, rowStride: m, colStride: 1 },
+      rows, topRows, k, q, at, 'float64', { ldc: n });
+    gemm({ data: u, offset: bottomFrom, rowStride: kk, colStride: 1 }, { data: ws.rows, offset: bottomFrom * m + k, rowStride: m, colStride: 1 },
+      rows, kk - bottomFrom, m - k, q, at + k, 'float64', { ldc: n });
+  }
 }

@@ -128,40 +128,53 @@ function modelStep(
 }
 
 /**
- * The eigenvectors of D + ρ·ẑẑᵀ for the computed roots, as the rows of a row-major K×K matrix (row j for
- * root j), each of unit length. ẑ is Löwner's vector (sign of z kept):
+ * Löwner's vector ẑ (sign of z kept): the z for which the computed roots are the exact eigenvalues of
+ * D + ρ·ẑẑᵀ,
  *   ẑᵢ² = −(dᵢ − λᵢ)·Πⱼ≠ᵢ (dᵢ − λⱼ)/(dᵢ − dⱼ)   (up to the common factor 1/ρ, which normalisation removes),
  * its product taken as a running product of ratios near 1 so that it neither overflows nor underflows.
- * The result is written to the first K² entries of `scratch` (a caller's reusable buffer) and returned.
  */
-export function secularVectors(
-  d: Float64Array, z: Float64Array, roots: SecularRoots, scratch: Float64Array = new Float64Array(d.length ** 2),
-): Float64Array {
+export function loewnerVector(d: Float64Array, z: Float64Array, roots: SecularRoots): Float64Array {
   const k = d.length;
-  const { origin, tau } = roots;
-  // diff[j·k + i] = dᵢ − λⱼ, accurate through the pole λⱼ is measured from; u overwrites it entry by entry.
-  const diff = scratch.subarray(0, k * k);
-  for (let j = 0; j < k; j++) {
-    const dj = d[origin[j]], tj = tau[j];
-    for (let i = 0; i < k; i++) diff[j * k + i] = (d[i] - dj) - tj;
-  }
   const zHat = new Float64Array(k);
   for (let i = 0; i < k; i++) {
-    let prod = diff[i * k + i];
-    for (let j = 0; j < k; j++) if (j !== i) prod *= diff[j * k + i] / (d[i] - d[j]);
+    let prod = poleDistance(d, roots, i, i);
+    for (let j = 0; j < k; j++) if (j !== i) prod *= poleDistance(d, roots, j, i) / (d[i] - d[j]);
     const mag = Math.sqrt(Math.max(-prod, 0));
     zHat[i] = z[i] < 0 ? -mag : mag;
   }
-  const u = diff;
-  for (let j = 0; j < k; j++) {
+  return zHat;
+}
+
+/** dᵢ − λⱼ, accurate through the pole λⱼ is measured from. */
+function poleDistance(d: Float64Array, roots: SecularRoots, j: number, i: number): number {
+  return (d[i] - d[roots.origin[j]]) - roots.tau[j];
+}
+
+/**
+ * Rows j0…j1−1 of the eigenvectors of D + ρ·ẑẑᵀ for the computed roots (row j for root j, each of unit
+ * length: (D − λⱼI)⁻¹ẑ normalised), written row-major ((j1 − j0) × K) into the start of `out`. Made a block
+ * of rows at a time, so that the K×K matrix of all of them need never exist.
+ */
+export function secularVectorRows(
+  d: Float64Array, zHat: Float64Array, roots: SecularRoots, j0: number, j1: number, out: Float64Array,
+): void {
+  const k = d.length;
+  for (let j = j0; j < j1; j++) {
+    const row = (j - j0) * k;
     let norm = 0;
     for (let i = 0; i < k; i++) {
-      const v = zHat[i] / diff[j * k + i];
-      u[j * k + i] = v;
+      const v = zHat[i] / poleDistance(d, roots, j, i);
+      out[row + i] = v;
       norm += v * v;
     }
     const inv = 1 / Math.sqrt(norm);
-    for (let i = 0; i < k; i++) u[j * k + i] *= inv;
+    for (let i = 0; i < k; i++) out[row + i] *= inv;
   }
+}
+
+/** All K eigenvectors of D + ρ·ẑẑᵀ as the rows of a row-major K×K matrix (see {@link secularVectorRows}). */
+export function secularVectors(d: Float64Array, z: Float64Array, roots: SecularRoots): Float64Array {
+  const u = new Float64Array(d.length ** 2);
+  secularVectorRows(d, loewnerVector(d, z, roots), roots, 0, d.length, u);
   return u;
 }
