@@ -3,7 +3,8 @@
 bench/frod-category.ts in the same run: the same math as docs/frod-math.md — stack, QR, the averaged
 regularised inverse Gram blocks, eigh, V = R^T E with canonical column signs, V rounded to float32, then
 V^-1 and lambda of every layer (row norms of V^-1 W^T). numpy's QR is Householder (frod-ts: CholeskyQR2).
-Prints one JSON line {"wall", "cpu", "peakMiB", "weightsMiB"}. usage: frod-numpy.py n layers
+Prints one JSON line {"wall", "cpu", "peakMiB", "weightsMiB"}. usage: frod-numpy.py n layers [out = n]
+(layers of out x n: out_features x in_features)
 """
 import importlib.util
 import json
@@ -40,9 +41,10 @@ def set_up(weights):
 
 def main():
     n, layers = int(sys.argv[1]), int(sys.argv[2])
+    out = int(sys.argv[3]) if len(sys.argv) > 3 else n
     rng = np.random.default_rng(0)
     set_up([rng.standard_normal((64, 64)) for _ in range(2)])  # warm-up
-    weights = [(rng.standard_normal((n, n)) / np.sqrt(n)).astype(np.float32).astype(np.float64) for _ in range(layers)]
+    weights = [(rng.standard_normal((out, n)) / np.sqrt(n)).astype(np.float32).astype(np.float64) for _ in range(layers)]
     weights_mib = rss_mib('VmRSS')
     wall, cpu = time.perf_counter(), time.process_time()
     set_up(weights)
