@@ -2,12 +2,17 @@
  * The tridiagonalisation's level-2 kernels (src/linalg/kernels/tridiagonalKernels.ts): y = A[s:, s:]·v from
  * the lower triangle only, against a plain double loop, and the panel's axpy2 / dot2, on both paths; the
  * WebAssembly SIMD path and the JavaScript path give the same bits, kernel by kernel and through the whole
- * reduction.
+ * reduction. Large products are split into blocks shared between threads: the split depends on the size alone,
+ * and the thread count never changes a bit.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
-import { tridiagonalModuleBytes, tridiagonalWorkspace, useWasmTridiagonal } from '../../src/linalg/kernels/tridiagonalKernels';
+import {
+  tridiagonalBlocksRunByWorkers, tridiagonalModuleBytes, tridiagonalWorkspace, useWasmTridiagonal, warmUpTridiagonalThreads,
+} from '../../src/linalg/kernels/tridiagonalKernels';
+import { MAX_BLOCKS, blockBounds } from '../../src/linalg/kernels/tridiagonalSymv';
+import { getNumThreads, setNumThreads } from '../../src/tensor';
 import { tridiagonalize } from '../../src/linalg/kernels/tridiagonal';
 import { EPS, RUNS, noSimdReason, onBothPaths, randomSymmetric, sameBits } from './helpers';
 import { testUnless } from '../util/skip';
@@ -25,9 +30,9 @@ function lowerOnly(data: Float64Array, n: number): Float64Array {
 const cases = fc.record({ n: fc.integer({ min: 1, max: 41 }), start: fc.nat(), seed: fc.nat() });
 
 /** y from the workspace for A = randomSymmetric(n, seed), v = a ramp, from row s; y[0:s] preset to 7. */
-function product({ n, start, seed }: { n: number; start: number; seed: number }) {
+function product({ n, start, seed }: { n: number; start: number; seed: number }, matrix?: Float64Array) {
   const s = start % n;
-  const a = randomSymmetric(n, seed).data;
+  const a = matrix ?? randomSymmetric(n, seed).data;
   const ws = tridiagonalWorkspace(lowerOnly(a, n), n, 1);
   for (let i = 0; i < n; i++) ws.v[i] = Math.cos(1 + i * 0.7);
   ws.y.fill(7);
@@ -46,21 +51,78 @@ test('the wasm kernel is used exactly where its module validates; useWasmTridiag
   }
 });
 
+/** y[s:] against the plain double loop over the lower triangle, y[:s] still 7. */
+function checkProduct({ a, s, v, y }: ReturnType<typeof product>, n: number): void {
+  for (let r = 0; r < s; r++) assert.is(y[r], 7, `y[${r}] above s`);
+  for (let r = s; r < n; r++) {
+    let exact = 0, size = 0;
+    for (let k = s; k < n; k++) {
+      const entry = k >= r ? a[r * n + k] : a[k * n + r]; // A[k][r] from the lower triangle (column-major)
+      exact += entry * v[k];
+      size += Math.abs(entry * v[k]);
+    }
+    assert.ok(Math.abs(y[r] - exact) <= 2 * n * EPS * size, `y[${r}] = ${y[r]}, expected ${exact}`);
+  }
+}
+
 test('y[s:] = A[s:, s:]·v to rounding, from the lower triangle only; y[:s] untouched (both paths)', () => {
   fc.assert(fc.property(cases, (c) => {
-    for (const { a, s, v, y } of onBothPaths(useWasmTridiagonal, () => product(c))) {
-      const n = c.n;
-      for (let r = 0; r < s; r++) assert.is(y[r], 7, `y[${r}] above s`);
-      for (let r = s; r < n; r++) {
-        let exact = 0, size = 0;
-        for (let k = s; k < n; k++) {
-          exact += a[k * n + r] * v[k];
-          size += Math.abs(a[k * n + r] * v[k]);
-        }
-        assert.ok(Math.abs(y[r] - exact) <= 2 * n * EPS * size, `y[${r}] = ${y[r]}, expected ${exact}`);
+    for (const result of onBothPaths(useWasmTridiagonal, () => product(c))) checkProduct(result, c.n);
+  }), RUNS);
+});
+
+test('block bounds: from 0 to the last group, strictly increasing, one block for small products, at most MAX_BLOCKS', () => {
+  assert.equal(blockBounds(1, 4), [0, 1]);
+  assert.equal(blockBounds(250, 1000), [0, 250], 'len 1000: one block');
+  assert.ok(blockBounds(375, 1500).length > 2, 'len 1500: several blocks');
+  fc.assert(fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 0, max: 3 }), (len, rest) => {
+    const groups = Math.max(1, (len - rest) >> 2);
+    const bounds = blockBounds(groups, len);
+    assert.is(bounds[0], 0);
+    assert.is(bounds[bounds.length - 1], groups);
+    assert.ok(bounds.length - 1 <= MAX_BLOCKS, 'at most MAX_BLOCKS blocks');
+    for (let b = 1; b < bounds.length; b++) assert.ok(bounds[b] > bounds[b - 1], `block ${b} not empty`);
+  }), RUNS);
+});
+
+/** A size whose products are split into several blocks (a lower triangle in column-major order, upper garbage). */
+const BIG = { n: 1503, start: 0, seed: 3 };
+const bigMatrix = () => lowerOnly(randomSymmetric(BIG.n, BIG.seed).data, BIG.n);
+
+test('a product split into blocks is still A·v to rounding (both paths)', () => {
+  const a = randomSymmetric(BIG.n, BIG.seed).data;
+  for (const start of [0, 6, 101]) {
+    for (const result of onBothPaths(useWasmTridiagonal, () => product({ ...BIG, start }, lowerOnly(a, BIG.n)))) {
+      checkProduct({ ...result, a }, BIG.n);
+    }
+  }
+});
+
+testUnless(noSimd, 'a product split into blocks gives the same bits on both paths', () => {
+  const a = bigMatrix();
+  const [wasm, js] = onBothPaths(useWasmTridiagonal, () => product(BIG, a));
+  sameBits(wasm.y, js.y, `n ${BIG.n}`);
+});
+
+testUnless(noSimd, 'the blocks of a product on 1, 2 and 3 threads give the same bits, and worker threads run some', () => {
+  const before = getNumThreads();
+  try {
+    setNumThreads(3);
+    assert.ok(warmUpTridiagonalThreads() >= 1, 'at least one worker starts');
+    const a = bigMatrix();
+    setNumThreads(1);
+    const one = product(BIG, a).y;
+    const ran = tridiagonalBlocksRunByWorkers();
+    for (let attempt = 0; attempt < 20 && tridiagonalBlocksRunByWorkers() === ran; attempt++) {
+      for (const threads of [2, 3]) {
+        setNumThreads(threads);
+        sameBits(product(BIG, a).y, one, `${threads} threads`);
       }
     }
-  }), RUNS);
+    assert.ok(tridiagonalBlocksRunByWorkers() > ran, 'worker threads took part');
+  } finally {
+    setNumThreads(before);
+  }
 });
 
 testUnless(noSimd, 'the WebAssembly SIMD and JavaScript products give the same bits', () => {

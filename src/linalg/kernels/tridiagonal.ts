@@ -11,7 +11,8 @@
  * computed on the lower triangle only, in column blocks, which halves its cost. What cannot be blocked is
  * one symmetric matrix-vector product per column (half the 4n³/3 flops) and the panel's own updates: the
  * kernels of ./tridiagonalKernels.ts, WebAssembly SIMD where available, on the workspace the whole reduction
- * runs in.
+ * runs in. The product reads the whole trailing matrix each time (memory-bound at large n) and is shared
+ * between threads from a trailing size of about 1450 (./tridiagonalSymv.ts).
  */
 import { gemm } from '../../tensor/cpu/matmul';
 import { makeReflector } from './householder';
