@@ -12,6 +12,7 @@ import { categoryProjection } from '../src/frod/projection';
 import type { Mat } from '../src/linalg/kernels/mat';
 import { Generator, getNumThreads } from '../src/tensor';
 import { warmUpThreads } from '../src/tensor/cpu/matmul';
+import { warmUpTridiagonalThreads } from '../src/linalg/kernels/tridiagonalKernels';
 
 function statusMiB(field: 'VmHWM' | 'VmRSS'): number {
   const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(`${field}:`)) ?? '';
@@ -58,6 +59,7 @@ function setUp(ws: Mat[]): number {
 
 const [n, layers, out = n] = process.argv.slice(2).map(Number);
 warmUpThreads();
+warmUpTridiagonalThreads();
 setUp(weights(64, 2)); // compile the kernels first, as numpy's run is warmed up too
 const ws = weights(n, layers, out);
 const rssWeights = statusMiB('VmRSS');
