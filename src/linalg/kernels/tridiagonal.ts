@@ -49,10 +49,11 @@ export function tridiagonalize(input: Float64Array, n: number): Tridiagonal {
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(n - 1, 0));
   const tau = new Float64Array(n);
+  const scratch = updateScratch(n);
   for (let k0 = 0; k0 < n; k0 += NB) {
     const k1 = Math.min(k0 + NB, n);
     reducePanel(ws, n, k0, k1, w, d, e, tau);
-    if (k1 < n) rank2kUpdate(a, n, k0, k1, w);
+    if (k1 < n) rank2kUpdate(a, n, k0, k1, w, scratch);
   }
   // Reflector j in column j+1 (and τ_j at index j+1): the QR layout the block reflectors read, a view of
   // the workspace shifted by one column.
@@ -117,16 +118,31 @@ function reducePanel(
   }
 }
 
+/** The rank-2·NB update's operands and products, sized for the first (largest) panel. */
+interface UpdateScratch {
+  r: Float64Array;
+  lt: Float64Array;
+  out: Float64Array;
+}
+
+/**
+ * One set of buffers for every panel's update, not new ones per panel: on this project's machine a fresh
+ * buffer costs more to touch the first time (page faults, ~20 µs per 4 KiB page) than the loops that fill it.
+ */
+function updateScratch(n: number): UpdateScratch {
+  const len = Math.max(n - Math.min(NB, n), 0), width = 2 * NB;
+  return { r: new Float64Array(len * width), lt: new Float64Array(width * len), out: new Float64Array(Math.min(UPDATE_COLUMNS, len) * len) };
+}
+
 /**
  * The trailing update A[k1:n, k1:n] −= V·Wᵀ + W·Vᵀ on the lower triangle, V = A[k1:n, k0:k1] (with its
  * unit entries still in place) and W = w's rows k1…. As products: with L = [V W] and R = [W V] (rows
  * k1…n−1), column block [c0, c1) of the update is Lᵀ's columns c0… against R's rows c0…c1−1.
  */
-function rank2kUpdate(a: Float64Array, n: number, k0: number, k1: number, w: Float64Array): void {
+function rank2kUpdate(a: Float64Array, n: number, k0: number, k1: number, w: Float64Array, scratch: UpdateScratch): void {
   const nb = k1 - k0, len = n - k1, width = 2 * nb;
   // R row-major (len × 2nb) and Lᵀ row-major (2nb × len): the layouts gemm packs fastest.
-  const r = new Float64Array(len * width);
-  const lt = new Float64Array(width * len);
+  const { r, lt, out } = scratch;
   for (let p = 0; p < nb; p++) {
     const vp = (k0 + p) * n + k1, wp = p * n + k1;
     for (let row = 0; row < len; row++) {
@@ -137,7 +153,6 @@ function rank2kUpdate(a: Float64Array, n: number, k0: number, k1: number, w: Flo
     lt.set(a.subarray(vp, vp + len), p * len);
     lt.set(w.subarray(wp, wp + len), (nb + p) * len);
   }
-  const out = new Float64Array(Math.min(UPDATE_COLUMNS, len) * len);
   for (let c0 = 0; c0 < len; c0 += UPDATE_COLUMNS) {
     const cw = Math.min(UPDATE_COLUMNS, len - c0);
     const rows = len - c0;
