@@ -113,6 +113,18 @@ test('overwriteA gives the same bits on both routes, reading only the lower tria
   }
 });
 
+test('the memory the tridiagonal route keeps is never a result: later calls (smaller, larger) leave earlier results and inputs alone', () => {
+  const a = randomSymmetric(150, 5);
+  const input = Array.from(a.data);
+  const first = eigh(a);
+  const values = Array.from(first.eigenvalues), vectors = Array.from(first.eigenvectors.data);
+  for (const [n, seed] of [[130, 6], [170, 7], [150, 5]]) eigh(randomSymmetric(n, seed));
+  assert.equal(Array.from(first.eigenvalues), values, 'eigenvalues');
+  assert.equal(Array.from(first.eigenvectors.data), vectors, 'eigenvectors');
+  assert.equal(Array.from(a.data), input, 'input');
+  assert.equal(Array.from(eigh(a).eigenvectors.data), vectors, 'the same bits again');
+});
+
 test('huge and tiny scales neither overflow nor underflow (exact power-of-two rescaling)', () => {
   const a = randomSymmetric(8, 9);
   const base = eigh(a);

@@ -52,16 +52,24 @@ interface Workspace {
   secular: Float64Array;
 }
 
+/** Scratch divide and conquer uses for an m×m problem: the merges' copy of the rows, then a strip of secular vectors. */
+export function divideAndConquerScratch(m: number): number {
+  return m > LEAF ? m * m + Math.min(SECULAR_ROWS, m) * m : 0;
+}
+
 /**
  * Eigen-decomposition of the symmetric tridiagonal T with diagonal d (m) and off-diagonal e (m−1).
- * `scratch`, when given (at least m² entries), is used as the merges' copy of the rows instead of a fresh
- * buffer; its contents are lost (eigh hands over its copy of A, no longer needed once T is formed).
+ * `scratch`, when given, serves as the merges' copy of the rows (at least m² entries) and, when long enough
+ * (divideAndConquerScratch(m)), the secular strip too, instead of fresh buffers; its contents are lost (eigh
+ * hands over its copy of A, no longer needed once T is formed).
  */
 export function divideAndConquer(d: Float64Array, e: Float64Array, scratch?: Float64Array): TridiagonalEigen {
   const n = d.length;
-  const big = n > LEAF ? n * n : 0;
-  const rows = scratch !== undefined && scratch.length >= big ? scratch : new Float64Array(big);
-  const ws: Workspace = { q: new Float64Array(n * n), n, rows, secular: new Float64Array(big > 0 ? Math.min(SECULAR_ROWS, n) * n : 0) };
+  const big = n > LEAF ? n * n : 0, strip = divideAndConquerScratch(n) - big;
+  const given = scratch ?? new Float64Array(0);
+  const rows = given.length >= big ? given.subarray(0, big) : new Float64Array(big);
+  const secular = given.length >= big + strip ? given.subarray(big, big + strip) : new Float64Array(strip);
+  const ws: Workspace = { q: new Float64Array(n * n), n, rows, secular };
   const values = solve(d, e, 0, ws);
   return { values, vectors: ws.q };
 }

@@ -27,6 +27,8 @@ import { canonicalSign } from './signs';
 import { dot } from './rowOps';
 import { gemm } from '../../tensor/cpu/matmul';
 import { eighByTridiagonal } from './eighTridiagonal';
+import { tridiagonalStaging } from './tridiagonal';
+import { divideAndConquerScratch } from './divideConquer';
 import { mirrorLower } from './blas';
 import { refineEigenpairs } from './eighRefine';
 
@@ -73,14 +75,17 @@ export interface EighOptions {
 export function eigh(a: Mat, options: EighOptions = {}): EighResult {
   assertSquare(a, 'linalg.eigh');
   const n = a.rows;
-  const sym = options.overwriteA ? mirrorInPlace(a) : symmetricFromLower(a);
+  // From TRIDIAGONAL_FROM on, eigh's copy of A goes to memory the tridiagonal route keeps between calls, where
+  // it later serves divide and conquer as scratch: no fresh n×n buffer to touch (see tridiagonalStaging).
+  const staging = !options.overwriteA && n >= TRIDIAGONAL_FROM ? tridiagonalStaging(n, divideAndConquerScratch(n)) : null;
+  const sym = options.overwriteA ? mirrorInPlace(a) : symmetricFromLower(a, staging);
   const scale = powerOfTwoScale(maxAbs(mat(n, n, sym)));
   for (let i = 0; i < sym.length; i++) sym[i] *= scale;
   const route = options.route ?? 'auto';
   if (route === 'tridiagonal' || (route === 'auto' && n >= TRIDIAGONAL_FROM && allFinite(sym) && !nearlyDiagonal(sym, n))) {
     // The scaled symmetric matrix, row-major, is its own column-major form: the reduction's input. It is
     // eigh's own copy (or A's buffer, handed over), so it can be the solver's scratch once T is formed.
-    const { values, vectors } = eighByTridiagonal(sym, n, { overwriteA: true });
+    const { values, vectors } = eighByTridiagonal(sym, n, { scratch: staging ?? sym });
     return sortedPairs(values, vectors, n, 1 / scale);
   }
   const sigma = 2 * normBound(sym, n);
@@ -124,10 +129,14 @@ function mirrorInPlace(a: Mat): Float64Array {
   return a.data;
 }
 
-/** The full symmetric matrix whose lower triangle is A's (row-major; equally its column-major form). */
-function symmetricFromLower(a: Mat): Float64Array {
+/**
+ * The full symmetric matrix whose lower triangle is A's (row-major; equally its column-major form), in the
+ * first n² entries of `staging` when given, else in a new buffer.
+ */
+function symmetricFromLower(a: Mat, staging: Float64Array | null): Float64Array {
   const n = a.rows;
-  const s = a.data.slice();
+  const s = staging ? staging.subarray(0, n * n) : new Float64Array(n * n);
+  s.set(a.data);
   mirrorLower(s, n);
   return s;
 }

@@ -16,16 +16,17 @@ export type TridiagonalSolver = 'divide-and-conquer' | 'ql';
 export interface EighTridiagonalOptions {
   solver?: TridiagonalSolver;
   /**
-   * `a`'s buffer may serve as divide and conquer's scratch once T is formed (the reduction works on its
-   * own copy): one n×n buffer fewer. Its contents are then lost.
+   * A buffer divide and conquer may use as scratch once T is formed (its contents are then lost): `a` itself,
+   * since the reduction works on its own copy — one n×n buffer fewer —, or a longer one that also holds the
+   * secular strip (divideAndConquerScratch).
    */
-  overwriteA?: boolean;
+  scratch?: Float64Array;
 }
 
 /**
  * Eigenvalues and eigenvectors as rows (row i of the row-major n×n result belongs to value i) of the
- * symmetric matrix whose lower triangle is in the column-major n×n `a` (not modified unless
- * `overwriteA`). Divide and conquer gives the values ascending; QL leaves them unsorted.
+ * symmetric matrix whose lower triangle is in the column-major n×n `a` (not modified unless it is the
+ * `scratch`). Divide and conquer gives the values ascending; QL leaves them unsorted.
  */
 export function eighByTridiagonal(
   a: Float64Array, n: number, options: EighTridiagonalOptions = {},
@@ -38,7 +39,7 @@ export function eighByTridiagonal(
     for (let i = 0; i < n; i++) vectors[i * n + i] = 1;
     tridiagonalQl(values, tri.e.slice(), n, vectors, n);
   } else {
-    ({ values, vectors } = divideAndConquer(tri.d, tri.e, options.overwriteA ? a : undefined));
+    ({ values, vectors } = divideAndConquer(tri.d, tri.e, options.scratch));
   }
   applyTridiagonalQ(tri, vectors, n);
   return { values, vectors };

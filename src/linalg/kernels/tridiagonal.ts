@@ -16,12 +16,21 @@
  */
 import { gemm } from '../../tensor/cpu/matmul';
 import { makeReflector } from './householder';
-import { type TridiagonalWorkspace, tridiagonalWorkspace } from './tridiagonalKernels';
+import { type TridiagonalWorkspace, stagingBuffer, tridiagonalWorkspace } from './tridiagonalKernels';
 
 /** Reflectors per panel: wide enough that the rank-2·NB update runs near gemm speed. */
 const NB = 48;
 /** Columns of the trailing matrix per gemm in the rank-2·NB update (the diagonal blocks are computed whole). */
 const UPDATE_COLUMNS = 256;
+
+/**
+ * `length` elements of memory that outlives one reduction and does not overlap the next one's workspace, for
+ * the reduction's n×n input and the solver's scratch (see stagingBuffer in ./tridiagonalKernels.ts); a fresh
+ * buffer where the kernels are not WebAssembly.
+ */
+export function tridiagonalStaging(n: number, length: number): Float64Array {
+  return stagingBuffer(n, NB, length) ?? new Float64Array(length);
+}
 
 /** T's diagonal and subdiagonal, and Q in compact form. */
 export interface Tridiagonal {

@@ -121,6 +121,32 @@ export interface TridiagonalWorkspace {
   dot2(p: number, q: number, z: number, count: number, out: Float64Array): void;
 }
 
+/** Elements of a workspace for an n×n matrix and `panel` columns of w (the layout of tridiagonalWorkspace). */
+function workspaceElements(n: number, panel: number): number {
+  return n + n * n + 2 * n + n * panel + (MAX_BLOCKS - 1) * n + 2 * n + 8;
+}
+
+/** The kernels' memory grown to at least `bytes`. */
+function memoryOf(kernels: Runtime, bytes: number): ArrayBuffer | SharedArrayBuffer {
+  const have = kernels.memory.buffer.byteLength;
+  if (bytes > have) kernels.memory.grow(Math.ceil((bytes - have) / 65536));
+  return kernels.memory.buffer;
+}
+
+/**
+ * `length` elements of the kernels' memory right after the workspace that tridiagonalWorkspace(·, n, panel)
+ * will make, for a caller that stages the reduction's input there and reuses it as scratch afterwards (eigh's
+ * copy of A, then divide and conquer's): memory that stays with the process, so repeated calls touch no fresh
+ * pages (on this project's machine a fresh page costs ~20 µs to touch the first time). Valid until the next
+ * workspace of another size; null where the kernels do not run on WebAssembly (the caller allocates then).
+ */
+export function stagingBuffer(n: number, panel: number, length: number): Float64Array | null {
+  const kernels = wasmEnabled ? kernelRuntime() : null;
+  if (kernels === null) return null;
+  const at = DATA_BYTE + 8 * workspaceElements(n, panel);
+  return new Float64Array(memoryOf(kernels, at + 8 * length), at, length);
+}
+
 /**
  * A workspace whose matrix starts as a copy of `matrix` (column-major n×n; not modified) and whose `w`
  * holds `panel` columns: on the kernels' memory (valid until the next workspace) or a fresh buffer.
@@ -134,9 +160,7 @@ export function tridiagonalWorkspace(matrix: Float64Array, n: number, panel: num
   if (kernels === null) {
     full = new Float64Array(n + size);
   } else {
-    const bytes = DATA_BYTE + 8 * (n + size), have = kernels.memory.buffer.byteLength;
-    if (bytes > have) kernels.memory.grow(Math.ceil((bytes - have) / 65536));
-    full = new Float64Array(kernels.memory.buffer, DATA_BYTE, n + size);
+    full = new Float64Array(memoryOf(kernels, DATA_BYTE + 8 * (n + size)), DATA_BYTE, n + size);
     // Whatever an earlier reduction left: the zero column, and a clean slate after the matrix.
     full.fill(0, 0, n);
     full.fill(0, n + vAt);
