@@ -115,7 +115,7 @@ const CHUNK_ROWS = 1024;
 
 /** L with MᵀM = L·Lᵀ (syrk: the lower triangle only, half the flops) and its smallest/largest pivot ratio. */
 function gramFactor(m: Mat): { l: Mat; minPivotRatio: number } {
-  const l = cholesky(syrk(m));
+  const l = cholesky(syrk(m), { overwriteA: true });
   const n = l.rows;
   let low = Infinity, high = 0;
   for (let i = 0; i < n; i++) {
@@ -195,19 +195,23 @@ const CHOLESKY_QR_LIMIT = 1e-5;
  * The regularised average T = (1/L) Σ_i (Q_iᵀQ_i + αI)⁻¹, Q_i the row blocks of `q`. Each term goes through
  * the Cholesky factor of its shifted Gram block, G + αI = L·Lᵀ, as (L⁻ᵀ·L⁻¹); every product is on the lower
  * triangle only (Gram block by syrk, the inverse added straight into T's lower triangle) and T is mirrored
- * at the end, so it is exactly symmetric. One n×n Gram buffer is reused for all layers.
+ * at the end, so it is exactly symmetric. The Gram buffer (factored in place) and the buffer of its factor's
+ * inverse serve every layer.
  */
 export function averagedInverseGram(q: Mat, rowCounts: readonly number[], alpha: number): Mat {
   const n = q.cols;
   const t = mat(n, n);
+  // One buffer for every layer's Gram block (factored in place) and one for its factor's inverse: fresh n×n
+  // buffers per layer would each be touched for the first time (page faults; 2 × 16 × 512 MiB at n = 8192).
   const gram = mat(n, n);
+  const lInverse = mat(n, n);
   let start = 0;
   for (const count of rowCounts) {
     const block = subView(q.data, n, start, 0);
     gemmInto(subView(q.data, n, start, 0, true), block, n, count, n, gram.data, 0, { lowerOnly: true });
     start += count;
     for (let i = 0; i < n; i++) gram.data[i * n + i] += alpha;
-    const lInverse = lowerTriangularInverse(cholesky(gram));
+    lowerTriangularInverse(cholesky(gram, { overwriteA: true }), false, lInverse);
     gemmInto(view(lInverse, true), view(lInverse), n, n, n, t.data, 0,
       { accumulate: true, lowerOnly: true, aTriangle: 'upper', bTriangle: 'lower' });
   }

@@ -92,6 +92,27 @@ test('blocked sizes (beyond one 64-row block): L·Lᵀ = A, L⁻¹ exact, lower 
   }), { ...RUNS, numRuns: 8 });
 });
 
+test('overwriteA factors in the buffer of A: the same bits as a copy, the upper triangle zeroed', () => {
+  for (const n of [5, 150]) {
+    const a = spd(n, 3, n);
+    const expected = cholesky(a);
+    const buffer = a.data.slice();
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) buffer[i * n + j] = 1e6; // never read
+    const target = mat(n, n, buffer);
+    const l = cholesky(target, { overwriteA: true });
+    assert.ok(l.data === buffer, 'L is in A\'s buffer');
+    assert.equal(Array.from(l.data), Array.from(expected.data));
+  }
+});
+
+test('lowerTriangularInverse into a given buffer replaces what it held, with the same bits', () => {
+  const l = cholesky(spd(150, 3, 2));
+  const expected = lowerTriangularInverse(l);
+  const out = mat(150, 150, new Float64Array(150 * 150).fill(7));
+  assert.ok(lowerTriangularInverse(l, false, out) === out);
+  assert.equal(Array.from(out.data), Array.from(expected.data));
+});
+
 test('choleskyInverse: (A + ridge·I)·X = I, X exactly symmetric, residual scaled by the condition number', () => {
   fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 6 }), fc.double({ min: 0, max: 2, noNaN: true }), fc.nat(),
     (n, decades, ridge, seed) => {

@@ -12,28 +12,38 @@ import { gemmInto, mirrorLower, subView, view } from './blas';
 import { type Mat, assertSquare, mat } from './mat';
 import { dot, subtractRows } from './rowOps';
 
+/** Options of {@link cholesky}. */
+export interface CholeskyOptions {
+  /**
+   * Factor in A's own buffer (scipy's `overwrite_a`): L is returned in it, its strict upper triangle zeroed.
+   * For callers that factor many matrices of one size (the FRoD projection's ridge inverses): no fresh n×n
+   * buffer per factorization.
+   */
+  overwriteA?: boolean;
+}
+
 /**
  * Lower triangular L with A = L·Lᵀ. Throws `linalg.cholesky: the matrix is not positive definite …`
  * naming the first pivot (0-based) whose leading minor is not positive.
  */
-export function cholesky(a: Mat): Mat {
+export function cholesky(a: Mat, options: CholeskyOptions = {}): Mat {
   assertSquare(a, 'linalg.cholesky');
-  return factor(a, 'linalg.cholesky', 'the matrix');
+  return factor(options.overwriteA ? a : mat(a.rows, a.cols, a.data.slice()), 'linalg.cholesky', 'the matrix');
 }
 
 /** Rows per block of the blocked factorization and inverse (at most this size runs unblocked). */
 const BLOCK = 64;
 
 /**
- * The factorization itself; `fn` and `subject` name the caller and its matrix in the error. Right-looking
+ * The factorization itself, in `out`'s buffer (its lower triangle is A's); `fn` and `subject` name the caller
+ * and its matrix in the error. Right-looking
  * by blocks of BLOCK columns: factor the diagonal block (row-oriented, as above), solve for the panel below
  * it (a product with the inverse of the diagonal block), and subtract the panel's outer product P·Pᵀ from
  * the trailing lower triangle. Both products — the second is most of the n³/3 flops — run on the engine's
  * matmul, the second on the lower triangle only and straight into the factor.
  */
-function factor(a: Mat, fn: string, subject: string): Mat {
-  const n = a.rows;
-  const out = mat(n, n, a.data.slice());
+function factor(out: Mat, fn: string, subject: string): Mat {
+  const n = out.rows;
   const L = out.data;
   const diagonalInverse = new Float64Array(BLOCK * BLOCK);
   const panel = new Float64Array(Math.max(0, n - BLOCK) * BLOCK);
@@ -77,13 +87,14 @@ function factorDiagonalBlock(L: Float64Array, n: number, k0: number, k1: number,
 /**
  * Inverse of a lower triangular L with nonzero diagonal (lower triangular, row-major). By block rows I:
  * X_II = L_II⁻¹ row by row, and left of it X_I,<I = −X_II·(L_I,<I · X_<I,<I), two engine matmuls that skip
- * the zero triangles of X. With `unitDiagonal`, L's diagonal is taken as ones (and not read).
+ * the zero triangles of X. With `unitDiagonal`, L's diagonal is taken as ones (and not read). Written into
+ * `out` (n×n, its contents replaced) when given, so that a caller inverting many factors reuses one buffer.
  */
-export function lowerTriangularInverse(l: Mat, unitDiagonal = false): Mat {
+export function lowerTriangularInverse(l: Mat, unitDiagonal = false, out: Mat = mat(l.rows, l.rows)): Mat {
   const n = l.rows;
   const L = l.data;
-  const out = mat(n, n);
   const X = out.data;
+  X.fill(0, 0, n * n);
   const y = new Float64Array(Math.min(n, BLOCK) * n);
   for (let i0 = 0; i0 < n; i0 += BLOCK) {
     const i1 = Math.min(n, i0 + BLOCK), b = i1 - i0;
