@@ -144,10 +144,10 @@ function timesInverseTranspose(src: Float64Array, dst: Float64Array, m: number, 
   }
 }
 
-/** R₂·R₁ for upper triangular R₂ = L₂ᵀ, R₁ = L₁ᵀ (both given by their lower factors L). */
-function upperProduct(l2: Mat, l1: Mat): Mat {
+/** R₂·R₁ for upper triangular R₂ = L₂ᵀ, R₁ = L₁ᵀ (both given by their lower factors L), into `r` (n×n). */
+function upperProduct(l2: Mat, l1: Mat, r: Mat): Mat {
   const n = l1.rows;
-  const r = mat(n, n);
+  r.data.fill(0, 0, n * n);
   gemmInto(view(l2, true), view(l1, true), n, n, n, r.data, 0, { aTriangle: 'upper', bTriangle: 'upper' });
   return r;
 }
@@ -173,7 +173,10 @@ export function tallQr(m: Mat, inPlace = false): { Q: Mat; R: Mat } {
   }
   if (!first || first.minPivotRatio < CHOLESKY_QR_LIMIT) return qr(m, 'reduced');
   const q = inPlace ? m : mat(m.rows, m.cols);
-  timesInverseTranspose(m.data, q.data, m.rows, m.cols, lowerTriangularInverse(first.l));
+  // One n×n buffer for both factors' inverses and then R: fresh buffers are costly to touch (see
+  // averagedInverseGram).
+  const spare = lowerTriangularInverse(first.l);
+  timesInverseTranspose(m.data, q.data, m.rows, m.cols, spare);
   let second;
   try {
     second = gramFactor(q);
@@ -184,8 +187,8 @@ export function tallQr(m: Mat, inPlace = false): { Q: Mat; R: Mat } {
     gemmInto(view(householder.R), view(first.l, true), m.cols, m.cols, m.cols, r.data, 0, { aTriangle: 'upper', bTriangle: 'upper' });
     return { Q: householder.Q, R: r };
   }
-  timesInverseTranspose(q.data, q.data, q.rows, q.cols, lowerTriangularInverse(second.l));
-  return { Q: q, R: upperProduct(second.l, first.l) };
+  timesInverseTranspose(q.data, q.data, q.rows, q.cols, lowerTriangularInverse(second.l, false, spare));
+  return { Q: q, R: upperProduct(second.l, first.l, spare) };
 }
 
 /** Below this ratio of R's smallest to largest diagonal entry, CholeskyQR2 may lose orthogonality. */
