@@ -130,8 +130,8 @@ function merge(leftValues: Float64Array, rightValues: Float64Array, beta: number
   }
   const rho = 2 * Math.abs(beta);
   const { kept, deflated } = deflate(lambda, z, rho, q, rowAt, m, type);
-  // Eigenvalues first (deflated, then the secular roots), so every vector can be written straight to
-  // its place in ascending order.
+  // The merge's eigenvalues: the deflated ones, then the secular roots (the vectors are written in this
+  // order below, then moved to ascending order).
   const values = new Float64Array(m);
   deflated.forEach((i, at) => { values[at] = lambda[i]; });
   const from = deflated.length;
