@@ -23,15 +23,41 @@ export interface BlockReflector {
 }
 
 /**
- * Builds V and T for reflectors j0…j1−1 stored LAPACK-style in the column-major `work` (m rows).
+ * Buffers that a sequence of block reflectors, built and applied one at a time, can share instead of new
+ * ones per panel: on this project's machine a fresh buffer costs more to touch the first time (page faults,
+ * ~20 µs per 4 KiB page) than the products that fill it — V alone is 32 MiB per panel of a 32768-row QR.
+ */
+export interface ReflectorScratch {
+  v: Float64Array;
+  wT: Float64Array;
+  twT: Float64Array;
+}
+
+/** Scratch for reflectors of up to `width` columns over up to `rows` rows, applied to up to `columns` columns. */
+export function reflectorScratch(rows: number, width: number, columns: number): ReflectorScratch {
+  const padded = (width + 3) & ~3;
+  return { v: new Float64Array(rows * padded), wT: new Float64Array(columns * padded), twT: new Float64Array(columns * padded) };
+}
+
+/** The first `length` entries of `buffer` (zeroed when `zero`) if it is long enough, else a new buffer. */
+function part(buffer: Float64Array | undefined, length: number, zero: boolean): Float64Array {
+  if (!buffer || buffer.length < length) return new Float64Array(length);
+  const out = buffer.subarray(0, length);
+  if (zero) out.fill(0);
+  return out;
+}
+
+/**
+ * Builds V and T for reflectors j0…j1−1 stored LAPACK-style in the column-major `work` (m rows). V is
+ * written into `scratch.v` when given (valid until the next reflector built there).
  */
 export function buildBlockReflector(
-  work: Float64Array, taus: Float64Array, m: number, j0: number, j1: number,
+  work: Float64Array, taus: Float64Array, m: number, j0: number, j1: number, scratch?: ReflectorScratch,
 ): BlockReflector {
   const len = m - j0;
   const count = j1 - j0;
   const width = (count + 3) & ~3;
-  const v = new Float64Array(len * width);
+  const v = part(scratch?.v, len * width, true);
   for (let jj = 0; jj < count; jj++) {
     const src = (j0 + jj) * m + j0;
     const dst = jj * len;
@@ -64,9 +90,11 @@ export function buildBlockReflector(
  * Q, as when Q is formed). Three products on the engine's matmul (blocked, SIMD, threaded over output
  * blocks): W = Vᵀ·C, then op(T)·W, then C −= V·(op(T)·W) — each taken transposed (Wᵀ = Cᵀ·V, …,
  * Cᵀ −= (op(T)·W)ᵀ·Vᵀ) because the column-major C is a row-major Cᵀ, which the engine packs fastest.
+ * Its two intermediate products go to `scratch` when given.
  */
 export function applyBlockReflector(
   br: BlockReflector, transposeT: boolean, target: Float64Array, m: number, c0: number, c1: number,
+  scratch?: ReflectorScratch,
 ): void {
   const count = c1 - c0;
   if (count <= 0) return;
@@ -75,9 +103,9 @@ export function applyBlockReflector(
   // the products are taken transposed so that the large operand, C, is always read along its rows.
   const cT = { data: target, offset: c0 * m + rowOff, rowStride: m, colStride: 1 };
   const vT = { data: v, offset: 0, rowStride: len, colStride: 1 }; // width × len
-  const wT = new Float64Array(count * width); // Wᵀ = Cᵀ·V
+  const wT = part(scratch?.wT, count * width, false); // Wᵀ = Cᵀ·V
   gemmInto(cT, { data: v, offset: 0, rowStride: 1, colStride: len }, count, len, width, wT, 0);
-  const twT = new Float64Array(count * width); // (op(T)·W)ᵀ = Wᵀ·op(T)ᵀ
+  const twT = part(scratch?.twT, count * width, false); // (op(T)·W)ᵀ = Wᵀ·op(T)ᵀ
   const opTTransposed = transposeT
     ? { data: t, offset: 0, rowStride: width, colStride: 1 }
     : { data: t, offset: 0, rowStride: 1, colStride: width };

@@ -11,7 +11,7 @@
  */
 import { type Mat, mat, transposeInto } from './mat';
 import { applyBlockForward, makeReflector } from './householder';
-import { applyBlockReflector, buildBlockReflector } from './blockReflector';
+import { applyBlockReflector, buildBlockReflector, reflectorScratch } from './blockReflector';
 
 /**
  * Columns per panel: the trailing matrix is updated once per panel, by a rank-PANEL product, so wider panels
@@ -39,6 +39,7 @@ export function householderFactor(a: Mat): QrFactors {
   const work = new Float64Array(m * n);
   transposeInto(a.data, m, n, work);
   const taus = new Float64Array(k);
+  const scratch = reflectorScratch(m, PANEL, n);
   for (let j0 = 0; j0 < k; j0 += PANEL) {
     const j1 = Math.min(j0 + PANEL, k);
     for (let s0 = j0; s0 < j1; s0 += SUBPANEL) {
@@ -47,9 +48,9 @@ export function householderFactor(a: Mat): QrFactors {
         taus[j] = makeReflector(work, j * m, j, m);
         applyBlockForward(work, taus, j, j + 1, m, work, j + 1, s1);
       }
-      if (s1 < j1) applyBlockReflector(buildBlockReflector(work, taus, m, s0, s1), true, work, m, s1, j1);
+      if (s1 < j1) applyBlockReflector(buildBlockReflector(work, taus, m, s0, s1, scratch), true, work, m, s1, j1, scratch);
     }
-    if (j1 < n) applyBlockReflector(buildBlockReflector(work, taus, m, j0, j1), true, work, m, j1, n);
+    if (j1 < n) applyBlockReflector(buildBlockReflector(work, taus, m, j0, j1, scratch), true, work, m, j1, n, scratch);
   }
   return { m, n, k, work, taus };
 }
@@ -74,9 +75,10 @@ export function extractR(f: QrFactors, rows: number): Mat {
 export function applyQ(f: QrFactors, target: Float64Array, c: number): void {
   const { m, k, work, taus } = f;
   const lastPanel = k === 0 ? -1 : Math.floor((k - 1) / PANEL) * PANEL;
+  const scratch = reflectorScratch(m, PANEL, c);
   for (let j0 = lastPanel; j0 >= 0; j0 -= PANEL) {
     const j1 = Math.min(j0 + PANEL, k);
-    applyBlockReflector(buildBlockReflector(work, taus, m, j0, j1), false, target, m, 0, c);
+    applyBlockReflector(buildBlockReflector(work, taus, m, j0, j1, scratch), false, target, m, 0, c, scratch);
   }
 }
 
@@ -91,11 +93,12 @@ export function formQColumns(f: QrFactors, from: number, to: number): Float64Arr
   const q = new Float64Array(m * width);
   for (let c = from; c < Math.min(to, m); c++) q[(c - from) * m + c] = 1;
   const lastPanel = k === 0 ? -1 : Math.floor((k - 1) / PANEL) * PANEL;
+  const scratch = reflectorScratch(m, PANEL, width);
   for (let j0 = lastPanel; j0 >= 0; j0 -= PANEL) {
     const j1 = Math.min(j0 + PANEL, k);
     const first = Math.max(j0, from);
     if (first >= to) continue;
-    applyBlockReflector(buildBlockReflector(work, taus, m, j0, j1), false, q, m, first - from, width);
+    applyBlockReflector(buildBlockReflector(work, taus, m, j0, j1, scratch), false, q, m, first - from, width, scratch);
   }
   return q;
 }

@@ -9,7 +9,7 @@
  * B·yᵀ is y·Bᵀ = y − (y·V)·T_bᵀ·Vᵀ.
  */
 import { gemm } from '../../tensor/cpu/matmul';
-import { buildBlockReflector } from './blockReflector';
+import { buildBlockReflector, reflectorScratch } from './blockReflector';
 import type { Tridiagonal } from './tridiagonal';
 
 /**
@@ -31,9 +31,10 @@ export function applyTridiagonalQ(tri: Tridiagonal, y: Float64Array, k: number):
   const p = new Float64Array(Math.min(ROWS, k) * (BLOCK + 4));
   const pt = new Float64Array(p.length);
   const vRows = new Float64Array(n * (BLOCK + 4));
+  const scratch = reflectorScratch(n, BLOCK, 0);
   for (let j0 = firstBlock; j0 >= 1; j0 -= BLOCK) {
     const j1 = Math.min(j0 + BLOCK, last + 1);
-    const br = buildBlockReflector(reflectors, taus, n, j0, j1);
+    const br = buildBlockReflector(reflectors, taus, n, j0, j1, scratch);
     const { len, width, v, t, rowOff } = br;
     // V row-major (len × width) as well: the layout gemm packs fastest as its right operand.
     for (let c = 0; c < width; c++) for (let r = 0; r < len; r++) vRows[r * width + c] = v[c * len + r];
