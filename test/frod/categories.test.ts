@@ -68,6 +68,14 @@ categories('layerIndexOf: number after "layers", else first number, else the fal
   }));
 });
 
+categories('a path part that only starts or ends with digits is a name, not a layer index', () => {
+  assert.is(categoryOf('blocks.2x.fc'), '2x_fc');
+  assert.is(categoryOf('blocks.x2.fc'), 'x2_fc');
+  assert.is(layerIndexOf('blocks.2x.fc', 7), 7);
+  assert.is(layerIndexOf('model.layers.2x.fc.4', 9), 4);
+  assert.is(layerIndexOf('model.layers.x2.fc', 9), 9);
+});
+
 categories('groupByCategory reproduces every golden case.json (names and member order)', () => {
   for (const { name, info } of goldenCases) {
     const groups = groupByCategory(info.targets);

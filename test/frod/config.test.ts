@@ -237,4 +237,20 @@ test('checkAdaptersAgree names the field and both adapters', () => {
   }
 });
 
+test('toJSONString writes whole-number sparse_rate, regularization_alpha and frod_dropout as Python floats (1.0, not 1)', () => {
+  const lines = new FrodConfig({ sparseRate: 1, regularizationAlpha: 2, frodDropout: 1 }).toJSONString().split('\n');
+  assert.ok(lines.includes('  "sparse_rate": 1.0,'), 'sparse_rate');
+  assert.ok(lines.includes('  "regularization_alpha": 2.0,'), 'regularization_alpha');
+  assert.ok(lines.includes('  "frod_dropout": 1.0,'), 'frod_dropout');
+});
+
+test('checkAdaptersAgree refuses two adapters that disagree, and accepts none at all', () => {
+  const a = new FrodConfig({ targetModules: ['q'] });
+  assert.throws(() => checkAdaptersAgree({ default: a, b: a.with({ projectionPrngKey: 1 }) }),
+    (e: Error) => e.message === 'FrodConfig.projectionPrngKey must be the same for all adapters of a model: adapter "default" has 0, adapter "b" has 1');
+  assert.throws(() => checkAdaptersAgree(new Map([['default', a], ['b', a.with({ saveProjection: false })]])), /FrodConfig\.saveProjection must be the same/);
+  checkAdaptersAgree({});
+  checkAdaptersAgree(new Map());
+});
+
 test.run();
