@@ -66,6 +66,18 @@ function counted(run, file, kind) {
   };
 }
 
+/** Runs a loaded file's queued suites now, stopping the process at the first failure as uvu's bail does. */
+async function runNow(group) {
+  const runners = group.splice(1);
+  for (const run of runners) {
+    const [errors] = await run();
+    if (errors.length) {
+      process.stdout.write(`\n${errors}\n`);
+      process.exit(1);
+    }
+  }
+}
+
 const root = process.cwd();
 for (const [index, file] of files.entries()) {
   const name = relative(root, file);
@@ -93,6 +105,9 @@ for (const [index, file] of files.entries()) {
   group.push(counted(sweep, name, 'leftover'));
   const skips = globalThis.__FROD_TEST_SKIPS__.slice(skipsBefore);
   emit({ type: 'file', file: name, runs, loadError, skips, ms: performance.now() - started });
+  // With --bail (mutation runs), a file's suites run as soon as it has loaded: a mutant its first test file
+  // kills then costs that file alone, not the loading of every file selected after it.
+  if (bail) await runNow(group);
 }
 globalThis.__FROD_TEST_FILE__ = undefined;
 
