@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import { isGradEnabled, noGrad } from '../../src/autograd';
 import '../../src/tensor/gpu';
-import { logSoftmax, matmul, pow, tensor, zeros, type Tensor } from '../../src/tensor';
+import { logSoftmax, matmul, pow, sparseMm, tensor, zeros, type Tensor } from '../../src/tensor';
 import { assertClose, check, randomTensor, shapeArb, throwsMatching } from '../tensor/helpers';
 
 const f64 = (data: number[] | number[][], requiresGrad = true) => tensor(data, { dtype: 'float64', requiresGrad });
@@ -69,6 +69,13 @@ test('retainGrad keeps an intermediate gradient; others stay null; leaves ignore
   assert.equal(grad(x), [18, 36]);
   assert.is(x.retainGrad(), x);
   throwsMatching(() => f64([1], false).retainGrad(), /retainGrad: can't retain_grad on Tensor that has requires_grad=False/);
+});
+
+test('grad_fn names the op that made a tensor, as PyTorch prints it: MmBackward, SparseMmBackward', () => {
+  const w = f64([[1, 2], [3, 4]]);
+  assert.is(matmul(w, w).gradFn?.name, 'MmBackward');
+  const indices = tensor(Int32Array.from([0, 1]), { shape: [2, 1] });
+  assert.is(sparseMm(indices, f64([1]), [2, 2], w).gradFn?.name, 'SparseMmBackward');
 });
 
 test('noGrad records nothing, nests, and restores the mode after a throw and after a promise', async () => {
