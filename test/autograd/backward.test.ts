@@ -71,11 +71,13 @@ test('retainGrad keeps an intermediate gradient; others stay null; leaves ignore
   throwsMatching(() => f64([1], false).retainGrad(), /retainGrad: can't retain_grad on Tensor that has requires_grad=False/);
 });
 
-test('grad_fn names the op that made a tensor, as PyTorch prints it: MmBackward, SparseMmBackward', () => {
+test('grad_fn names the op that made a tensor as PyTorch does, without its trailing 0: MmBackward, SparseMmBackward, SoftmaxBackward, LogSoftmaxBackward', () => {
   const w = f64([[1, 2], [3, 4]]);
   assert.is(matmul(w, w).gradFn?.name, 'MmBackward');
   const indices = tensor(Int32Array.from([0, 1]), { shape: [2, 1] });
   assert.is(sparseMm(indices, f64([1]), [2, 2], w).gradFn?.name, 'SparseMmBackward');
+  assert.is(w.softmax(1).gradFn?.name, 'SoftmaxBackward');
+  assert.is(logSoftmax(w, 1).gradFn?.name, 'LogSoftmaxBackward');
 });
 
 test('noGrad records nothing, nests, and restores the mode after a throw and after a promise', async () => {

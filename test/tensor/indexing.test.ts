@@ -172,6 +172,11 @@ test('sparseMm equals the dense product of the COO matrix (duplicate entries add
   throwsMatching(() => sparseMm(int32([0], [1, 1]), tensor([1]), [2, 3], zeros([3, 2])), /indices must be an int32 tensor of shape \(2, nnz\), got int32 \(1,1\)/);
 });
 
+test('oneHot refuses a negative class value, and any value when numClasses is 0', () => {
+  throwsMatching(() => oneHot(int32([1, -1]), 3), /^oneHot: class values must be in \[0, 3\), got -1$/);
+  throwsMatching(() => oneHot(int32([0]), 0), /^oneHot: class values must be in \[0, 0\), got 0$/);
+});
+
 test('sparseMm refuses indices that are not an int32 (2, nnz) tensor, naming their dtype and shape', () => {
   const values = tensor([1]), dense = zeros([3, 2]);
   throwsMatching(() => sparseMm(tensor([[0], [0]]), values, [2, 3], dense), /^sparseMm: indices must be an int32 tensor of shape \(2, nnz\), got float32 \(2,1\)$/);
