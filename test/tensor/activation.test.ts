@@ -32,6 +32,12 @@ test('softmax is stable for huge logits and gives 0 for −∞ entries; int32 in
   throwsMatching(() => tensor([1, 2]).softmax(1), /softmax: dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)/);
 });
 
+test('softmax and logSoftmax default to the last dim', () => {
+  const x = randomTensor([2, 3, 4], 7);
+  assertClose(softmax(x).data(), softmax(x, 2).data(), 0, 0);
+  assertClose(logSoftmax(x).data(), logSoftmax(x, 2).data(), 0, 0);
+});
+
 test('softmax and logSoftmax name themselves when the dim is out of range or the input is no tensor', () => {
   throwsMatching(() => tensor([1, 2]).logSoftmax(1), /^logSoftmax: dimension out of range/);
   throwsMatching(() => softmax(2 as unknown as Tensor), /^softmax: expected a Tensor/);
