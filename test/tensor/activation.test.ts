@@ -32,6 +32,13 @@ test('softmax is stable for huge logits and gives 0 for −∞ entries; int32 in
   throwsMatching(() => tensor([1, 2]).softmax(1), /softmax: dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)/);
 });
 
+test('int32 inputs are cast to float32 before softmax, as torch.softmax(x, dim, dtype=torch.float32)', () => {
+  // 2^24 + 1 rounds to 2^24 in float32: the two logits are equal once cast.
+  const x = tensor([16777217, 16777216], { dtype: 'int32' });
+  assert.equal(Array.from(x.softmax(0).data()), [0.5, 0.5]);
+  assert.equal(Array.from(x.logSoftmax(0).data()), [-Math.fround(Math.LN2), -Math.fround(Math.LN2)]);
+});
+
 test('softmax and logSoftmax default to the last dim', () => {
   const x = randomTensor([2, 3, 4], 7);
   assertClose(softmax(x).data(), softmax(x, 2).data(), 0, 0);
