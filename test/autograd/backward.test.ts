@@ -166,6 +166,18 @@ test('logSoftmax: gradient of a weighted sum matches finite differences (and Σ 
   }), 30);
 });
 
+test('softmax: gradient of a weighted sum matches finite differences along any dim', () => {
+  check(fc.property(shapeArb(3, 5, 1), fc.nat(), fc.nat(2), (shape, seed, k) => {
+    const dim = k % shape.length;
+    const x = randomTensor(shape, seed).mul(3).detach().requiresGrad_();
+    const w = randomTensor(shape, seed + 1);
+    const loss = (t: Tensor) => t.softmax(dim).mul(w).sum();
+    loss(x).backward();
+    const numeric = finiteDifferences((t) => noGrad(() => loss(t).item()), x.detach());
+    assertClose((x.grad as Tensor).data(), numeric, 1e-7, 1e-6);
+  }), 30);
+});
+
 test('pow: the exponent gradient is 0 where the base is 0 and the exponent ≥ 0 (torch), not 0·ln 0 = NaN', () => {
   const exponent = f64([2, 0, 0.5, 3, -1]);
   f64([0, 0, 0, 2, 0], false).pow(exponent).sum().backward();
