@@ -82,6 +82,12 @@ test('dropout refuses a negative probability with one line', () => {
   throwsMatching(() => dropout(ones([3]), -0.1), /^dropout: probability has to be between 0 and 1, but got -0.1$/);
 });
 
+test('dropout with p = 1 keeps the dtype, int32 included, as torch gives int zeros there', () => {
+  const y = dropout(tensor([1, 2, 3], { dtype: 'int32' }), 1);
+  assert.is(y.dtype, 'int32');
+  assert.equal(Array.from(y.data()), [0, 0, 0]);
+});
+
 test('dropout of an int32 tensor is float32, the kept entries scaled by 1/(1−p), not by a scale truncated to an integer', () => {
   const y = dropout(tensor([3, 3, 3, 3, 3, 3, 3, 3], { dtype: 'int32' }), 0.25, { generator: new Generator(1) });
   assert.is(y.dtype, 'float32');
