@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import { isGradEnabled, noGrad } from '../../src/autograd';
 import '../../src/tensor/gpu';
-import { logSoftmax, matmul, pow, tensor, zeros, type Tensor } from '../../src/tensor';
+import { logSoftmax, matmul, pow, sparseMm, tensor, zeros, type Tensor } from '../../src/tensor';
 import { assertClose, check, randomTensor, shapeArb, throwsMatching } from '../tensor/helpers';
 
 const f64 = (data: number[] | number[][], requiresGrad = true) => tensor(data, { dtype: 'float64', requiresGrad });
@@ -69,6 +69,15 @@ test('retainGrad keeps an intermediate gradient; others stay null; leaves ignore
   assert.equal(grad(x), [18, 36]);
   assert.is(x.retainGrad(), x);
   throwsMatching(() => f64([1], false).retainGrad(), /retainGrad: can't retain_grad on Tensor that has requires_grad=False/);
+});
+
+test('grad_fn names the op that made a tensor as PyTorch does, without its trailing 0: MmBackward, SparseMmBackward, SoftmaxBackward, LogSoftmaxBackward', () => {
+  const w = f64([[1, 2], [3, 4]]);
+  assert.is(matmul(w, w).gradFn?.name, 'MmBackward');
+  const indices = tensor(Int32Array.from([0, 1]), { shape: [2, 1] });
+  assert.is(sparseMm(indices, f64([1]), [2, 2], w).gradFn?.name, 'SparseMmBackward');
+  assert.is(w.softmax(1).gradFn?.name, 'SoftmaxBackward');
+  assert.is(logSoftmax(w, 1).gradFn?.name, 'LogSoftmaxBackward');
 });
 
 test('noGrad records nothing, nests, and restores the mode after a throw and after a promise', async () => {
@@ -154,6 +163,18 @@ test('logSoftmax: gradient of a weighted sum matches finite differences (and Σ 
     const uniform = x.detach().requiresGrad_();
     logSoftmax(uniform, dim).sum().backward();
     assertClose((uniform.grad as Tensor).sum(dim).data(), zeros([uniform.numel() / shape[dim]]).data(), 1e-12, 0);
+  }), 30);
+});
+
+test('softmax: gradient of a weighted sum matches finite differences along any dim', () => {
+  check(fc.property(shapeArb(3, 5, 1), fc.nat(), fc.nat(2), (shape, seed, k) => {
+    const dim = k % shape.length;
+    const x = randomTensor(shape, seed).mul(3).detach().requiresGrad_();
+    const w = randomTensor(shape, seed + 1);
+    const loss = (t: Tensor) => t.softmax(dim).mul(w).sum();
+    loss(x).backward();
+    const numeric = finiteDifferences((t) => noGrad(() => loss(t).item()), x.detach());
+    assertClose((x.grad as Tensor).data(), numeric, 1e-7, 1e-6);
   }), 30);
 });
 

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
-import { logSoftmax, softmax, tensor } from '../../src/tensor';
+import { logSoftmax, softmax, tensor, type Tensor } from '../../src/tensor';
 import { assertClose, check, forEachIndex, randomTensor, shapeArb, throwsMatching } from './helpers';
 
 test('softmax and logSoftmax along a random dim match exp(x)/Σexp and x − log Σexp', () => {
@@ -30,6 +30,25 @@ test('softmax is stable for huge logits and gives 0 for −∞ entries; int32 in
   assert.is(tensor([1, 2], { dtype: 'int32' }).softmax().dtype, 'float32');
   assert.is(tensor([1, 2]).logSoftmax().dtype, 'float32');
   throwsMatching(() => tensor([1, 2]).softmax(1), /softmax: dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)/);
+});
+
+test('int32 inputs are cast to float32 before softmax, as torch.softmax(x, dim, dtype=torch.float32)', () => {
+  // 2^24 + 1 rounds to 2^24 in float32: the two logits are equal once cast.
+  const x = tensor([16777217, 16777216], { dtype: 'int32' });
+  assert.equal(Array.from(x.softmax(0).data()), [0.5, 0.5]);
+  assert.equal(Array.from(x.logSoftmax(0).data()), [-Math.fround(Math.LN2), -Math.fround(Math.LN2)]);
+});
+
+test('softmax and logSoftmax default to the last dim', () => {
+  const x = randomTensor([2, 3, 4], 7);
+  assertClose(softmax(x).data(), softmax(x, 2).data(), 0, 0);
+  assertClose(logSoftmax(x).data(), logSoftmax(x, 2).data(), 0, 0);
+});
+
+test('softmax and logSoftmax name themselves when the dim is out of range or the input is no tensor', () => {
+  throwsMatching(() => tensor([1, 2]).logSoftmax(1), /^logSoftmax: dimension out of range/);
+  throwsMatching(() => softmax(2 as unknown as Tensor), /^softmax: expected a Tensor/);
+  throwsMatching(() => logSoftmax(2 as unknown as Tensor), /^logSoftmax: expected a Tensor/);
 });
 
 test.run();

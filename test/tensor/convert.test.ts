@@ -6,7 +6,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
-import { arange, cat, matmul, Tensor, tensor, zeros, type DType, type Storage } from '../../src/tensor';
+import { arange, cat, matmul, sparseMm, Tensor, tensor, zeros, type DType, type Storage } from '../../src/tensor';
+import '../../src/tensor/gpu';
+import { toDevice, toDType } from '../../src/tensor/ops/convert';
 import { assertSameValues, check, randomTensor, shapeArb, throwsMatching } from './helpers';
 
 test('data() is row-major for any view; toArray() nests it; item() reads one element', () => {
@@ -86,6 +88,30 @@ test('device mismatches throw naming both devices', () => {
   throwsMatching(() => cat([cpu, gpu]), /cat: expected all tensors to be on the same device.*cpu and gpu/);
   throwsMatching(() => cpu.where(cpu.gt(0), gpu), /where: expected all tensors to be on the same device.*cpu and gpu/);
   throwsMatching(() => cpu.indexSelect(0, onGpu([1], 'int32')), /indexSelect: .*cpu and gpu/);
+  throwsMatching(() => sparseMm(tensor(Int32Array.from([0, 0]), { shape: [2, 1] }), onGpu([1]), [1, 2], zeros([2, 2])), /^sparseMm: expected all tensors to be on the same device.*cpu and gpu/);
+  throwsMatching(() => cpu.copy_(gpu), /^copy_: expected all tensors to be on the same device.*cpu and gpu/);
+});
+
+test('to(int32) leaves the graph, as integer tensors cannot require grad in PyTorch; float casts stay in it', () => {
+  const x = tensor([1.5, -2], { requiresGrad: true });
+  const i = x.to('int32');
+  assert.not.ok(i.requiresGrad);
+  assert.is(i.gradFn, null);
+  assert.is(x.double().gradFn?.name, 'ToCopyBackward');
+});
+
+test('to(gpu) is in the graph: the gradient comes back to the cpu leaf', () => {
+  const x = tensor([1, 2, 3], { requiresGrad: true });
+  const y = x.to('gpu');
+  assert.is(y.gradFn?.name, 'ToCopyBackward');
+  y.mul(tensor([1, 10, 100]).to('gpu')).sum().backward();
+  assert.is((x.grad as Tensor).device, 'cpu');
+  assert.equal((x.grad as Tensor).toArray(), [1, 10, 100]);
+});
+
+test('toDType and toDevice called directly refuse an unknown dtype or device, naming to', () => {
+  throwsMatching(() => toDType(zeros([1]), 'float8' as DType), /^to: unknown dtype 'float8'/);
+  throwsMatching(() => toDevice(zeros([1]), 'tpu' as 'cpu'), /^to: unknown device 'tpu' \(expected 'cpu' or 'gpu'\)$/);
 });
 
 
@@ -99,6 +125,32 @@ test('copy_ on the cpu writes into the storage: earlier views and detached alias
   assert.equal(column.toArray(), [5, 7]);
   p.copy_(p.t());
   assert.equal(p.toArray(), [[5, 7], [6, 8]]);
+});
+
+test('copy_ into a strided view writes the view\'s elements only, not its neighbours in the storage', () => {
+  const base = arange(12).reshape(3, 4).float();
+  base.narrow(1, 1, 2).copy_(tensor([[-1, -2], [-3, -4], [-5, -6]]));
+  assert.equal(base.toArray(), [[0, -1, -2, 3], [4, -3, -4, 7], [8, -5, -6, 11]]);
+});
+
+test('copy_ refuses a source that does not broadcast to the target, naming copy_', () => {
+  throwsMatching(() => zeros([2, 2]).copy_(tensor([1, 2, 3])), /^copy_: the expanded size of the tensor \(2\) must match the existing size \(3\)/);
+});
+
+test('copy_ on the gpu replaces the values of a tensor that owns its storage (broadcast and cast, as torch)', () => {
+  const g = zeros([2, 3]).to('gpu');
+  assert.is(g.copy_(tensor([1, 2, 3], { dtype: 'int32' }).to('gpu')), g);
+  assert.is(g.dtype, 'float32');
+  assert.equal(g.toArray(), [[1, 2, 3], [1, 2, 3]]);
+});
+
+test('copy_ on the gpu refuses views (transposed, a leading part, an offset part) with one line', () => {
+  const g = zeros([2, 3]).to('gpu');
+  const message = /^copy_: writing into a view is only supported on the cpu device \(got gpu\)$/;
+  throwsMatching(() => g.t().copy_(zeros([3, 2]).to('gpu')), message);
+  throwsMatching(() => g.narrow(0, 0, 1).copy_(zeros([1, 3]).to('gpu')), message);
+  throwsMatching(() => g.select(0, 1).copy_(zeros([3]).to('gpu')), message);
+  assert.equal(g.toArray(), [[0, 0, 0], [0, 0, 0]]);
 });
 
 test.run();

@@ -172,4 +172,32 @@ test('sparseMm equals the dense product of the COO matrix (duplicate entries add
   throwsMatching(() => sparseMm(int32([0], [1, 1]), tensor([1]), [2, 3], zeros([3, 2])), /indices must be an int32 tensor of shape \(2, nnz\), got int32 \(1,1\)/);
 });
 
+test('oneHot refuses a negative class value, and any value when numClasses is 0', () => {
+  throwsMatching(() => oneHot(int32([1, -1]), 3), /^oneHot: class values must be in \[0, 3\), got -1$/);
+  throwsMatching(() => oneHot(int32([0]), 0), /^oneHot: class values must be in \[0, 0\), got 0$/);
+});
+
+test('sparseMm refuses indices that are not an int32 (2, nnz) tensor, naming their dtype and shape', () => {
+  const values = tensor([1]), dense = zeros([3, 2]);
+  throwsMatching(() => sparseMm(tensor([[0], [0]]), values, [2, 3], dense), /^sparseMm: indices must be an int32 tensor of shape \(2, nnz\), got float32 \(2,1\)$/);
+  throwsMatching(() => sparseMm(int32([0, 0], [2, 1, 1]), values, [2, 3], dense), /got int32 \(2,1,1\)$/);
+  throwsMatching(() => sparseMm(int32([0, 0]), values, [2, 3], dense), /got int32 \(2\)$/);
+});
+
+test('sparseMm refuses values that are not one per index pair, naming the shape expected', () => {
+  const indices = int32([0, 1], [2, 1]), dense = zeros([3, 2]);
+  throwsMatching(() => sparseMm(indices, tensor([1, 2]), [2, 3], dense), /^sparseMm: values must have shape \(1\), got \(2\)$/);
+  throwsMatching(() => sparseMm(indices, tensor([[1]]), [2, 3], dense), /^sparseMm: values must have shape \(1\), got \(1,1\)$/);
+});
+
+test('sparseMm refuses a dense operand that is not a (k, n) matrix, even a vector of length k', () => {
+  throwsMatching(() => sparseMm(int32([0, 0], [2, 1]), tensor([1]), [2, 3], zeros([3])), /^sparseMm: \(2,3\) and \(3\) cannot be multiplied$/);
+});
+
+test('sparseMm of int32 values and an int32 dense operand is a float32 product', () => {
+  const out = sparseMm(int32([0, 1, 1, 0], [2, 2]), int32([2, 3]), [2, 2], int32([1, 2, 3, 4], [2, 2]));
+  assert.is(out.dtype, 'float32');
+  assert.equal(out.toArray(), [[6, 8], [3, 6]]);
+});
+
 test.run();

@@ -160,6 +160,7 @@ test('shape and dtype errors name both operands', () => {
   throwsMatching(() => matmul(zeros([2, 2, 3]), zeros([3, 3, 1])), /matmul: shapes \(2\) and \(3\) cannot be broadcast/);
   throwsMatching(() => matmul(zeros([2, 3]), zeros([3, 2], { dtype: 'float64' })), /same dtype.*float32 \(2,3\) and float64 \(3,2\)/);
   throwsMatching(() => matmul(tensor(1), zeros([2])), /at least 1 dimension/);
+  throwsMatching(() => matmul(zeros([2]), tensor(1)), /^matmul: both arguments need at least 1 dimension, got 1D and 0D$/);
 });
 
 test.run();

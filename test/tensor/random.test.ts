@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import { dropout, Generator, manualSeed, ones, rand, randint, randn, randperm, tensor } from '../../src/tensor';
-import { assertSameValues, check } from './helpers';
+import { assertSameValues, check, throwsMatching } from './helpers';
 
 const moments = (values: ArrayLike<number>) => {
   const v = Array.from(values);
@@ -76,6 +76,24 @@ test('dropout: seeded, zeroes about p of the entries, scales the rest by 1/(1−
   assert.is(dropout(x, 0), x);
   assert.equal(Array.from(dropout(tensor([1, 2]), 1).data()), [0, 0]);
   assert.throws(() => dropout(x, 1.5), /dropout: probability has to be between 0 and 1, but got 1.5/);
+});
+
+test('dropout refuses a negative probability with one line', () => {
+  throwsMatching(() => dropout(ones([3]), -0.1), /^dropout: probability has to be between 0 and 1, but got -0.1$/);
+});
+
+test('dropout with p = 1 keeps the dtype, int32 included, as torch gives int zeros there', () => {
+  const y = dropout(tensor([1, 2, 3], { dtype: 'int32' }), 1);
+  assert.is(y.dtype, 'int32');
+  assert.equal(Array.from(y.data()), [0, 0, 0]);
+});
+
+test('dropout of an int32 tensor is float32, the kept entries scaled by 1/(1−p), not by a scale truncated to an integer', () => {
+  const y = dropout(tensor([3, 3, 3, 3, 3, 3, 3, 3], { dtype: 'int32' }), 0.25, { generator: new Generator(1) });
+  assert.is(y.dtype, 'float32');
+  const values = Array.from(y.data());
+  assert.ok(values.some((v) => v !== 0), 'some entries are kept');
+  assert.ok(values.every((v) => v === 0 || v === 4), `kept entries are 3 / 0.75 = 4: ${values}`);
 });
 
 
