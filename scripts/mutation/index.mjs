@@ -126,6 +126,9 @@ async function mutateFolder(run, options) {
     // Endless loops fail fast through the hit limit (runMutant.mjs); a generous timeout keeps a slow run on a
     // loaded machine from counting as a detected mutant.
     timeoutMS: 120_000,
+    // The dry run runs every test file of the folder once (3–4 min for src/peft at load 8, more at load 15+):
+    // Stryker's default limit of 5 minutes stopped whole runs on the shared machine.
+    dryRunTimeoutMinutes: 30,
     incremental: true,
     incrementalFile,
     force: options.force,
