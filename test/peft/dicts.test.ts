@@ -21,6 +21,17 @@ test('get on an empty registry says it has no entries', () => {
   assert.throws(() => new ModuleMap().get('default'), (err: Error) => err.message === "ModuleMap: no entry 'default' (entries: none)");
 });
 
+test('get returns the entry under its own key, in each kind of registry', () => {
+  const [p1, p2, b1, b2] = [t(1), t(2), t(3), t(4)];
+  const [m1, m2] = [new Linear(1, 1), new Linear(1, 1)];
+  const parameters = new ParameterDict().set('default', p1).set('other', p2);
+  const buffers = new BufferDict().set('default', b1).set('other', b2);
+  const modules = new ModuleMap().set('default', m1).set('other', m2);
+  assert.ok(parameters.get('other') === p2 && parameters.get('default') === p1);
+  assert.ok(buffers.get('other') === b2 && buffers.get('default') === b1);
+  assert.ok(modules.get('other') === m2 && modules.get('default') === m1);
+});
+
 test('set under a key already there replaces the entry and keeps one key', () => {
   const second = t(2);
   const dict = new ParameterDict().set('default', t(1)).set('default', second);
