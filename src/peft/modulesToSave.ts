@@ -25,13 +25,13 @@ export class ModulesToSaveWrapper extends Module {
 
   /**
    * Adds the copy of `adapterName`, copied from the original (an existing copy is kept, with its training).
-   * As PEFT's `update`, a copy trains only while its adapter is the active one: a new adapter's copy waits
-   * for {@link setAdapter}.
+   * As PEFT's `update`, a copy trains only while its adapter is the active one, and an adapter without a copy
+   * is never active here: the new copy is frozen until {@link setAdapter} picks it.
    */
   update(adapterName: string): void {
     if (!this.copies.has(adapterName)) {
       const copy = cloneModule(this.originalModule);
-      copy.requiresGrad_(adapterName === this.active);
+      copy.requiresGrad_(false);
       this.copies.set(adapterName, copy);
     }
   }
