@@ -28,7 +28,7 @@ const DEFAULT_FOLDERS = ['src/frod', 'src/peft', 'src/linalg/kernels', 'src/nn/o
  */
 const TESTS = {
   'src/frod': ['test/frod', 'test/cli', 'test/peft', 'test/lora', 'test/gpu/offload.test.ts', 'test/api.test.ts', 'test/readme.test.ts'],
-  'src/peft': ['test/frod', 'test/lora', 'test/cli', 'test/peft', 'test/gpu/offload.test.ts', 'test/demo/methods.test.ts', 'test/api.test.ts', 'test/readme.test.ts'],
+  'src/peft': ['test/peft', 'test/frod', 'test/lora', 'test/cli', 'test/gpu/offload.test.ts', 'test/demo/methods.test.ts', 'test/api.test.ts', 'test/readme.test.ts'],
   'src/linalg/kernels': ['test/linalg', 'test/frod/projection.test.ts', 'test/frod/golden.test.ts'],
   'src/nn/optim': ['test/nn'],
   'src/nn/io': ['test/io', 'test/nn', 'test/cli'],

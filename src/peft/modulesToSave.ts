@@ -23,11 +23,15 @@ export class ModulesToSaveWrapper extends Module {
     this.setAdapter(adapterName);
   }
 
-  /** Adds (or refreshes) the trainable copy of `adapterName`, copied from the original. */
+  /**
+   * Adds the copy of `adapterName`, copied from the original (an existing copy is kept, with its training).
+   * As PEFT's `update`, a copy trains only while its adapter is the active one, and an adapter without a copy
+   * is never active here: the new copy is frozen until {@link setAdapter} picks it.
+   */
   update(adapterName: string): void {
     if (!this.copies.has(adapterName)) {
       const copy = cloneModule(this.originalModule);
-      copy.requiresGrad_(true);
+      copy.requiresGrad_(false);
       this.copies.set(adapterName, copy);
     }
   }
