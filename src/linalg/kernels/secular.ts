@@ -171,10 +171,3 @@ export function secularVectorRows(
     for (let i = 0; i < k; i++) out[row + i] *= inv;
   }
 }
-
-/** All K eigenvectors of D + ρ·ẑẑᵀ as the rows of a row-major K×K matrix (see {@link secularVectorRows}). */
-export function secularVectors(d: Float64Array, z: Float64Array, roots: SecularRoots): Float64Array {
-  const u = new Float64Array(d.length ** 2);
-  secularVectorRows(d, loewnerVector(d, z, roots), roots, 0, d.length, u);
-  return u;
-}

@@ -121,9 +121,14 @@ export interface TridiagonalWorkspace {
   dot2(p: number, q: number, z: number, count: number, out: Float64Array): void;
 }
 
-/** Elements of a workspace for an n×n matrix and `panel` columns of w (the layout of tridiagonalWorkspace). */
-function workspaceElements(n: number, panel: number): number {
-  return n + n * n + 2 * n + n * panel + (MAX_BLOCKS - 1) * n + 2 * n + 8;
+/**
+ * A workspace's layout after its n leading zeros, in elements: the matrix a at 0, then v, y, w (n × `panel`),
+ * the symmetric product's partial vectors and its lane sums; `size` elements in all.
+ */
+function workspaceLayout(n: number, panel: number) {
+  const vAt = n * n, yAt = vAt + n, wAt = yAt + n, partialsAt = wAt + n * panel;
+  const resultsAt = partialsAt + (MAX_BLOCKS - 1) * n, size = resultsAt + 2 * n + 8;
+  return { vAt, yAt, wAt, partialsAt, resultsAt, size };
 }
 
 /** The kernels' memory grown to at least `bytes`. */
@@ -143,7 +148,7 @@ function memoryOf(kernels: Runtime, bytes: number): ArrayBuffer | SharedArrayBuf
 export function stagingBuffer(n: number, panel: number, length: number): Float64Array | null {
   const kernels = wasmEnabled ? kernelRuntime() : null;
   if (kernels === null) return null;
-  const at = DATA_BYTE + 8 * workspaceElements(n, panel);
+  const at = DATA_BYTE + 8 * (n + workspaceLayout(n, panel).size);
   return new Float64Array(memoryOf(kernels, at + 8 * length), at, length);
 }
 
@@ -154,8 +159,7 @@ export function stagingBuffer(n: number, panel: number, length: number): Float64
 export function tridiagonalWorkspace(matrix: Float64Array, n: number, panel: number): TridiagonalWorkspace {
   const kernels = wasmEnabled ? kernelRuntime() : null;
   // n zeros, then a, v, y, w, the product's partial vectors and lane sums: the zeros let `reflectors` be a view.
-  const vAt = n * n, yAt = vAt + n, wAt = yAt + n, partialsAt = wAt + n * panel;
-  const resultsAt = partialsAt + (MAX_BLOCKS - 1) * n, size = resultsAt + 2 * n + 8;
+  const { vAt, yAt, wAt, partialsAt, resultsAt, size } = workspaceLayout(n, panel);
   let full: Float64Array;
   if (kernels === null) {
     full = new Float64Array(n + size);

@@ -10,6 +10,7 @@
  */
 import { gemm } from '../../tensor/cpu/matmul';
 import { buildBlockReflector, reflectorScratch } from './blockReflector';
+import { transposeInto } from './mat';
 import type { Tridiagonal } from './tridiagonal';
 
 /**
@@ -37,7 +38,7 @@ export function applyTridiagonalQ(tri: Tridiagonal, y: Float64Array, k: number):
     const br = buildBlockReflector(reflectors, taus, n, j0, j1, scratch);
     const { len, width, v, t, rowOff } = br;
     // V row-major (len × width) as well: the layout gemm packs fastest as its right operand.
-    for (let c = 0; c < width; c++) for (let r = 0; r < len; r++) vRows[r * width + c] = v[c * len + r];
+    transposeInto(v, width, len, vRows);
     for (let r0 = 0; r0 < k; r0 += ROWS) {
       const rows = Math.min(ROWS, k - r0);
       // P = Y[r0…, rowOff…]·V  (rows × width)
