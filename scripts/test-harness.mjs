@@ -25,8 +25,9 @@ const uvu = await import('uvu');
 
 // Mutation testing (scripts/mutation/runMutant.mjs): with FROD_MUTATION_COVERAGE=FILE, the code Stryker
 // instrumented records which mutants each test file reaches, while the file loads ('import:FILE') and while its
-// suites run ('run:FILE'); the counts go to FILE at the end. FROD_MUTATION_HIT_LIMIT caps how often the active
-// mutant may run, so a mutant that makes a loop endless fails fast instead of waiting for Stryker's timeout.
+// suites run ('run:FILE'); the counts go to FILE at the end (scripts/mutation/reach.mjs reads them).
+// FROD_MUTATION_HIT_LIMIT caps how often the active mutant may run, so a mutant that makes a loop endless fails
+// fast instead of waiting for Stryker's timeout.
 const coverageFile = process.env.FROD_MUTATION_COVERAGE;
 const stryker = (globalThis.__stryker__ ??= {});
 const coverAs = (id) => { if (coverageFile) stryker.currentTestId = id; };
@@ -79,6 +80,13 @@ async function runNow(group) {
 }
 
 const root = process.cwd();
+// In the dry run the mutated source files load first, outside any test file: what their top level runs is then
+// recorded as 'static' (every file that imports them must run those mutants), and 'import:FILE' holds only
+// what FILE's own top-level set-up called, which FILE alone needs to run.
+if (coverageFile && process.env.FROD_MUTATION_PRELOAD) {
+  coverAs(undefined);
+  for (const source of process.env.FROD_MUTATION_PRELOAD.split('\n').filter(Boolean)) await import(pathToFileURL(resolve(source)).href);
+}
 for (const [index, file] of files.entries()) {
   const name = relative(root, file);
   globalThis.UVU_INDEX = index;
@@ -112,5 +120,8 @@ for (const [index, file] of files.entries()) {
 globalThis.__FROD_TEST_FILE__ = undefined;
 
 await uvu.exec(bail);
-if (coverageFile) writeFileSync(coverageFile, JSON.stringify(stryker.mutantCoverage ?? { static: {}, perTest: {} }));
+if (coverageFile) {
+  const coverage = { static: {}, perTest: {}, ...stryker.mutantCoverage, preloaded: Boolean(process.env.FROD_MUTATION_PRELOAD) };
+  writeFileSync(coverageFile, JSON.stringify(coverage));
+}
 emit({ type: 'done' });
