@@ -2,13 +2,15 @@
  * readAdapterBytes (src/frod/checkpoint.ts), the reader of an adapter given as bytes (a browser, a fetch): its
  * errors have no file path to name, so a tensor name outside the key grammar is the parser's own line, and a
  * bad config names adapter_config.json and the field. checkpoint.test.ts reads only valid adapters this way.
+ * And the directory functions name themselves where there is no file system (a browser).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { safetensorsBytes } from '../../src/nn/io';
 import { tensor } from '../../src/tensor';
 import { FrodConfig } from '../../src/frod/config';
-import { readAdapterBytes } from '../../src/frod/checkpoint';
+import { readAdapterBytes, readAdapterDir, writeAdapterDir } from '../../src/frod/checkpoint';
+import { withoutNode } from '../util/withoutNode';
 
 const config = new FrodConfig({ targetModules: ['q'] });
 
@@ -23,6 +25,13 @@ test('readAdapterBytes names adapter_config.json and the field of a bad config',
   const bytes = safetensorsBytes({}, { format: 'pt' });
   const text = JSON.stringify({ ...config.toJSON(), sparse_rate: 2 });
   assert.throws(() => readAdapterBytes(text, bytes), (e: Error) => e.message.startsWith('adapter_config.json: FrodConfig.sparse_rate: expected a number in [0, 1]'));
+});
+
+test('outside Node, writeAdapterDir and readAdapterDir say that they need Node.js', () => {
+  withoutNode(() => {
+    assert.throws(() => writeAdapterDir('adapter', config, {}), /^writeAdapterDir needs Node\.js/);
+    assert.throws(() => readAdapterDir('adapter'), /^readAdapterDir needs Node\.js/);
+  });
 });
 
 test.run();

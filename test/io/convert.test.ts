@@ -129,9 +129,14 @@ test('decoded arrays are fresh: writing into them leaves the file bytes alone', 
 });
 
 test('shape and length disagreements are reported', () => {
-  throwsMatching(() => encodeEntry([1, 2, 3], [2, 2], 'F32', 'w'), /tensor 'w' has 3 values but shape \[2, 2\] holds 4/);
+  throwsMatching(() => encodeEntry([1, 2, 3], [2, 2], 'F32', 'w'), /^safetensors: <output>: tensor 'w' has 3 values but shape \[2, 2\] holds 4$/);
   throwsMatching(() => decodeEntry({ dtype: 'F32', shape: [2], bytes: new Uint8Array(4) }, 'w', 'f.st'),
-    /^safetensors: f\.st: tensor 'w' has 4 bytes but shape \[2\] of F32 needs 8/);
+    /^safetensors: f\.st: tensor 'w' has 4 bytes but shape \[2\] of F32 needs 8$/);
+});
+
+test('decodeEntry names bytes without a source <bytes> and lists every dimension of the shape', () => {
+  throwsMatching(() => decodeEntry({ dtype: 'F32', shape: [2, 3], bytes: new Uint8Array(4) }, 'w'),
+    /^safetensors: <bytes>: tensor 'w' has 4 bytes but shape \[2, 3\] of F32 needs 24$/);
 });
 
 test('default file dtypes', () => {

@@ -163,6 +163,13 @@ test('rejects corrupted files with a specific message naming the source', () => 
   throwsMatching(parse(rawFile('{"__metadata__":["k"]}')), named, /__metadata__ must be an object of strings/);
 });
 
+test('a value quoted in an error is shown whole up to 60 characters and cut to 57 and ... beyond', () => {
+  const unknownDtype = (dtype: string) => () => parseSafetensors(rawFile(`{${T('w', dtype, [0], [0, 0])}}`));
+  const sixty = 'X'.repeat(58); // 60 characters once JSON quotes it
+  throwsMatching(unknownDtype(sixty), new RegExp(`unknown dtype "${sixty}" \\(supported: `));
+  throwsMatching(unknownDtype(`${sixty}Y`), new RegExp(`unknown dtype "${'X'.repeat(56)}\\.\\.\\. \\(supported: `));
+});
+
 test('errors name <bytes> when no source is given and are SafetensorsError instances', () => {
   try {
     parseSafetensors(new Uint8Array(3));

@@ -12,6 +12,7 @@ import {
   type SafeDType, type SafetensorsValue,
 } from '../../src/nn/io';
 import { bytesEqual, check, throwsMatching } from './util';
+import { withoutNode } from '../util/withoutNode';
 
 const GOLDEN = fileURLToPath(new URL('../fixtures/golden', import.meta.url));
 
@@ -220,14 +221,6 @@ test('a failed write gives the first line of the system\'s reason', () => {
       /: cannot write the file \(ENOENT: no such file or directory, open '[^']*x\.safetensors[^']*'\)$/);
   });
 });
-
-/** Runs `fn` as if outside Node: process.getBuiltinModule gives nothing, as in a browser. */
-function withoutNode(fn: () => void): void {
-  const proc = process as { getBuiltinModule?: unknown };
-  const original = proc.getBuiltinModule;
-  proc.getBuiltinModule = () => undefined;
-  try { fn(); } finally { proc.getBuiltinModule = original; }
-}
 
 test('outside Node, saving to a path says saveSafetensors needs Node.js, before anything else', () => {
   const good = { w: tensor(Float32Array.of(1), { dtype: 'float32', shape: [1] }) };
