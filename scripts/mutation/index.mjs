@@ -13,6 +13,7 @@
 //
 // --rerun-survivors  re-test the mutants that survived last time (after adding tests), reuse every other result
 // --force            re-test every mutant
+// A folder's first run starts from the results of earlier runs over some of its files (seedFromParts).
 // --concurrency N    test runners at once (default 1: the machine is shared; 2 on an idle 2-core machine)
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize, resolve } from 'node:path';
@@ -73,6 +74,28 @@ function forgetSurvivors(incrementalFile) {
   return dropped;
 }
 
+/**
+ * A folder's first run reuses what runs over some of its files found (reports/mutation/<folder>-<files>/, e.g.
+ * src-frod-basis for src/frod): their incremental files are merged into the folder's, and Stryker then re-tests
+ * only the mutants of files that changed since, or that no such run covered. The newest run of a file wins.
+ */
+function seedFromParts(incrementalFile, slug) {
+  if (existsSync(incrementalFile)) return;
+  const reports = resolve('reports', 'mutation');
+  const parts = readdirSync(reports)
+    .filter((name) => name.startsWith(`${slug}-`) && existsSync(join(reports, name, 'incremental.json')))
+    .map((name) => ({ name, file: join(reports, name, 'incremental.json') }))
+    .sort((a, b) => statSync(a.file).mtimeMs - statSync(b.file).mtimeMs);
+  if (parts.length === 0) return;
+  let merged = null;
+  for (const part of parts) {
+    const report = JSON.parse(readFileSync(part.file, 'utf8'));
+    merged = merged === null ? report : { ...merged, files: { ...merged.files, ...report.files } };
+  }
+  writeFileSync(incrementalFile, JSON.stringify(merged));
+  console.log(`${slug}: starting from the results of ${parts.map((p) => p.name).join(', ')}`);
+}
+
 /** The score (detected / (detected + undetected)), per status and per file, and the survivors, as text. */
 function summarize(folder, results, coverage, seconds) {
   const count = (statuses, list = results) => list.filter((m) => statuses.has(m.status)).length;
@@ -112,6 +135,7 @@ async function mutateFolder(run, options) {
   const coverageFile = join(dir, 'coverage.json');
   rmSync(join(dir, 'mutants.jsonl'), { force: true });
   if (options.rerunSurvivors) console.log(`${folder}: re-testing ${forgetSurvivors(incrementalFile)} survivor(s) of the last run`);
+  if (!options.force) seedFromParts(incrementalFile, slug);
   const tests = testsFor(run.folder);
   // The command runner passes the environment on to runMutant.mjs.
   process.env.FROD_MUTATION_COVERAGE_FILE = coverageFile;
