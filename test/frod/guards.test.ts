@@ -12,7 +12,7 @@ import { decomposeWeight, prepareBasis, rotatedBasis } from '../../src/frod/deco
 import { projectionKey, sIndicesKey, sSizeKey } from '../../src/frod/keys';
 import { categoryProjection, tallQr } from '../../src/frod/projection';
 import { qr } from '../../src/linalg/kernels/qr';
-import { adapterDType, roundToDType, tensorToMat, weightShape } from '../../src/frod/weights';
+import { adapterDType, decomposableWeightMatrix, roundToDType, tensorToMat, weightShape } from '../../src/frod/weights';
 import type { Mat } from '../../src/linalg/kernels/mat';
 import { Generator, randn, tensor } from '../../src/tensor';
 
@@ -65,6 +65,22 @@ test('a category without weights is refused', () => {
 test('a weight that is not 2-D is refused, with its whole shape', () => {
   assert.throws(() => weightShape({ weight: tensor([1, 2, 3, 4, 5, 6, 7, 8], { shape: [2, 2, 2] }), fanInFanOut: false }, 'a.b'),
     /^FRoD: module 'a\.b' has a weight of shape \(2,2,2\); only 2-D Linear \/ Conv1D weights can be adapted$/);
+});
+
+test('the largest weight magnitude is 2^512 for float64 weights and 2^64 for the other dtypes', () => {
+  const weightOf = (value: number, dtype: 'float32' | 'float64') => ({ weight: tensor([1, value], { dtype, shape: [1, 2] }), fanInFanOut: false });
+  assert.equal([...decomposableWeightMatrix(weightOf(2 ** 512, 'float64'), 'q').data], [1, 2 ** 512]);
+  assert.throws(() => decomposableWeightMatrix(weightOf(2 ** 513, 'float64'), 'q'),
+    /^FRoD: module 'q': the weight holds 2\.68e\+154 \(row 0, column 1 of its \(out, in\) weight\); FRoD needs \|w\| ≤ 1\.34e\+154 for float64 weights/);
+  assert.equal([...decomposableWeightMatrix(weightOf(2 ** 64, 'float32'), 'q').data], [1, 2 ** 64]);
+  assert.throws(() => decomposableWeightMatrix(weightOf(2 ** 65, 'float32'), 'q'), /FRoD needs \|w\| ≤ 1\.84e\+19 for float32 weights/);
+});
+
+test('in_features up to 46340 are accepted, since V = (in, in) must fit one typed array of fewer than 2^31 values', () => {
+  const rowOf = (n: number) => ({ weight: tensor(new Float32Array(n), { dtype: 'float32', shape: [1, n] }), fanInFanOut: false });
+  assert.is(decomposableWeightMatrix(rowOf(46_340), 'q').cols, 46_340);
+  assert.throws(() => decomposableWeightMatrix(rowOf(46_341), 'q'),
+    /^FRoD: module 'q' has in_features 46341; its projection V would be \(46341, 46341\), more values than frod-ts holds in one matrix \(in_features up to 46340\)$/);
 });
 
 test('tensorToMat takes 2-D tensors only, naming what it was given', () => {
