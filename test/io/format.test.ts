@@ -170,6 +170,24 @@ test('a value quoted in an error is shown whole up to 60 characters and cut to 5
   throwsMatching(unknownDtype(`${sixty}Y`), new RegExp(`unknown dtype "${'X'.repeat(56)}\\.\\.\\. \\(supported: `));
 });
 
+test('a header nested 64 levels deep is parsed, one nested 65 is refused before parsing', () => {
+  const nested = (levels: number) => rawFile(`{"w":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`);
+  throwsMatching(() => parseSafetensors(nested(64)), /tensor 'w': expected \{dtype, shape, data_offsets\}/);
+  throwsMatching(() => parseSafetensors(nested(65)), /header JSON nests deeper than 64 levels \(a valid header nests 3\)$/);
+});
+
+test('a header that is not valid JSON carries the parser\'s whole first line', () => {
+  const text = '{"a":';
+  let reason = '';
+  try { JSON.parse(text); } catch (err) { reason = (err as Error).message.split('\n')[0]; }
+  assert.ok(reason.length > 1);
+  throwsMatching(() => parseSafetensors(rawFile(text)), new RegExp(`header is not valid JSON \\(${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
+});
+
+test('a header that is JSON null is refused as not an object', () => {
+  throwsMatching(() => parseSafetensors(rawFile('null')), /^safetensors: <bytes>: header is not a JSON object \(got null\)$/);
+});
+
 test('errors name <bytes> when no source is given and are SafetensorsError instances', () => {
   try {
     parseSafetensors(new Uint8Array(3));
