@@ -147,6 +147,8 @@ test('rejects corrupted files with a specific message naming the source', () => 
   throwsMatching(parse(rawFile(`{${T('w', 'F32', [0], [4, 0])}}`, 4)), named, /data_offsets must be/);
   throwsMatching(parse(rawFile(`{${T('w', 'F32', [0], ['0', '0'])}}`)), named, /data_offsets must be/);
   throwsMatching(parse(rawFile('{"w":[1]}')), named, /tensor 'w': expected \{dtype, shape, data_offsets\}/);
+  throwsMatching(parse(rawFile('{"w":null}')), named, /tensor 'w': expected \{dtype, shape, data_offsets\}, got null$/);
+  throwsMatching(parse(rawFile('{"w":"F32"}')), named, /tensor 'w': expected \{dtype, shape, data_offsets\}, got "F32"$/);
   throwsMatching(parse(rawFile(`{${T('w', 'F32', [2, 3], [0, 20])}}`, 20)), named,
     /tensor 'w': data_offsets \[0, 20\] hold 20 bytes but shape \[2, 3\] of F32 needs 24/);
   throwsMatching(parse(rawFile(`{${T('w', 'F32', [2], [0, 8])}}`, 4)), named,
@@ -225,7 +227,8 @@ test('random corruption of the header either parses or fails with a SafetensorsE
 test('writing validates entries and metadata', () => {
   const entry = (dtype: string, shape: number[], length: number) => new Map([['w', { dtype, shape, bytes: new Uint8Array(length) } as RawEntry]]);
   throwsMatching(() => serializeSafetensors(entry('F32', [2, 2], 12)), /tensor 'w' has 12 bytes but shape \[2, 2\] of F32 needs 16/);
-  throwsMatching(() => serializeSafetensors(entry('F8', [2], 2)), /tensor 'w' has unknown dtype "F8"/);
+  throwsMatching(() => serializeSafetensors(entry('F8', [2], 2)),
+    /^safetensors: <output>: tensor 'w' has unknown dtype "F8" \(supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL\)$/);
   throwsMatching(() => serializeSafetensors(entry('U8', [-1], 0)), /shape must be a list of non-negative integers/);
   throwsMatching(() => serializeSafetensors({ __metadata__: { dtype: 'U8', shape: [], bytes: new Uint8Array(1) } }),
     /'__metadata__' cannot be a tensor name/);
