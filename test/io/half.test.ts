@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
-import { bf16ToFloat32, f16ToFloat32, float32ToBF16, float32ToF16, toBF16Bits, toF16Bits } from '../../src/nn/io/half';
+import { bf16ToFloat32, decodeF16Bits, f16ToFloat32, float32ToBF16, float32ToF16, toBF16Bits, toF16Bits } from '../../src/nn/io/half';
 import { check, float32Bits, float32FromBits } from './util';
 
 const ALL_BITS = Uint16Array.from({ length: 65536 }, (_, i) => i);
@@ -73,6 +73,12 @@ test('F16 decoding agrees with bit surgery for all 65536 patterns', () => {
   assert.is(decoded[0x03ff], 1023 * 2 ** -24);
   assert.is(decoded[0x7bff], 65504);
   assert.ok(Object.is(decoded[0x8000], -0));
+});
+
+test('decodeF16Bits, which fills the decoding table, agrees with bit surgery for all 65536 patterns', () => {
+  for (let bits = 0; bits < 65536; bits++) {
+    assert.ok(sameValue(decodeF16Bits(bits), referenceF16(bits)), `F16 0x${bits.toString(16)}`);
+  }
 });
 
 test('BF16 decoding agrees with the formula for all 65536 patterns', () => {

@@ -28,8 +28,12 @@ function f16DecodeTable(): Float32Array {
   return table;
 }
 
-/** Decodes one F16 bit pattern: subnormals are m·2^-24, normals (1024 + m)·2^(e-25). */
-function decodeF16Bits(bits: number): number {
+/**
+ * Decodes one F16 bit pattern: subnormals are m·2^-24, normals (1024 + m)·2^(e-25). Exported for the tests,
+ * which check it pattern by pattern: the table it fills is built once per process, under whichever caller
+ * comes first, so checking the table alone would not show mutation testing which test covers this function.
+ */
+export function decodeF16Bits(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const mantissa = bits & 0x3ff;
