@@ -113,6 +113,16 @@ test('adapterDType: the weights\' own floating dtype when they share one, else f
   assert.throws(() => roundToDType(Float64Array.from([1]), 'int32'), /^FRoD: expected a floating dtype, got int32$/);
 });
 
+test('roundToDType returns a new array for every dtype, float64 included: the caller may write into it', () => {
+  for (const dtype of ['float64', 'float32', 'float16', 'bfloat16'] as const) {
+    const values = Float64Array.from([1.5, -2]);
+    const rounded = roundToDType(values, dtype);
+    assert.is.not(rounded, values, dtype);
+    rounded[0] = 7;
+    assert.equal([...values], [1.5, -2], `${dtype}: the input is left alone`);
+  }
+});
+
 test('a V saved with an integer dtype is used as float32 (the dtype V and U are computed in)', () => {
   const cfg = new FrodConfig({ targetModules: ['fc'], progressbar: false });
   const w = matOf(2, 2, [1, 2, 3, 4]);
