@@ -2,17 +2,18 @@
  * The fresh adapter of the functional API (src/frod/functional.ts), piece by piece: initAdapterFromWeights's
  * refusal of no weights, its warning and its tensors with and without saved projections; the initial λ and S
  * of `init_weights: false`; when loading regenerates projections; which extra model tensors (modules_to_save,
- * biases) go into the adapter. The CLI tests reach these through a spawned `frod`, which mutation testing
+ * biases) go into the adapter; and the checks of a trained adapter's vectors before a merge. The CLI tests reach these through a spawned `frod`, which mutation testing
  * cannot see, so each is pinned here directly.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrodConfig } from '../../src/frod/config';
 import {
-  extraModelTensors, initAdapterFromWeights, initNoiseGenerator, initialLayerValues, regeneratesProjections, weightsFromStateDict,
+  baseTensorName, extraModelTensors, initAdapterFromWeights, initNoiseGenerator, initialLayerValues, mergeWeightsWithAdapter,
+  regeneratesProjections, weightsFromStateDict,
 } from '../../src/frod/functional';
-import { projectionKey } from '../../src/frod/keys';
-import { ones } from '../../src/tensor';
+import { lambdaKey, projectionKey, sValuesKey } from '../../src/frod/keys';
+import { ones, type Tensor } from '../../src/tensor';
 
 const stateDict = () => ({ 'a.q.weight': ones([2, 2]), 'a.k.weight': ones([2, 2]) });
 
@@ -71,6 +72,40 @@ test('a modules_to_save entry saves every tensor below the module it names, at a
   const config = new FrodConfig({ targetModules: ['q'], modulesToSave: ['head.dense'] });
   const sd = { 'head.dense.sub.weight': ones([1]), 'head.other.weight': ones([1]), 'body.weight': ones([1]) };
   assert.equal(Object.keys(extraModelTensors(sd, [], config)), ['base_model.model.head.dense.sub.weight']);
+});
+
+/** A merge of one 2×2 module `a.q` with a fresh adapter whose tensors `edit` changes first. */
+function mergeEdited(edit: (tensors: Record<string, Tensor>) => void): void {
+  const config = new FrodConfig({ targetModules: ['q'] });
+  const weights = weightsFromStateDict({ 'a.q.weight': ones([2, 2]) }, config);
+  const tensors = initAdapterFromWeights(weights, config);
+  edit(tensors);
+  mergeWeightsWithAdapter(weights, tensors, config);
+}
+
+test('a merge refuses S values without their λ, naming both keys', () => {
+  assert.throws(() => mergeEdited((t) => { delete t[lambdaKey('a.q')]; }),
+    /^FRoD: the adapter has 'base_model\.model\.a\.q\.frod_lambda_s_values' but no 'base_model\.model\.a\.q\.frod_lambda_l'$/);
+});
+
+test('a merge refuses a λ that is not the vector (in,), even with in_features values', () => {
+  assert.throws(() => mergeEdited((t) => { t[lambdaKey('a.q')] = t[lambdaKey('a.q')].reshape([2, 1]); }),
+    /^FRoD: 'base_model\.model\.a\.q\.frod_lambda_l' has shape \(2,1\) but module 'a\.q' has in_features 2 \(expected \(2\)\)$/);
+});
+
+test('a merge refuses S values that are not the vector (nnz,), whether by rank or by length', () => {
+  const config = new FrodConfig({ targetModules: ['q'] });
+  const nnz = initAdapterFromWeights(weightsFromStateDict({ 'a.q.weight': ones([2, 2]) }, config), config)[sValuesKey('a.q')].shape[0];
+  const shapeError = (shape: string) => new RegExp(`^FRoD: 'base_model\\.model\\.a\\.q\\.frod_lambda_s_values' has shape \\(${shape}\\) but the pattern of category 'a_q' has ${nnz} entries$`);
+  assert.throws(() => mergeEdited((t) => { t[sValuesKey('a.q')] = t[sValuesKey('a.q')].reshape([1, nnz]); }), shapeError(`1,${nnz}`));
+  assert.throws(() => mergeEdited((t) => { t[sValuesKey('a.q')] = ones([nnz + 1]); }), shapeError(`${nnz + 1}`));
+});
+
+test('baseTensorName maps only a .base_layer. name of an adapted module back to the base file\'s name', () => {
+  const adapted = new Set(['a.q']);
+  assert.is(baseTensorName('a.q.base_layer.bias', adapted), 'a.q.bias');
+  assert.is(baseTensorName('b.q.base_layer.bias', adapted), 'b.q.base_layer.bias');
+  assert.is(baseTensorName('a.qX', adapted), 'a.qX', 'no .base_layer. in the name (its last character dropped would be an adapted path)');
 });
 
 test.run();
