@@ -13,6 +13,7 @@ import {
   regeneratesProjections, weightsFromStateDict,
 } from '../../src/frod/functional';
 import { lambdaKey, projectionKey, sValuesKey } from '../../src/frod/keys';
+import { roundToDType } from '../../src/frod/weights';
 import { ones, type Tensor } from '../../src/tensor';
 
 const stateDict = () => ({ 'a.q.weight': ones([2, 2]), 'a.k.weight': ones([2, 2]) });
@@ -46,6 +47,16 @@ test('init_weights: false draws S = 0.1·N(0, 1) for each pattern entry, then ad
   assert.equal([...sValues], s);
   assert.equal([...out], [3 + 0.1 * generator.normal(), -2 + 0.1 * generator.normal()]);
   assert.equal([...lambda], [3, -2], 'the decomposition\'s λ is left alone');
+});
+
+test('over float16 weights with autocast, the noise S values are drawn in float16 and held in float32, as PEFT', () => {
+  const config = new FrodConfig({ targetModules: ['q'], initWeights: false });
+  const weights = weightsFromStateDict({ 'a.q.weight': ones([2, 2]).to('float16') }, config);
+  const s = initAdapterFromWeights(weights, config)[sValuesKey('a.q')];
+  assert.is(s.dtype, 'float32');
+  const values = Float64Array.from(s.data());
+  assert.ok(values.some((v) => v !== 0));
+  assert.equal([...roundToDType(values, 'float16')], [...values], 'every S value is a float16 value');
 });
 
 test('init_weights: true keeps λ as decomposed and S at zero, in a new array', () => {

@@ -58,6 +58,18 @@ test('tallQr takes CholeskyQR2 for a well-conditioned stack: R = Lᵀ has a posi
   assert.ok(diagonal(householder).some((x) => x < 0), 'this matrix tells the two apart');
 });
 
+test('tallQr takes Householder QR when R\'s pivots span more than 1e5, though MᵀM still factors', () => {
+  // Columns of scale 1 and 1e-7: cond(MᵀM) ≈ 1e14 is still positive definite in float64, but the pivot ratio
+  // ≈ 1e-7 is below the 1e-5 where CholeskyQR2 may lose orthogonality.
+  const data = Float64Array.from(randn([12], { dtype: 'float64', generator: new Generator(5) }).data());
+  for (let r = 0; r < 6; r++) data[2 * r + 1] *= 1e-7;
+  const m = { rows: 6, cols: 2, data };
+  const { Q, R } = tallQr(m);
+  const householder = qr(m, 'reduced');
+  assert.equal([...R.data], [...householder.R.data]);
+  assert.equal([...Q.data], [...householder.Q.data]);
+});
+
 test('a category without weights is refused', () => {
   assert.throws(() => categoryProjection([], 1e-3), /^FRoD projection: a category needs at least one weight$/);
 });
