@@ -13,6 +13,14 @@ test('sparseNnz accepts in = 94906265 and refuses 94906266, whose in² reaches 2
   assert.throws(() => sparseNnz(94906266, 0), (e: Error) => e.message === 'sparseNnz: inFeatures must be an integer in [0, 94906265], got 94906266');
 });
 
+test('sparseNnz refuses a sparse rate outside [0, 1], NaN and infinities included, and accepts both ends', () => {
+  for (const rate of [-0.5, 1.5, Number.NaN, Infinity, -Infinity]) {
+    assert.throws(() => sparseNnz(4, rate), (e: Error) => e.message === `sparseNnz: sparseRate must be a number in [0, 1], got ${rate}`, String(rate));
+  }
+  assert.is(sparseNnz(4, 0), 0);
+  assert.is(sparseNnz(4, 1), 12);
+});
+
 test('sparseNnz refuses an in that is not a whole number', () => {
   for (const inFeatures of [2.5, Number.NaN, Number.POSITIVE_INFINITY]) {
     assert.throws(() => sparseNnz(inFeatures, 0.5), /^sparseNnz: inFeatures must be an integer in \[0, 94906265\]/, String(inFeatures));
