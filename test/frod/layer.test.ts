@@ -74,6 +74,14 @@ test('an input whose last dimension is not in_features is an error naming the mo
   assert.throws(() => layer.forward(randn([2, 4], { dtype: 'float64' })), /FrodLinear 'model\.layers\.0\.self_attn\.q_proj': input of shape \(2,4\) does not end in in_features 3/);
 });
 
+test('updateLayer refuses a category whose V does not fit the module, naming both sizes', () => {
+  const path = 'model.layers.0.self_attn.q_proj';
+  const layer = layerOf(3, 1, 1, path);
+  const wider = layerOf(4, 1, 1, path).categoryOf('default');
+  assert.throws(() => layer.updateLayer('other', wider, cfg()),
+    /^FRoD: V of category 'self_attn_q_proj' is \(4,4\) but module 'model\.layers\.0\.self_attn\.q_proj' has in_features 3$/);
+});
+
 test('toString shows the wrapped layer and the adapters', () => {
   const layer = layerOf(3, 1, 2, 'model.layers.0.self_attn.q_proj');
   assert.match(layer.toString(), /^FrodLinear\(\n {2}adapters=\[default\], in_features=3, out_features=3\n {2}\(base_layer\): Linear\(in_features=3, out_features=3, bias=True\)/);
