@@ -82,6 +82,18 @@ test('updateLayer refuses a category whose V does not fit the module, naming bot
     /^FRoD: V of category 'self_attn_q_proj' is \(4,4\) but module 'model\.layers\.0\.self_attn\.q_proj' has in_features 3$/);
 });
 
+test('adapters share U only when their category has the same V', () => {
+  const path = 'model.layers.0.self_attn.q_proj';
+  const layer = layerOf(3, 2, 1, path);
+  const sameV = layer.categoryOf('default');
+  const otherV = layerOf(3, 2, 2, path).categoryOf('default'); // other weights, another V
+  layer.updateLayer('same', sameV, cfg());
+  layer.updateLayer('other', otherV, cfg());
+  assert.is(layer.frodU.get('same'), layer.frodU.get('default'), 'one U tensor for the same V');
+  assert.is.not(layer.frodU.get('other'), layer.frodU.get('default'));
+  assert.not.ok(sameBits(layer.frodU.get('other'), layer.frodU.get('default')), 'U = W V⁻ᵀ diag(1/λ) differs with V');
+});
+
 test('toString shows the wrapped layer and the adapters', () => {
   const layer = layerOf(3, 1, 2, 'model.layers.0.self_attn.q_proj');
   assert.match(layer.toString(), /^FrodLinear\(\n {2}adapters=\[default\], in_features=3, out_features=3\n {2}\(base_layer\): Linear\(in_features=3, out_features=3, bias=True\)/);
