@@ -150,6 +150,12 @@ test('sparseRate 0 and 1: fresh adapters keep outputs; gradients reach λ and ev
   }
 });
 
+test('addAdapter refuses a config that is not a FrodConfig, naming the adapter', () => {
+  const peft = getPeftModel(new TinyModel(3, 1, 'float64', 1), config());
+  const plain = { ...config() } as unknown as FrodConfig;
+  assert.throws(() => peft.addAdapter('b', plain), /^adapter 'b': expected a FrodConfig$/);
+});
+
 test('two active adapters add their differences: y = y_a + y_b − y_base', () => {
   fc.assert(fc.property(shapes, ({ d, seed }) => {
     const make = () => new TinyModel(d, 1, 'float64', seed);
