@@ -19,6 +19,8 @@ import { getPeftModel } from '../../src/frod/model';
 import { projectionKey } from '../../src/frod/keys';
 import { sparseNnz } from '../../src/frod/pattern';
 import { PeftModel } from '../../src/peft/peftModel';
+import { catchWarnings } from '../../src/peft/warnings';
+import { NOT_PORTABLE } from '../../src/frod/functional';
 import { TinyModel, assertClose, sameBits } from './helpers';
 
 const TARGETS = ['q_proj', 'v_proj', 'up_proj', 'down_proj'];
@@ -147,6 +149,20 @@ test('sparseRate 0 and 1: fresh adapters keep outputs; gradients reach λ and ev
     assert.ok(layer.frodLambdaL.get('default').grad !== null, 'λ has a gradient');
     if (sparseRate === 1) assert.ok((layer.frodLambdaSValues.get('default').grad as Tensor).data().some((g) => g !== 0));
     assert.not.ok(layer.baseLayer.weight.requiresGrad, 'base weight frozen');
+  }
+});
+
+test('savePretrained warns of the portability only for an adapter saved without projections, by name', () => {
+  for (const saveProjection of [true, false]) {
+    const dir = tempDir();
+    try {
+      const peft = getPeftModel(new TinyModel(3, 1, 'float64', 1), config({ saveProjection }));
+      const { warnings } = catchWarnings(() => peft.savePretrained(dir));
+      const expected = saveProjection ? [] : [`FRoD adapter 'default' is saved without its projections (save_projection: false): ${NOT_PORTABLE}`];
+      assert.equal(warnings, expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 });
 
