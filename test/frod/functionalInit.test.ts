@@ -85,6 +85,12 @@ test('a modules_to_save entry saves every tensor below the module it names, at a
   assert.equal(Object.keys(extraModelTensors(sd, [], config)), ['base_model.model.head.dense.sub.weight']);
 });
 
+test('modules_to_save names modules: a parameter whose own name ends with an entry is not saved for it', () => {
+  const config = new FrodConfig({ targetModules: ['q'], modulesToSave: ['scale'] });
+  const sd = { 'norm.scale': ones([1]), 'scale.weight': ones([1]) };
+  assert.equal(Object.keys(extraModelTensors(sd, [], config)), ['base_model.model.scale.weight']);
+});
+
 /** A merge of one 2×2 module `a.q` with a fresh adapter whose tensors `edit` changes first. */
 function mergeEdited(edit: (tensors: Record<string, Tensor>) => void): void {
   const config = new FrodConfig({ targetModules: ['q'] });

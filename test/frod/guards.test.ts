@@ -70,6 +70,22 @@ test('tallQr takes Householder QR when R\'s pivots span more than 1e5, though Má
   assert.equal([...Q.data], [...householder.Q.data]);
 });
 
+test('tallQr decides by the ratio of R\'s pivots, not their size: a well-conditioned stack scaled by 1e-3 still takes CholeskyQR2', () => {
+  const data = Float64Array.from(randn([18], { dtype: 'float64', generator: new Generator(3) }).data()).map((x) => x * 1e-3);
+  const { R } = tallQr({ rows: 6, cols: 3, data });
+  const diagonal = [0, 4, 8].map((i) => R.data[i]);
+  assert.ok(diagonal.every((x) => x > 0), `R's diagonal ${diagonal}`);
+});
+
+test('tallQr reads every pivot: a stack whose largest pivot is its last column still takes Householder QR', () => {
+  // As above, but the column of scale 1e-7 comes first: the pivot ratio compares the first and the last pivot.
+  const data = Float64Array.from(randn([12], { dtype: 'float64', generator: new Generator(5) }).data());
+  for (let r = 0; r < 6; r++) data[2 * r] *= 1e-7;
+  const m = { rows: 6, cols: 2, data };
+  const { R } = tallQr(m);
+  assert.equal([...R.data], [...qr(m, 'reduced').R.data]);
+});
+
 test('a category without weights is refused', () => {
   assert.throws(() => categoryProjection([], 1e-3), /^FRoD projection: a category needs at least one weight$/);
 });

@@ -94,6 +94,23 @@ test('tallQr gives an orthonormal Q with Q R = M for a stack of condition number
   for (let k = 0; k < m.data.length; k++) assert.ok(Math.abs(back.data[k] - m.data[k]) < 1e-14, 'Q R = M');
 });
 
+test('tallQr\'s CholeskyQR2 gives Q R = M to rounding where its second step matters (condition number about 1e4)', () => {
+  // Columns a₀, a₀ + 1e-2·a₁, a₀ + 1e-4·a₂ of a random A: nearly parallel (column scaling alone would not do, as
+  // Cholesky does not see it). R₁'s pivot ratio stays above CholeskyQR2's limit, but M·R₁⁻¹ is orthonormal only to
+  // about 1e-8, so R = R₂R₁ differs from R₁ there, and only the right R₂ brings Q R back to M.
+  const m = randomMat(40, 3, 13);
+  for (let i = 0; i < 40; i++) {
+    const a0 = m.data[i * 3];
+    m.data[i * 3 + 1] = a0 + 1e-2 * m.data[i * 3 + 1];
+    m.data[i * 3 + 2] = a0 + 1e-4 * m.data[i * 3 + 2];
+  }
+  const { Q, R } = tallQr(m);
+  assert.ok([0, 4, 8].every((i) => R.data[i] > 0), 'CholeskyQR2 took it (Householder\'s R need not have a positive diagonal)');
+  const back = matmul(Q, R);
+  const scale = Math.max(...Array.from(m.data, Math.abs));
+  for (let e = 0; e < m.data.length; e++) assert.ok(Math.abs(back.data[e] - m.data[e]) < 1e-14 * scale, `Q R = M at ${e}`);
+});
+
 test('tallQr: when the second CholeskyQR step breaks down, Householder finishes it: Q orthonormal, R upper triangular, Q R = M', () => {
   // M = A·K, K unit upper triangular with −1 above the diagonal (Kahan's example): R₁'s pivots are within a
   // factor 10 of each other, so CholeskyQR starts, but K's condition number (~2⁵⁶) leaves M·R₁⁻¹ so far from
