@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { gradcheck, noGrad } from '../../src/autograd';
 import { Linear } from '../../src/nn/layers/linear';
-import { Generator, type Tensor, randn } from '../../src/tensor';
+import { Generator, type Tensor, randn, tensor } from '../../src/tensor';
 import { FrodConfig } from '../../src/frod/config';
 import { FrodLinear } from '../../src/frod/layer';
 import { getPeftModel } from '../../src/frod/model';
@@ -72,6 +72,13 @@ test('init_weights false: seeded noise (same config → same values), S values ~
 test('an input whose last dimension is not in_features is an error naming the module', () => {
   const layer = layerOf(3, 1, 2, 'model.layers.0.self_attn.q_proj');
   assert.throws(() => layer.forward(randn([2, 4], { dtype: 'float64' })), /FrodLinear 'model\.layers\.0\.self_attn\.q_proj': input of shape \(2,4\) does not end in in_features 3/);
+});
+
+test('an integer input is refused as the base layer refuses it (PyTorch\'s Linear does too), not computed in integers', () => {
+  const layer = layerOf(3, 1, 2, 'model.layers.0.self_attn.q_proj');
+  const x = tensor([1, 2, 3], { dtype: 'int32', shape: [1, 3] });
+  assert.throws(() => layer.baseLayer.forward(x), /same dtype/);
+  assert.throws(() => layer.forward(x), /^matmul: expected both operands to have the same dtype, but got int32 \(1,3\) and float64 \(3,3\)$/);
 });
 
 test('updateLayer refuses a category whose V does not fit the module, naming both sizes', () => {

@@ -218,6 +218,7 @@ test('a plain Module.to on the wrapped model drags W along; the next single-adap
     const { plain, off } = pair(spec);
     off.model.to('gpu');
     for (const [path, layer] of layersOf(off)) assert.is(layer.baseLayer.weight.device, 'gpu', `${path}: dragged by Module.to`);
+    assertOffloaded(off, false, 'dragged: baseWeightOffloaded says where W is, not where it was sent');
     const x = input(spec);
     assertSameOutputs(run(off, x), run(plain, x), 'after the plain move');
     assertOffloaded(off, true, 'sent back by the forward');
