@@ -227,4 +227,26 @@ test('the saved V of a fresh save_projection adapter is what the layers use', ()
   }
 });
 
+test('an adapter that targets more categories than an earlier one reuses its V (and U) for the shared ones', () => {
+  const peft = getPeftModel(new TinyModel(4, 2, 'float64', 5), config({ targetModules: ['q_proj'] }), 'a');
+  peft.addAdapter('b', config({ targetModules: ['q_proj', 'v_proj'] }));
+  const q = peft.baseModel.model.getSubmodule('model.layers.1.self_attn.q_proj') as FrodLinear;
+  assert.ok(q.categoryOf('b').v === q.categoryOf('a').v, 'one V for the q_proj category');
+  assert.ok(q.frodU.get('b') === q.frodU.get('a'), 'hence one U per layer');
+  const v = peft.baseModel.model.getSubmodule('model.layers.1.self_attn.v_proj') as FrodLinear;
+  assert.equal(v.adapterNames(), ['b']);
+});
+
+test('an adapter with another sparse_rate over the same targets shares V but gets the pattern of its own rate', () => {
+  const peft = getPeftModel(new TinyModel(6, 2, 'float64', 5), config({ sparseRate: 0.2 }), 'a');
+  peft.addAdapter('b', config({ sparseRate: 0.5 }));
+  peft.addAdapter('none', config({ sparseRate: 0 })); // an empty pattern agrees with any other entry by entry
+  const layer = peft.baseModel.model.getSubmodule('model.layers.0.mlp.up_proj') as FrodLinear;
+  assert.ok(layer.categoryOf('b').v === layer.categoryOf('a').v, 'one V');
+  assert.is(layer.categoryOf('a').pattern.nnz, sparseNnz(6, 0.2));
+  assert.is(layer.categoryOf('b').pattern.nnz, sparseNnz(6, 0.5));
+  assert.is(layer.frodLambdaSValues.get('b').numel(), sparseNnz(6, 0.5));
+  assert.is(layer.categoryOf('none').pattern.nnz, 0);
+});
+
 test.run();

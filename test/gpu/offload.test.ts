@@ -213,6 +213,21 @@ test('merge, unmerge, mergeAndUnload and unload leave W on the gpu with exact va
   }), runs(RUNS));
 });
 
+test('the copy kept for unmerge waits in host memory, also when W is on the gpu at merge time', () => {
+  fc.assert(fc.property(specArb, (spec) => {
+    const { off } = pair(spec);
+    for (const [path, layer] of layersOf(off)) {
+      assertOnGpu(layer.getBaseLayer().weight, `${path}: brought back, as every path that needs W does`);
+    }
+    off.mergeAdapter();
+    for (const [path, layer] of layersOf(off)) {
+      // A second W on the device would undo what offloading saves (protected, so read by name).
+      const kept = (layer as unknown as { originalWeight: Tensor }).originalWeight;
+      assert.is(kept.device, 'cpu', `${path}: the copy kept for unmerge`);
+    }
+  }), runs(RUNS));
+});
+
 test('a plain Module.to on the wrapped model drags W along; the next single-adapter forward sends it back', () => {
   fc.assert(fc.property(specArb, (spec) => {
     const { plain, off } = pair(spec);
