@@ -20,7 +20,7 @@ import { projectionKey } from '../../src/frod/keys';
 import { sparseNnz } from '../../src/frod/pattern';
 import { PeftModel } from '../../src/peft/peftModel';
 import { catchWarnings } from '../../src/peft/warnings';
-import { NOT_PORTABLE } from '../../src/frod/functional';
+import { NOT_PORTABLE, initialLayerValues } from '../../src/frod/functional';
 import { TinyModel, assertClose, sameBits } from './helpers';
 
 const TARGETS = ['q_proj', 'v_proj', 'up_proj', 'down_proj'];
@@ -247,6 +247,22 @@ test('an adapter with another sparse_rate over the same targets shares V but get
   assert.is(layer.categoryOf('b').pattern.nnz, sparseNnz(6, 0.5));
   assert.is(layer.frodLambdaSValues.get('b').numel(), sparseNnz(6, 0.5));
   assert.is(layer.categoryOf('none').pattern.nnz, 0);
+});
+
+test('init_weights false: the n-th adapter added draws the noise of adapter number n (0, 1, …), whatever its name', () => {
+  const path = 'model.layers.0.mlp.up_proj';
+  const layerOf = (peft: { baseModel: { model: { getSubmodule(p: string): unknown } } }) => peft.baseModel.model.getSubmodule(path) as FrodLinear;
+  const fresh = layerOf(getPeftModel(new TinyModel(4, 1, 'float64', 5), config()));
+  const decomposed = Float64Array.from(fresh.frodLambdaL.get('default').data());
+  const noisy = config({ initWeights: false });
+  const peft = getPeftModel(new TinyModel(4, 1, 'float64', 5), noisy, 'first');
+  peft.addAdapter('second', noisy);
+  const layer = layerOf(peft);
+  for (const [name, index] of [['first', 0], ['second', 1]] as const) {
+    const expected = initialLayerValues(decomposed, layer.categoryOf(name).pattern.nnz, noisy, path, index);
+    assert.equal(Array.from(layer.frodLambdaL.get(name).data()), Array.from(expected.lambda), `${name}: λ`);
+    assert.equal(Array.from(layer.frodLambdaSValues.get(name).data()), Array.from(expected.sValues), `${name}: S`);
+  }
 });
 
 test.run();

@@ -43,7 +43,7 @@ class WithNorm extends Module {
 }
 
 test('errors: a matched module that is not Linear/Conv1D names it and its type; matching nothing says so', () => {
-  assert.throws(() => getPeftModel(new WithNorm(), new FrodConfig({ targetModules: ['norm'] })), /target module 'norm' is a Container; only Linear and Conv1D/);
+  assert.throws(() => getPeftModel(new WithNorm(), new FrodConfig({ targetModules: ['norm'] })), /^FRoD: target module 'norm' is a Container; only Linear and Conv1D/);
   assert.throws(() => getPeftModel(new TinyModel(3, 1, 'float32', 0), new FrodConfig({ targetModules: ['nothing_here'] })), /matched no module/);
   assert.throws(() => getPeftModel(new TinyModel(3, 1, 'float32', 0), new FrodConfig({ targetModules: '.*q_pro' })), /matched no module/);
 });
