@@ -86,6 +86,14 @@ test('tallQr reads every pivot: a stack whose largest pivot is its last column s
   assert.equal([...R.data], [...qr(m, 'reduced').R.data]);
 });
 
+test('tallQr\'s limit is strict: a pivot ratio of exactly 1e-5 still takes CholeskyQR2', () => {
+  // Orthogonal columns of norms 1 and 1e-5: MᵀM = diag(1, 1e-10) and L = diag(1, 1e-5), all exact in float64.
+  const m = { rows: 3, cols: 2, data: Float64Array.from([-1, 0, 0, 1e-5, 0, 0]) };
+  const { R } = tallQr(m);
+  assert.ok(R.data[0] > 0 && R.data[3] > 0, `R's diagonal ${R.data[0]}, ${R.data[3]}`);
+  assert.ok(qr(m, 'reduced').R.data[0] < 0, 'Householder\'s R would differ in sign here');
+});
+
 test('a category without weights is refused', () => {
   assert.throws(() => categoryProjection([], 1e-3), /^FRoD projection: a category needs at least one weight$/);
 });
