@@ -1,4 +1,4 @@
-// `npm run mutation -- [FOLDER|FILE...] [--concurrency N] [--rerun-survivors] [--force]`: mutation testing with
+// `npm run mutation -- [FOLDER|FILE...] [--concurrency N] [--rerun-survivors | --rerun-survivors-of IDS] [--force]`: mutation testing with
 // StrykerJS, one source folder (or file) at a time. A measurement of how strong the tests are, not part of CI or npm test.
 //
 // For each folder Stryker mutates its *.ts files, drops the mutants TypeScript rejects (typescript-checker) and
@@ -12,6 +12,9 @@
 //   mutants.jsonl      one line per mutant as it finishes: id, exit status (0: survived), seconds, test files run
 //
 // --rerun-survivors  re-test the mutants that survived last time (after adding tests), reuse every other result
+// --rerun-survivors-of IDS  the same for the survivors listed (comma-separated mutant ids, as in mutants.jsonl): the ones new
+//                    tests were written for. Every other survivor keeps its status unseen (pessimistic: a new test might
+//                    have killed it too); a survivor re-tests in minutes, so this is what fits when most are equivalent.
 // --force            re-test every mutant
 // --concurrency N    test runners at once (default 1: the machine is shared; 2 on an idle 2-core machine)
 // A folder's first run starts from the results of earlier runs over some of its files (seedFromParts).
@@ -41,11 +44,16 @@ const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 
 function parseArgs(argv) {
   const folders = [];
-  const options = { concurrency: 1, rerunSurvivors: false, force: false };
+  const options = { concurrency: 1, rerunSurvivors: false, rerunIds: null, force: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--concurrency') options.concurrency = Number(argv[++i]);
     else if (arg === '--rerun-survivors') options.rerunSurvivors = true;
+    else if (arg === '--rerun-survivors-of') {
+      options.rerunSurvivors = true;
+      options.rerunIds = new Set(String(argv[++i] ?? '').split(',').filter(Boolean));
+      if (options.rerunIds.size === 0) throw new Error('mutation: --rerun-survivors-of takes comma-separated mutant ids');
+    }
     else if (arg === '--force') options.force = true;
     else if (arg.startsWith('--')) throw new Error(`mutation: unknown option ${arg}`);
     else folders.push(normalize(arg).replace(/\/+$/, ''));
@@ -60,13 +68,16 @@ function testsFor(folder) {
   return listed.filter((path) => existsSync(path));
 }
 
-/** Drops last run's survivors from the incremental file, so that Stryker tests them again and reuses the rest. */
-function forgetSurvivors(incrementalFile) {
+/**
+ * Drops last run's survivors (all, or those of `ids`) from the incremental file, so that Stryker tests them again
+ * and reuses the rest.
+ */
+function forgetSurvivors(incrementalFile, ids = null) {
   if (!existsSync(incrementalFile)) return 0;
   const report = JSON.parse(readFileSync(incrementalFile, 'utf8'));
   let dropped = 0;
   for (const file of Object.values(report.files)) {
-    const kept = file.mutants.filter((m) => !UNDETECTED.has(m.status));
+    const kept = file.mutants.filter((m) => !UNDETECTED.has(m.status) || (ids !== null && !ids.has(String(m.id))));
     dropped += file.mutants.length - kept.length;
     file.mutants = kept;
   }
@@ -134,7 +145,7 @@ async function mutateFolder(run, options) {
   const incrementalFile = join(dir, 'incremental.json');
   const coverageFile = join(dir, 'coverage.json');
   rmSync(join(dir, 'mutants.jsonl'), { force: true });
-  if (options.rerunSurvivors) console.log(`${folder}: re-testing ${forgetSurvivors(incrementalFile)} survivor(s) of the last run`);
+  if (options.rerunSurvivors) console.log(`${folder}: re-testing ${forgetSurvivors(incrementalFile, options.rerunIds)} survivor(s) of the last run`);
   if (!options.force) seedFromParts(incrementalFile, slug);
   const tests = testsFor(run.folder);
   // The command runner passes the environment on to runMutant.mjs.
