@@ -251,13 +251,12 @@ test('an adapter with another sparse_rate over the same targets shares V but get
 
 test('init_weights false: the n-th adapter added draws the noise of adapter number n (0, 1, …), whatever its name', () => {
   const path = 'model.layers.0.mlp.up_proj';
-  const layerOf = (peft: { baseModel: { model: { getSubmodule(p: string): unknown } } }) => peft.baseModel.model.getSubmodule(path) as FrodLinear;
-  const fresh = layerOf(getPeftModel(new TinyModel(4, 1, 'float64', 5), config()));
+  const fresh = getPeftModel(new TinyModel(4, 1, 'float64', 5), config()).baseModel.model.getSubmodule(path) as FrodLinear;
   const decomposed = Float64Array.from(fresh.frodLambdaL.get('default').data());
   const noisy = config({ initWeights: false });
   const peft = getPeftModel(new TinyModel(4, 1, 'float64', 5), noisy, 'first');
   peft.addAdapter('second', noisy);
-  const layer = layerOf(peft);
+  const layer = peft.baseModel.model.getSubmodule(path) as FrodLinear;
   for (const [name, index] of [['first', 0], ['second', 1]] as const) {
     const expected = initialLayerValues(decomposed, layer.categoryOf(name).pattern.nnz, noisy, path, index);
     assert.equal(Array.from(layer.frodLambdaL.get(name).data()), Array.from(expected.lambda), `${name}: λ`);
